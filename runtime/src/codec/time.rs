@@ -1,0 +1,103 @@
+//! Date-time conversions for message fields: text formats and the `with = "epoch_*"` adapters.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use super::json::JsonReader;
+use super::{DecodeError, DecodeErrorKind};
+
+pub(crate) fn parse_datetime_utc(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub(crate) fn parse_naive_datetime(text: &str) -> Option<NaiveDateTime> {
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+}
+
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// A type that an integer count of time units since the Unix epoch converts into.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold an epoch timestamp",
+    label = "`with = \"epoch_...\"` needs a date-time or integer field",
+    note = "use chrono::DateTime<Utc> or chrono::NaiveDateTime, or an Option of one of them"
+)]
+pub trait FromEpoch: Sized {
+    /// Converts `micros` microseconds since the epoch; `None` when out of range.
+    fn from_epoch_micros(micros: i64) -> Option<Self>;
+}
+
+impl FromEpoch for DateTime<Utc> {
+    fn from_epoch_micros(micros: i64) -> Option<Self> {
+        DateTime::from_timestamp_micros(micros)
+    }
+}
+
+impl FromEpoch for NaiveDateTime {
+    fn from_epoch_micros(micros: i64) -> Option<Self> {
+        DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
+    }
+}
+
+/// Reads an integer count of `unit_micros`-long units since the epoch into `T`.
+fn read_epoch<T: FromEpoch>(
+    reader: &mut JsonReader<'_>,
+    unit_micros: i64,
+    expected: &'static str,
+) -> Result<T, DecodeError> {
+    let at = reader.offset();
+    let count = reader.read_i64(expected)?;
+    count
+        .checked_mul(unit_micros)
+        .and_then(T::from_epoch_micros)
+        .ok_or_else(|| DecodeError::at(at, DecodeErrorKind::OutOfRange { expected }))
+}
+
+/// The adapters named by `#[message(with = "...")]`. Each reads an integer (or `null` for an
+/// `Option` field) and converts it.
+pub trait EpochField: Sized {
+    /// Reads the value in units of `unit_micros` microseconds.
+    fn read_epoch(
+        reader: &mut JsonReader<'_>,
+        unit_micros: i64,
+        expected: &'static str,
+    ) -> Result<Self, DecodeError>;
+
+    /// The value of an absent field; `None` means the field is required.
+    fn absent() -> Option<Self> {
+        None
+    }
+}
+
+impl<T: FromEpoch> EpochField for T {
+    fn read_epoch(
+        reader: &mut JsonReader<'_>,
+        unit_micros: i64,
+        expected: &'static str,
+    ) -> Result<Self, DecodeError> {
+        read_epoch(reader, unit_micros, expected)
+    }
+}
+
+impl<T: FromEpoch> EpochField for Option<T> {
+    fn read_epoch(
+        reader: &mut JsonReader<'_>,
+        unit_micros: i64,
+        expected: &'static str,
+    ) -> Result<Self, DecodeError> {
+        if reader.take_null()? {
+            Ok(None)
+        } else {
+            read_epoch(reader, unit_micros, expected).map(Some)
+        }
+    }
+
+    fn absent() -> Option<Self> {
+        Some(None)
+    }
+}

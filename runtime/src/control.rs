@@ -1,0 +1,60 @@
+//! State shared by every worker of one run: counters, the stop request, the first fatal error.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::error::Error;
+use crate::report::Metrics;
+
+#[derive(Debug, Default)]
+pub(crate) struct RunControl {
+    pub metrics: Metrics,
+    stop: AtomicBool,
+    failed: AtomicBool,
+    error: Mutex<Option<Error>>,
+    /// Messages left before `--limit` is reached; `u64::MAX` without a limit.
+    budget: AtomicU64,
+}
+
+impl RunControl {
+    pub fn new(limit: Option<u64>) -> Self {
+        RunControl {
+            budget: AtomicU64::new(limit.unwrap_or(u64::MAX)),
+            ..RunControl::default()
+        }
+    }
+
+    /// Asks sources to close their current epoch and finish.
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    pub fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Takes one message from the `--limit` budget; `false` once it is spent.
+    #[inline]
+    pub fn take_one(&self) -> bool {
+        self.budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Records the first fatal error; every worker stops at its next step.
+    pub fn fail(&self, error: Error) {
+        tracing::error!("{error}");
+        if let Ok(mut slot) = self.error.lock() {
+            slot.get_or_insert(error);
+        }
+        self.failed.store(true, Ordering::Release);
+    }
+
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    pub fn take_error(&self) -> Option<Error> {
+        self.error.lock().ok().and_then(|mut slot| slot.take())
+    }
+}

@@ -1,0 +1,213 @@
+//! Epochs, the offsets table and the per-worker ledger that ties them together.
+//!
+//! A source closes an epoch by recording, in its worker's [`Ledger`], the next offset of every
+//! partition it read during that epoch, and only then downgrades its capability. The sink of
+//! the same worker writes the rows of all epochs its input frontier has passed together with
+//! the ledger entries of those epochs, in one transaction. So the stored offsets and the rows
+//! can never disagree: a restart resumes exactly after the last committed row.
+//!
+//! This holds for pipelines whose records stay on the worker that read them (`map`,
+//! `filter`, `flat_map`). Operators that exchange records between workers commit offsets from
+//! the probe on the sink's output instead, and rely on keyed (idempotent) writes.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::{MySql, MySqlConnection, Pool, QueryBuilder};
+
+use crate::dead_letter::DeadLetter;
+use crate::error::{Error, Result};
+
+/// Timely's timestamp in a sluice dataflow: a number of `epoch` lengths since the run started.
+pub type Epoch = u64;
+
+/// The epoch every worker is in at a given instant. Workers share the start instant, so their
+/// epochs stay aligned and no worker holds the others' progress back for long.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EpochClock {
+    start: Instant,
+    length: Duration,
+}
+
+impl EpochClock {
+    pub fn new(length: Duration) -> Self {
+        EpochClock {
+            start: Instant::now(),
+            length,
+        }
+    }
+
+    pub fn now(&self) -> Epoch {
+        (self.start.elapsed().as_nanos() / self.length.as_nanos().max(1)) as Epoch
+    }
+
+    /// Time left until epoch `epoch + 1` begins.
+    pub fn until_after(&self, epoch: Epoch) -> Duration {
+        let next = self.length.saturating_mul(u32::try_from(epoch + 1).unwrap_or(u32::MAX));
+        next.saturating_sub(self.start.elapsed())
+    }
+}
+
+/// The next offset to read from one partition, once an epoch's rows are durable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OffsetUpdate {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    pub next_offset: i64,
+}
+
+/// What a source recorded about the epochs it closed, waiting for the sink to commit it.
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    closed: VecDeque<(Epoch, Vec<OffsetUpdate>, Vec<DeadLetter>)>,
+    open_dead_letters: Vec<DeadLetter>,
+}
+
+/// The ledger entries of several epochs, merged for one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Commit {
+    pub offsets: Vec<OffsetUpdate>,
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+impl Commit {
+    pub fn is_empty(&self) -> bool {
+        self.offsets.is_empty() && self.dead_letters.is_empty()
+    }
+
+    fn merge_offset(&mut self, update: OffsetUpdate) {
+        match self
+            .offsets
+            .iter_mut()
+            .find(|o| o.partition == update.partition && o.topic == update.topic)
+        {
+            Some(existing) => existing.next_offset = existing.next_offset.max(update.next_offset),
+            None => self.offsets.push(update),
+        }
+    }
+}
+
+impl Ledger {
+    /// Records a dead letter in the epoch that is still open.
+    pub fn dead_letter(&mut self, letter: DeadLetter) {
+        self.open_dead_letters.push(letter);
+    }
+
+    /// Closes `epoch` with the offsets reached in it.
+    pub fn close(&mut self, epoch: Epoch, offsets: Vec<OffsetUpdate>) {
+        let letters = std::mem::take(&mut self.open_dead_letters);
+        if !offsets.is_empty() || !letters.is_empty() {
+            self.closed.push_back((epoch, offsets, letters));
+        }
+    }
+
+    /// Removes and merges the entries of every epoch before `upto`.
+    pub fn take_before(&mut self, upto: Epoch) -> Commit {
+        let mut commit = Commit::default();
+        while let Some((epoch, _, _)) = self.closed.front() {
+            if *epoch >= upto {
+                break;
+            }
+            if let Some((_, offsets, letters)) = self.closed.pop_front() {
+                for update in offsets {
+                    commit.merge_offset(update);
+                }
+                commit.dead_letters.extend(letters);
+            }
+        }
+        commit
+    }
+}
+
+const CREATE_OFFSETS_TABLE: &str = "CREATE TABLE IF NOT EXISTS sluice_offsets (
+  pipeline VARCHAR(255) NOT NULL,
+  topic VARCHAR(255) NOT NULL,
+  `partition` INT NOT NULL,
+  next_offset BIGINT NOT NULL,
+  updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (pipeline, topic, `partition`)
+) ENGINE=InnoDB";
+
+pub(crate) async fn ensure_offsets_table(pool: &Pool<MySql>) -> Result<()> {
+    sqlx::query(CREATE_OFFSETS_TABLE)
+        .execute(pool)
+        .await
+        .map(drop)
+        .map_err(|e| Error::mysql("sluice_offsets", e))
+}
+
+/// The stored next offset of each partition of `topic` for `pipeline`.
+pub(crate) async fn load_offsets(
+    pool: &Pool<MySql>,
+    pipeline: &str,
+    topic: &str,
+) -> Result<Vec<(i32, i64)>> {
+    sqlx::query_as::<_, (i32, i64)>(
+        "SELECT `partition`, next_offset FROM sluice_offsets WHERE pipeline = ? AND topic = ?",
+    )
+    .bind(pipeline)
+    .bind(topic)
+    .fetch_all(pool)
+    .await
+    .map_err(|e| Error::mysql("sluice_offsets", e))
+}
+
+/// Upserts `offsets` inside the caller's transaction.
+pub(crate) async fn store_offsets(
+    conn: &mut MySqlConnection,
+    pipeline: &str,
+    offsets: &[OffsetUpdate],
+) -> std::result::Result<(), sqlx::Error> {
+    if offsets.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<MySql>::new(
+        "INSERT INTO sluice_offsets (pipeline, topic, `partition`, next_offset) ",
+    );
+    query.push_values(offsets, |mut row, update| {
+        row.push_bind(pipeline)
+            .push_bind(&*update.topic)
+            .push_bind(update.partition)
+            .push_bind(update.next_offset);
+    });
+    query.push(" ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)");
+    query.build().execute(conn).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(partition: i32, next_offset: i64) -> OffsetUpdate {
+        OffsetUpdate {
+            topic: Arc::from("t"),
+            partition,
+            next_offset,
+        }
+    }
+
+    #[test]
+    fn take_before_merges_closed_epochs_and_keeps_later_ones() {
+        let mut ledger = Ledger::default();
+        ledger.close(0, vec![update(0, 10), update(1, 5)]);
+        ledger.close(1, vec![update(0, 20)]);
+        ledger.close(3, vec![update(1, 9)]);
+
+        let commit = ledger.take_before(2);
+        assert_eq!(commit.offsets, vec![update(0, 20), update(1, 5)]);
+
+        let rest = ledger.take_before(Epoch::MAX);
+        assert_eq!(rest.offsets, vec![update(1, 9)]);
+        assert!(ledger.take_before(Epoch::MAX).is_empty());
+    }
+
+    #[test]
+    fn dead_letters_belong_to_the_epoch_open_when_they_were_recorded() {
+        let mut ledger = Ledger::default();
+        ledger.dead_letter(DeadLetter::for_test(7));
+        ledger.close(4, Vec::new());
+        assert!(ledger.take_before(4).is_empty());
+        assert_eq!(ledger.take_before(5).dead_letters.len(), 1);
+    }
+}

@@ -1,0 +1,126 @@
+//! Kafka helpers for examples, tests and benches: an embedded broker, topic creation and a
+//! fast producer. Pipelines themselves need none of this.
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer};
+
+use crate::error::{Error, Result};
+
+/// librdkafka's mock cluster: a Kafka-protocol broker inside this process, reachable over
+/// TCP on 127.0.0.1 for as long as this value lives. Good for examples and tests that should
+/// need nothing but MySQL; it keeps everything in memory.
+pub struct EmbeddedKafka {
+    cluster: MockCluster<'static, DefaultProducerContext>,
+}
+
+impl std::fmt::Debug for EmbeddedKafka {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedKafka")
+            .field("bootstrap_servers", &self.bootstrap_servers())
+            .finish()
+    }
+}
+
+impl EmbeddedKafka {
+    /// Starts a mock cluster of one broker.
+    pub fn start() -> Result<Self> {
+        let cluster = MockCluster::new(1).map_err(|e| Error::kafka("embedded", e))?;
+        Ok(EmbeddedKafka { cluster })
+    }
+
+    /// The `host:port` list to give clients.
+    pub fn bootstrap_servers(&self) -> String {
+        self.cluster.bootstrap_servers()
+    }
+
+    /// Creates `topic` with `partitions` partitions.
+    pub fn create_topic(&self, topic: &str, partitions: i32) -> Result<()> {
+        self.cluster
+            .create_topic(topic, partitions, 1)
+            .map_err(|e| Error::kafka(&self.bootstrap_servers(), e))
+    }
+}
+
+/// Creates `topic` on a real broker; an existing topic is not an error.
+pub fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .map_err(|e| Error::kafka(brokers, e))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Worker(format!("cannot start a tokio runtime: {e}")))?;
+    let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = runtime
+        .block_on(admin.create_topics([&new_topic], &options))
+        .map_err(|e| Error::kafka(brokers, e))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => {
+                return Err(Error::Topic {
+                    topic: name,
+                    brokers: brokers.to_owned(),
+                    reason: format!("cannot create: {code}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A producer tuned for loading test data quickly; partitions are chosen by key hash.
+#[allow(missing_debug_implementations)]
+pub struct BulkProducer {
+    producer: BaseProducer,
+    brokers: String,
+}
+
+impl BulkProducer {
+    /// Connects to `brokers`.
+    pub fn new(brokers: &str) -> Result<Self> {
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .set("linger.ms", "5")
+            .set("batch.num.messages", "10000")
+            .set("queue.buffering.max.messages", "1000000")
+            .set("queue.buffering.max.kbytes", "1048576")
+            .set("message.timeout.ms", "60000")
+            .create()
+            .map_err(|e| Error::kafka(brokers, e))?;
+        Ok(BulkProducer {
+            producer,
+            brokers: brokers.to_owned(),
+        })
+    }
+
+    /// Queues one message, waiting for room when the local queue is full.
+    pub fn send(&self, topic: &str, key: &[u8], payload: &[u8]) -> Result<()> {
+        let mut record = BaseRecord::<[u8], [u8]>::to(topic).key(key).payload(payload);
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    self.producer.poll(Duration::from_millis(10));
+                }
+                Err((error, _)) => return Err(Error::kafka(&self.brokers, error)),
+            }
+        }
+    }
+
+    /// Waits until every queued message is acknowledged by the broker.
+    pub fn flush(&self) -> Result<()> {
+        self.producer
+            .flush(Duration::from_secs(120))
+            .map_err(|e| Error::kafka(&self.brokers, e))
+    }
+}

@@ -1,0 +1,29 @@
+//! The runtime of [sluice](https://docs.rs/sluice): timely workers, the Kafka source, the
+//! MySQL sink, the codecs the generated code calls. Use it through the `sluice` crate.
+
+pub mod cli;
+pub mod codec;
+mod config;
+mod control;
+pub mod dead_letter;
+mod delivery;
+mod error;
+pub mod kafka;
+#[doc(hidden)]
+pub mod macro_support;
+mod message;
+mod report;
+mod row;
+mod run;
+mod sink;
+mod source;
+mod stream;
+pub mod workload;
+
+pub use config::{Config, DEFAULT_DATABASE_URL, StartFrom};
+pub use delivery::Epoch;
+pub use error::{Error, Result};
+pub use message::{EventTime, Format, Message};
+pub use report::RunReport;
+pub use row::{EncodeError, Row};
+pub use stream::Stream;

@@ -1,0 +1,22 @@
+//! The only items generated code calls, re-exported as `::sluice::__private`. Not a public API.
+
+pub use chrono;
+pub use sqlx::mysql::MySqlArguments;
+
+pub use crate::codec::json::JsonReader;
+pub use crate::codec::time::EpochField;
+pub use crate::codec::{DecodeError, FromJson};
+pub use crate::message::{EventTime, Format};
+pub use crate::row::EncodeError;
+pub use crate::run::run_pipeline;
+pub use crate::cli::main_with;
+
+/// Binds one field value. A function rather than a direct `Arguments::add` call so that the
+/// generated code does not need the trait in scope.
+#[inline]
+pub fn bind<'q, T>(arguments: &mut MySqlArguments, value: T) -> Result<(), EncodeError>
+where
+    T: sqlx::Encode<'q, sqlx::MySql> + sqlx::Type<sqlx::MySql>,
+{
+    sqlx::Arguments::add(arguments, value)
+}

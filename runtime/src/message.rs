@@ -1,0 +1,76 @@
+//! What `#[derive(Message)]` implements: how a Kafka payload becomes a struct.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::codec::DecodeError;
+
+/// The wire format of a message, as declared by `#[message(format = "...")]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// One JSON object per message.
+    Json,
+}
+
+/// A struct that a Kafka message decodes into. Implement it with `#[derive(Message)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a sluice message",
+    label = "a pipeline source needs a type with `#[derive(Message)]`",
+    note = "add `#[derive(Message)]` and `#[message(topic = \"...\", format = \"json\")]` to `{Self}`"
+)]
+pub trait Message: Sized + Send + 'static {
+    /// The topic named in `#[message(topic = "...")]`; `--topic` overrides it at run time.
+    const TOPIC: &'static str;
+    /// The payload format.
+    const FORMAT: Format;
+
+    /// Decodes one payload.
+    fn decode(payload: &[u8]) -> Result<Self, DecodeError>;
+
+    /// The event time of this message in milliseconds since the epoch, from the field marked
+    /// `#[message(event_time)]`; `None` when the struct has no such field or its value is null.
+    fn event_time_millis(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// A field type that can carry a message's event time.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an event time",
+    label = "`#[message(event_time)]` needs a date-time or an integer of epoch milliseconds",
+    note = "use chrono::DateTime<Utc>, chrono::NaiveDateTime (read as UTC), i64 or u64 milliseconds, or an Option of one of them"
+)]
+pub trait EventTime {
+    /// Milliseconds since the Unix epoch.
+    fn event_time_millis(&self) -> Option<i64>;
+}
+
+impl EventTime for DateTime<Utc> {
+    fn event_time_millis(&self) -> Option<i64> {
+        Some(self.timestamp_millis())
+    }
+}
+
+impl EventTime for NaiveDateTime {
+    fn event_time_millis(&self) -> Option<i64> {
+        Some(self.and_utc().timestamp_millis())
+    }
+}
+
+impl EventTime for i64 {
+    fn event_time_millis(&self) -> Option<i64> {
+        Some(*self)
+    }
+}
+
+impl EventTime for u64 {
+    fn event_time_millis(&self) -> Option<i64> {
+        i64::try_from(*self).ok()
+    }
+}
+
+impl<T: EventTime> EventTime for Option<T> {
+    fn event_time_millis(&self) -> Option<i64> {
+        self.as_ref().and_then(EventTime::event_time_millis)
+    }
+}

@@ -1,0 +1,120 @@
+//! Wiring of one run: the tokio runtime for MySQL, start-up checks, timely workers.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::mysql::MySqlPoolOptions;
+use sqlx::{MySql, Pool};
+use timely::dataflow::ProbeHandle;
+use timely::dataflow::operators::Probe;
+
+use crate::config::Config;
+use crate::control::RunControl;
+use crate::dead_letter::ensure_dead_letters_table;
+use crate::delivery::{Epoch, EpochClock, Ledger, ensure_offsets_table, load_offsets};
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::report::RunReport;
+use crate::row::Row;
+use crate::sink::mysql::{SinkPlan, mysql_sink};
+use crate::source::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
+use crate::stream::Stream;
+
+/// How long start-up waits for MySQL before giving up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an idle worker sleeps before looking at the stop and failure flags again.
+const PARK: Duration = Duration::from_millis(20);
+
+/// Runs the pipeline `name`, whose body is `build`, reading `M` from Kafka and writing `R` to
+/// MySQL, until it is stopped or (with `until_end`/`limit`) its input is exhausted.
+pub fn run_pipeline<M, R, F>(name: &'static str, config: Config, build: F) -> Result<RunReport>
+where
+    M: Message,
+    R: Row,
+    F: for<'scope> Fn(Stream<'scope, M>) -> Stream<'scope, R> + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    config.validate()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.workers.clamp(1, 4))
+        .thread_name("sluice-io")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Worker(format!("cannot start the tokio runtime: {e}")))?;
+
+    let pipeline: Arc<str> = Arc::from(config.pipeline_id.as_deref().unwrap_or(name));
+    let topic: Arc<str> = Arc::from(config.topic.as_deref().unwrap_or(M::TOPIC));
+    let pool = runtime.block_on(prepare_database(&config))?;
+    let partitions = discover_partitions(&config.brokers, &topic, &config.kafka_options)?;
+    let stored = runtime.block_on(load_offsets(&pool, &pipeline, &topic))?;
+    tracing::info!(
+        pipeline = %pipeline,
+        topic = %topic,
+        partitions = partitions.len(),
+        workers = config.workers,
+        "starting"
+    );
+
+    let source_plan = Arc::new(KafkaSourcePlan {
+        brokers: config.brokers.clone(),
+        topic,
+        group: pipeline.to_string(),
+        starts: start_offsets(&partitions, config.from, &stored),
+        until_end: config.until_end,
+        options: config.kafka_options.clone(),
+        clock: EpochClock::new(config.epoch),
+        max_epochs_in_flight: config.max_epochs_in_flight,
+    });
+    let sink_plan = Arc::new(SinkPlan {
+        pool,
+        pipeline,
+        runtime: runtime.handle().clone(),
+        rows_per_statement: config.rows_per_statement,
+    });
+    let control = Arc::new(RunControl::new(config.limit));
+
+    let worker_control = Arc::clone(&control);
+    let guards = timely::execute(timely::Config::process(config.workers), move |worker| {
+        let ledger = Rc::new(RefCell::new(Ledger::default()));
+        let durable = ProbeHandle::<Epoch>::new();
+        worker.dataflow::<Epoch, _, _>(|scope| {
+            let records = kafka_source::<M>(
+                scope,
+                Arc::clone(&source_plan),
+                Rc::clone(&ledger),
+                durable.clone(),
+                Arc::clone(&worker_control),
+            );
+            let rows = build(Stream::new(records, Arc::clone(&worker_control)));
+            mysql_sink(rows, Arc::clone(&sink_plan), Rc::clone(&ledger)).probe_with(&durable);
+        });
+        while !durable.done() && !worker_control.failed() {
+            worker.step_or_park(Some(PARK));
+        }
+    })
+    .map_err(Error::Worker)?;
+
+    for result in guards.join() {
+        result.map_err(|panic| Error::Worker(format!("a worker panicked: {panic}")))?;
+    }
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    match control.take_error() {
+        Some(error) => Err(error),
+        None => Ok(control.metrics.report(started.elapsed())),
+    }
+}
+
+/// Connects and creates the bookkeeping tables.
+async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
+    let pool = MySqlPoolOptions::new()
+        .max_connections(u32::try_from(config.workers + 1).unwrap_or(u32::MAX))
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect(&config.database_url)
+        .await
+        .map_err(|e| Error::mysql(None, e))?;
+    ensure_offsets_table(&pool).await?;
+    ensure_dead_letters_table(&pool).await?;
+    Ok(pool)
+}

@@ -1,0 +1,219 @@
+//! The MySQL sink: per-epoch transactions that carry rows, dead letters and source offsets.
+//!
+//! The operator keeps a capability for the oldest epoch whose rows are not yet committed, so a
+//! probe on its output tells exactly which epochs are durable. Writing happens on the tokio
+//! runtime, one writer task (and so one connection at a time) per worker; the worker thread
+//! never waits for MySQL, it goes on reading while a transaction is in flight and sends
+//! everything that completed meanwhile as the next transaction.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{MySql, Pool};
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::StreamVec;
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::Operator;
+use timely::scheduling::SyncActivator;
+use tokio::sync::mpsc;
+
+use super::statement::InsertPlan;
+use crate::dead_letter::store_dead_letters;
+use crate::delivery::{Commit, Epoch, Ledger, store_offsets};
+use crate::error::Error;
+use crate::report::Metrics;
+use crate::row::Row;
+use crate::stream::Stream;
+
+/// How many times a transaction that failed for a transient reason is tried again.
+const MAX_RETRIES: u32 = 12;
+
+#[derive(Debug)]
+pub(crate) struct SinkPlan {
+    pub pool: Pool<MySql>,
+    pub pipeline: Arc<str>,
+    pub runtime: tokio::runtime::Handle,
+    pub rows_per_statement: usize,
+}
+
+/// Everything that becomes durable together: all epochs before `upto`.
+struct Job<R> {
+    upto: Epoch,
+    rows: Vec<R>,
+    commit: Commit,
+}
+
+/// A finished job: the epoch durability reached and the rows written, or why it failed.
+type Done = Result<(Epoch, u64), Error>;
+
+/// Builds the sink operator of one worker. Its output carries no data; its frontier is the
+/// durability frontier.
+pub(crate) fn mysql_sink<'scope, R: Row>(
+    stream: Stream<'scope, R>,
+    plan: Arc<SinkPlan>,
+    ledger: Rc<RefCell<Ledger>>,
+) -> StreamVec<'scope, Epoch, ()> {
+    let Stream { inner, control } = stream;
+    let scope = inner.scope();
+    inner.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
+        Pipeline,
+        "MySqlSink",
+        move |capability, info| {
+            let activator = scope.worker().sync_activator_for(info.address.to_vec());
+            let (jobs, job_queue) = mpsc::unbounded_channel::<Job<R>>();
+            let (done_sender, done) = std::sync::mpsc::channel::<Done>();
+            plan.runtime.spawn(writer::<R>(
+                Arc::clone(&plan),
+                job_queue,
+                done_sender,
+                activator,
+            ));
+
+            let mut held = Some(capability);
+            let mut pending: BTreeMap<Epoch, Vec<R>> = BTreeMap::new();
+            let mut in_flight = false;
+            let mut durable: Epoch = 0;
+            move |(input, frontier), _output| {
+                input.for_each_stamp(|stamp, batches| {
+                    let Some(&epoch) = stamp.least() else { return };
+                    let rows = pending.entry(epoch).or_default();
+                    for batch in batches {
+                        rows.append(batch);
+                    }
+                });
+                while let Ok(finished) = done.try_recv() {
+                    in_flight = false;
+                    match finished {
+                        Ok((upto, written)) => {
+                            durable = upto;
+                            Metrics::add(&control.metrics.written, written);
+                            Metrics::add(&control.metrics.transactions, 1);
+                        }
+                        Err(error) => control.fail(error),
+                    }
+                }
+                if control.failed() {
+                    held = None;
+                    pending.clear();
+                    return;
+                }
+
+                // Every epoch before `complete` has all its rows here.
+                let complete = frontier.frontier().iter().next().copied().unwrap_or(Epoch::MAX);
+                if !in_flight && complete > durable {
+                    let later = pending.split_off(&complete);
+                    let rows = concat(std::mem::replace(&mut pending, later));
+                    let commit = ledger.borrow_mut().take_before(complete);
+                    if rows.is_empty() && commit.is_empty() {
+                        durable = complete;
+                    } else if jobs.send(Job { upto: complete, rows, commit }).is_ok() {
+                        in_flight = true;
+                    } else {
+                        control.fail(Error::Worker("the MySQL writer task stopped".into()));
+                    }
+                }
+
+                if complete == Epoch::MAX && !in_flight && pending.is_empty() {
+                    held = None;
+                } else if let Some(cap) = held.as_mut()
+                    && durable > *cap.time()
+                {
+                    cap.downgrade(&durable);
+                }
+            }
+        },
+    )
+}
+
+fn concat<R>(epochs: BTreeMap<Epoch, Vec<R>>) -> Vec<R> {
+    let mut batches = epochs.into_values();
+    let mut rows = batches.next().unwrap_or_default();
+    for mut batch in batches {
+        rows.append(&mut batch);
+    }
+    rows
+}
+
+async fn writer<R: Row>(
+    plan: Arc<SinkPlan>,
+    mut jobs: mpsc::UnboundedReceiver<Job<R>>,
+    done: std::sync::mpsc::Sender<Done>,
+    activator: SyncActivator,
+) {
+    let insert = InsertPlan::new::<R>(plan.rows_per_statement);
+    while let Some(job) = jobs.recv().await {
+        let result = commit_with_retries(&plan, &insert, &job)
+            .await
+            .map(|()| (job.upto, job.rows.len() as u64));
+        let failed = result.is_err();
+        // The operator is gone only when its worker stopped; nothing is left to tell.
+        if done.send(result).is_err() || activator.activate().is_err() || failed {
+            return;
+        }
+    }
+}
+
+async fn commit_with_retries<R: Row>(
+    plan: &SinkPlan,
+    insert: &InsertPlan,
+    job: &Job<R>,
+) -> Result<(), Error> {
+    let mut attempt = 0;
+    loop {
+        match commit::<R>(plan, insert, job).await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < MAX_RETRIES && is_transient(&error) => {
+                let delay = backoff(attempt);
+                tracing::warn!(
+                    table = R::TABLE,
+                    "transaction failed, retrying in {delay:?}: {error}"
+                );
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+            Err(error) => return Err(Error::mysql(R::TABLE, error)),
+        }
+    }
+}
+
+async fn commit<R: Row>(
+    plan: &SinkPlan,
+    insert: &InsertPlan,
+    job: &Job<R>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = plan.pool.begin().await?;
+    insert.execute(&mut tx, &job.rows).await?;
+    store_dead_letters(&mut tx, &plan.pipeline, &job.commit.dead_letters).await?;
+    store_offsets(&mut tx, &plan.pipeline, &job.commit.offsets).await?;
+    tx.commit().await
+}
+
+/// 100 ms doubling up to 10 s, with up to 25% jitter so that workers do not retry in step.
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(7));
+    let base = base.min(Duration::from_secs(10));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    base + base.mul_f64(f64::from(nanos % 250) / 1000.0)
+}
+
+/// Errors after which the same transaction can succeed: lost connections, deadlocks, a server
+/// shutting down. Data errors (a value that does not fit, a constraint) are not.
+fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .is_some_and(|e| {
+                matches!(
+                    e.number(),
+                    1040 | 1053 | 1158..=1161 | 1205 | 1213 | 1927 | 2006 | 2013
+                )
+            }),
+        _ => false,
+    }
+}

@@ -1,0 +1,354 @@
+//! The Kafka source: explicit partition assignment, one consumer per worker.
+//!
+//! Partition `p` belongs to worker `p % peers`. There is no consumer group and no rebalancing:
+//! the start offsets come from `sluice_offsets`, so a restart resumes exactly where the last
+//! committed transaction ended.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Message as _};
+use rdkafka::{Offset, TopicPartitionList};
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::operators::generic::operator::source;
+use timely::dataflow::{ProbeHandle, Scope, StreamVec};
+
+use crate::config::StartFrom;
+use crate::control::RunControl;
+use crate::dead_letter::{DeadLetter, DeadLetterKind};
+use crate::delivery::{Epoch, EpochClock, Ledger, OffsetUpdate};
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::report::Metrics;
+
+/// How long start-up waits for the brokers to describe the topic.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+/// Messages handled per activation before the worker gets to run other operators.
+const MESSAGES_PER_ACTIVATION: usize = 8_192;
+/// How soon an idle source looks for new messages again.
+const IDLE_POLL: Duration = Duration::from_millis(2);
+
+/// What every worker's source needs to know, decided once at start-up.
+#[derive(Debug)]
+pub(crate) struct KafkaSourcePlan {
+    pub brokers: String,
+    pub topic: Arc<str>,
+    pub group: String,
+    /// Every partition of the topic and where to start reading it.
+    pub starts: Vec<(i32, Offset)>,
+    pub until_end: bool,
+    pub options: Vec<(String, String)>,
+    pub clock: EpochClock,
+    pub max_epochs_in_flight: u64,
+}
+
+/// Consumer settings tuned for throughput with explicit assignment.
+fn consumer_config(brokers: &str, group: &str, options: &[(String, String)]) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
+        .set("auto.offset.reset", "earliest")
+        .set("queued.min.messages", "200000")
+        .set("fetch.queue.backoff.ms", "5")
+        .set("fetch.wait.max.ms", "100");
+    for (key, value) in options {
+        config.set(key, value);
+    }
+    config
+}
+
+/// The partitions of `topic`, or an error that says why it cannot be read.
+pub(crate) fn discover_partitions(
+    brokers: &str,
+    topic: &str,
+    options: &[(String, String)],
+) -> Result<Vec<i32>> {
+    let consumer: BaseConsumer = consumer_config(brokers, "sluice-metadata", options)
+        .create()
+        .map_err(|e| Error::kafka(brokers, e))?;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+        .map_err(|e| Error::Topic {
+            topic: topic.to_owned(),
+            brokers: brokers.to_owned(),
+            reason: format!("no metadata within {METADATA_TIMEOUT:?}: {e}"),
+        })?;
+    let topic_error = |reason: String| Error::Topic {
+        topic: topic.to_owned(),
+        brokers: brokers.to_owned(),
+        reason,
+    };
+    let described = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .ok_or_else(|| topic_error("not in the brokers' metadata".into()))?;
+    if let Some(error) = described.error() {
+        return Err(topic_error(format!(
+            "{}",
+            rdkafka::error::RDKafkaErrorCode::from(error)
+        )));
+    }
+    let mut partitions: Vec<i32> = described.partitions().iter().map(|p| p.id()).collect();
+    if partitions.is_empty() {
+        return Err(topic_error("the topic has no partitions".into()));
+    }
+    partitions.sort_unstable();
+    Ok(partitions)
+}
+
+/// Where each partition starts, from `--from` and the offsets stored by earlier runs.
+pub(crate) fn start_offsets(
+    partitions: &[i32],
+    from: StartFrom,
+    stored: &[(i32, i64)],
+) -> Vec<(i32, Offset)> {
+    partitions
+        .iter()
+        .map(|&partition| {
+            let committed = stored.iter().find(|(p, _)| *p == partition).map(|(_, o)| *o);
+            let offset = match (from, committed) {
+                (StartFrom::Committed, Some(next)) => Offset::Offset(next),
+                (StartFrom::Committed | StartFrom::Earliest, _) => Offset::Beginning,
+                (StartFrom::Latest, _) => Offset::End,
+            };
+            (partition, offset)
+        })
+        .collect()
+}
+
+/// Per-partition progress of one worker's consumer.
+#[derive(Debug, Default)]
+struct PartitionProgress {
+    next_offset: Option<i64>,
+    changed: bool,
+    at_end: bool,
+}
+
+/// The worker's share of the topic.
+struct Reader {
+    consumer: BaseConsumer,
+    topic: Arc<str>,
+    partitions: BTreeMap<i32, PartitionProgress>,
+}
+
+impl Reader {
+    fn open(plan: &KafkaSourcePlan, index: usize, peers: usize) -> Result<Reader> {
+        let owned: Vec<(i32, Offset)> = plan
+            .starts
+            .iter()
+            .filter(|(p, _)| usize::try_from(*p).is_ok_and(|p| p % peers == index))
+            .copied()
+            .collect();
+        let consumer: BaseConsumer = consumer_config(&plan.brokers, &plan.group, &plan.options)
+            .create()
+            .map_err(|e| Error::kafka(&plan.brokers, e))?;
+        let mut assignment = TopicPartitionList::new();
+        for (partition, offset) in &owned {
+            assignment
+                .add_partition_offset(&plan.topic, *partition, *offset)
+                .map_err(|e| Error::kafka(&plan.brokers, e))?;
+        }
+        if !owned.is_empty() {
+            consumer
+                .assign(&assignment)
+                .map_err(|e| Error::kafka(&plan.brokers, e))?;
+        }
+        tracing::debug!(worker = index, partitions = ?owned, topic = %plan.topic, "assigned");
+        Ok(Reader {
+            consumer,
+            topic: Arc::clone(&plan.topic),
+            partitions: owned
+                .into_iter()
+                .map(|(p, _)| (p, PartitionProgress::default()))
+                .collect(),
+        })
+    }
+
+    fn all_at_end(&self) -> bool {
+        self.partitions.values().all(|p| p.at_end)
+    }
+
+    /// The offsets reached since the last call, for the ledger.
+    fn take_changed(&mut self) -> Vec<OffsetUpdate> {
+        let mut updates = Vec::new();
+        for (&partition, progress) in &mut self.partitions {
+            if let (true, Some(next_offset)) = (progress.changed, progress.next_offset) {
+                progress.changed = false;
+                updates.push(OffsetUpdate {
+                    topic: Arc::clone(&self.topic),
+                    partition,
+                    next_offset,
+                });
+            }
+        }
+        updates
+    }
+}
+
+/// Notes that `message` was read.
+fn record(partitions: &mut BTreeMap<i32, PartitionProgress>, message: &BorrowedMessage<'_>) {
+    if let Some(progress) = partitions.get_mut(&message.partition()) {
+        progress.next_offset = Some(message.offset() + 1);
+        progress.changed = true;
+        progress.at_end = false;
+    }
+}
+
+/// What the source did in one activation.
+enum Polled {
+    /// The consumer's queue ran dry.
+    Idle,
+    /// The activation's share of messages was handled; more may be waiting.
+    Busy,
+    /// The `--limit` budget is spent.
+    BudgetSpent,
+}
+
+fn dead_letter(topic: &str, message: &BorrowedMessage<'_>, reason: String) -> DeadLetter {
+    DeadLetter {
+        topic: topic.to_owned(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message.key().map(<[u8]>::to_vec),
+        payload: message.payload().map(<[u8]>::to_vec),
+        kind: DeadLetterKind::Decode,
+        message: reason,
+    }
+}
+
+/// Builds the source operator of one worker.
+pub(crate) fn kafka_source<'scope, M: Message>(
+    scope: Scope<'scope, Epoch>,
+    plan: Arc<KafkaSourcePlan>,
+    ledger: std::rc::Rc<std::cell::RefCell<Ledger>>,
+    durable: ProbeHandle<Epoch>,
+    control: Arc<RunControl>,
+) -> StreamVec<'scope, Epoch, M> {
+    let index = scope.index();
+    let peers = scope.peers();
+    source::<_, CapacityContainerBuilder<Vec<M>>, _, _>(scope, "KafkaSource", move |capability, info| {
+        let activator = scope.activator_for(info.address);
+        let reader = match Reader::open(&plan, index, peers) {
+            Ok(reader) => Some(reader),
+            Err(error) => {
+                control.fail(error);
+                None
+            }
+        };
+        let mut capability = reader.is_some().then_some(capability);
+        let mut reader = reader;
+        let clock = plan.clock;
+        move |output| {
+            let (Some(cap), Some(reader)) = (capability.as_mut(), reader.as_mut()) else {
+                return;
+            };
+            let mut ledger = ledger.borrow_mut();
+
+            let now = clock.now();
+            if now > *cap.time() {
+                ledger.close(*cap.time(), reader.take_changed());
+                cap.downgrade(&now);
+            }
+            let finished = control.stop_requested()
+                || control.failed()
+                || (plan.until_end && reader.all_at_end());
+            if finished {
+                ledger.close(*cap.time(), reader.take_changed());
+                capability = None;
+                return;
+            }
+
+            let behind = durable.with_frontier(|f| f.first().map(|d| cap.time().saturating_sub(*d)));
+            if behind.is_some_and(|b| b >= plan.max_epochs_in_flight) {
+                activator.activate_after(IDLE_POLL);
+                return;
+            }
+
+            let mut session = output.session(cap);
+            let mut consumed = 0u64;
+            let mut dead = 0u64;
+            let mut polled = Polled::Busy;
+            for _ in 0..MESSAGES_PER_ACTIVATION {
+                match reader.consumer.poll(Duration::ZERO) {
+                    None => {
+                        polled = Polled::Idle;
+                        break;
+                    }
+                    Some(Ok(message)) => {
+                        if !control.take_one() {
+                            polled = Polled::BudgetSpent;
+                            break;
+                        }
+                        consumed += 1;
+                        record(&mut reader.partitions, &message);
+                        let decoded = match message.payload() {
+                            Some(payload) => M::decode(payload).map_err(|e| e.to_string()),
+                            None => Err("message has no payload (tombstone)".to_owned()),
+                        };
+                        match decoded {
+                            Ok(record) => session.give(record),
+                            Err(reason) => {
+                                dead += 1;
+                                ledger.dead_letter(dead_letter(&reader.topic, &message, reason));
+                            }
+                        }
+                    }
+                    Some(Err(KafkaError::PartitionEOF(partition))) => {
+                        if let Some(progress) = reader.partitions.get_mut(&partition) {
+                            progress.at_end = true;
+                        }
+                    }
+                    Some(Err(error)) => {
+                        tracing::warn!(topic = %reader.topic, "kafka: {error}");
+                        polled = Polled::Idle;
+                        break;
+                    }
+                }
+            }
+            drop(session);
+            Metrics::add(&control.metrics.consumed, consumed);
+            Metrics::add(&control.metrics.dead_lettered, dead);
+
+            match polled {
+                Polled::Busy => activator.activate(),
+                Polled::Idle => activator.activate_after(IDLE_POLL.min(clock.until_after(*cap.time()))),
+                Polled::BudgetSpent => {
+                    control.request_stop();
+                    activator.activate();
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_offsets_win_over_the_fallback() {
+        let starts = start_offsets(&[0, 1], StartFrom::Committed, &[(1, 42)]);
+        assert_eq!(starts, vec![(0, Offset::Beginning), (1, Offset::Offset(42))]);
+    }
+
+    #[test]
+    fn earliest_and_latest_ignore_stored_offsets() {
+        assert_eq!(
+            start_offsets(&[0], StartFrom::Earliest, &[(0, 42)]),
+            vec![(0, Offset::Beginning)]
+        );
+        assert_eq!(
+            start_offsets(&[0], StartFrom::Latest, &[(0, 42)]),
+            vec![(0, Offset::End)]
+        );
+    }
+}

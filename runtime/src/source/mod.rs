@@ -1,0 +1,3 @@
+//! Sources: operators that read an external system and close epochs.
+
+pub(crate) mod kafka;

@@ -1,0 +1,109 @@
+//! The data of `WORKLOADS.md`, generated rather than stored, for examples, tests and benches.
+
+use crate::error::Result;
+use crate::kafka::BulkProducer;
+
+/// W1/W2 input: the topic's partition count.
+pub const PARTITIONS: i32 = 4;
+
+/// The event time of order 0: 2026-01-01T00:00:00Z in epoch milliseconds.
+pub const FIRST_TS_MILLIS: i64 = 1_767_225_600_000;
+
+/// The `orders` table of workload W1.
+pub const ORDERS_DDL: &str = "CREATE TABLE IF NOT EXISTS orders (
+  id BIGINT UNSIGNED PRIMARY KEY,
+  customer_id INT UNSIGNED NOT NULL,
+  amount_cents BIGINT NOT NULL,
+  currency CHAR(3) NOT NULL,
+  ts DATETIME(3) NOT NULL
+) ENGINE=InnoDB";
+
+/// The fields of order `i`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct W1Order {
+    /// `i`.
+    pub id: u64,
+    /// `(i * 7919) % 1000`.
+    pub customer_id: u32,
+    /// `(i * 31) % 100000`.
+    pub amount_cents: i64,
+    /// `1767225600000 + i`.
+    pub ts_millis: i64,
+}
+
+impl W1Order {
+    /// Order number `i`.
+    pub fn nth(i: u64) -> Self {
+        W1Order {
+            id: i,
+            customer_id: ((i * 7919) % 1000) as u32,
+            amount_cents: ((i * 31) % 100_000) as i64,
+            ts_millis: FIRST_TS_MILLIS + i as i64,
+        }
+    }
+
+    /// The message key: `i` in decimal.
+    pub fn key(&self) -> String {
+        self.id.to_string()
+    }
+
+    /// The message value, in the exact JSON layout of WORKLOADS.md.
+    pub fn json(&self) -> String {
+        format!(
+            r#"{{"id": {}, "customer_id": {}, "amount_cents": {}, "currency": "EUR", "ts": {}}}"#,
+            self.id, self.customer_id, self.amount_cents, self.ts_millis
+        )
+    }
+}
+
+/// What a correct `orders` table holds after orders `0..n`: the count and the checksums of
+/// WORKLOADS.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct W1Checksum {
+    /// `COUNT(*)`.
+    pub count: u64,
+    /// `SUM(id)`.
+    pub sum_id: u64,
+    /// `SUM(amount_cents)`.
+    pub sum_amount_cents: i64,
+    /// `SUM(customer_id)`.
+    pub sum_customer_id: u64,
+}
+
+impl W1Checksum {
+    /// The expected checksum of orders `0..n`.
+    pub fn expected(n: u64) -> Self {
+        (0..n).map(W1Order::nth).fold(W1Checksum::default(), |mut sum, order| {
+            sum.count += 1;
+            sum.sum_id += order.id;
+            sum.sum_amount_cents += order.amount_cents;
+            sum.sum_customer_id += u64::from(order.customer_id);
+            sum
+        })
+    }
+
+    /// The query that computes the checksum from the table; decode the row as
+    /// `(i64, Decimal-as-string...)` with [`W1Checksum::query_as_strings`].
+    pub const SQL: &'static str = "SELECT COUNT(*), CAST(COALESCE(SUM(id), 0) AS CHAR), \
+         CAST(COALESCE(SUM(amount_cents), 0) AS CHAR), CAST(COALESCE(SUM(customer_id), 0) AS CHAR) FROM orders";
+
+    /// Builds the checksum from the four columns of [`W1Checksum::SQL`].
+    pub fn from_strings(count: i64, sums: [&str; 3]) -> Option<Self> {
+        Some(W1Checksum {
+            count: u64::try_from(count).ok()?,
+            sum_id: sums[0].parse().ok()?,
+            sum_amount_cents: sums[1].parse().ok()?,
+            sum_customer_id: sums[2].parse().ok()?,
+        })
+    }
+}
+
+/// Produces orders `range` to `topic`, keyed by id, and waits for the broker to acknowledge.
+pub fn produce_w1(brokers: &str, topic: &str, range: std::ops::Range<u64>) -> Result<()> {
+    let producer = BulkProducer::new(brokers)?;
+    for i in range {
+        let order = W1Order::nth(i);
+        producer.send(topic, order.key().as_bytes(), order.json().as_bytes())?;
+    }
+    producer.flush()
+}
