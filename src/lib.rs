@@ -1,1 +1,118 @@
+//! # sluice
+//!
+//! Streaming jobs from Kafka to MySQL, declared with three macros and checked by the compiler,
+//! run on [timely dataflow](https://docs.rs/timely) with exactly-once results.
+//!
+//! ```no_run
+//! use sluice::prelude::*;
+//!
+//! #[derive(Message)]
+//! #[message(topic = "orders", format = "json")]
+//! struct Order {
+//!     id: u64,
+//!     customer_id: u32,
+//!     amount_cents: i64,
+//!     currency: String,
+//!     #[message(event_time, with = "epoch_millis")]
+//!     ts: DateTime<Utc>,
+//! }
+//!
+//! #[derive(Row)]
+//! #[row(table = "orders")]
+//! struct OrderRow {
+//!     #[row(key)]
+//!     id: u64,
+//!     customer_id: u32,
+//!     amount_cents: i64,
+//!     currency: String,
+//!     ts: DateTime<Utc>,
+//! }
+//!
+//! #[pipeline]
+//! fn ingest(orders: Kafka<Order>) -> MySql<OrderRow> {
+//!     orders
+//!         .filter(|o| o.amount_cents >= 0)
+//!         .map(|o| OrderRow {
+//!             id: o.id,
+//!             customer_id: o.customer_id,
+//!             amount_cents: o.amount_cents,
+//!             currency: o.currency,
+//!             ts: o.ts,
+//!         })
+//! }
+//!
+//! fn main() -> sluice::Result<()> {
+//!     ingest::main() // --brokers, --database-url, --workers, --from, --until-end, ...
+//! }
+//! ```
+//!
+//! - [`macro@Message`] generates the decoder of a Kafka payload (JSON today).
+//! - [`macro@Row`] generates batched multi-row `INSERT` (or, with a `#[row(key)]`,
+//!   `INSERT ... ON DUPLICATE KEY UPDATE`) statements and their bind code.
+//! - [`macro@pipeline`] turns the function into a module with `run(Config)` and `main()`.
+//!
+//! ## Delivery
+//!
+//! Each worker reads its own partitions (`p % workers`), and each epoch's rows are committed
+//! together with the source offsets that produced them, in one MySQL transaction, in the
+//! `sluice_offsets` table. A restart resumes after the last committed epoch: no row is lost
+//! and none is written twice. Messages that cannot be decoded are stored in
+//! `sluice_dead_letters` with their topic, partition, offset and raw bytes, and the job goes on.
 
+extern crate self as sluice;
+
+use std::marker::PhantomData;
+
+/// Derives [`trait@Message`] for a struct with named fields.
+///
+/// Struct attributes: `#[message(topic = "...", format = "json")]` (`topic` is required,
+/// `format` defaults to `json`). Field attributes: `rename = "key"` (the JSON key),
+/// `with = "epoch_millis"` (also `epoch_seconds`, `epoch_micros`: an integer timestamp read
+/// into a chrono date-time), `event_time` (the field that carries the event time).
+///
+/// Field types: integers, `f32`, `f64`, `bool`, `String`, `Option<T>` (absent or `null` is
+/// `None`), `chrono::DateTime<Utc>` (RFC 3339), `NaiveDateTime`, `NaiveDate`. Unknown keys are
+/// skipped; a missing or duplicate key, a value of the wrong type or out of range is a
+/// [`codec::DecodeError`] that names the field.
+pub use sluice_macros::Message;
+/// Derives [`trait@Row`] for a struct with named fields.
+///
+/// Struct attributes: `#[row(table = "...")]` (required), `key(a, b)` (an alternative to
+/// marking fields). Field attributes: `key` (part of the table's primary or unique key: rows
+/// are upserted), `column = "name"` (the column, when it differs from the field), `skip` (not
+/// written).
+pub use sluice_macros::Row;
+/// Turns `fn name(input: Kafka<M>) -> MySql<R> { body }` into a module `name` with
+/// `NAME`, `run(Config) -> Result<RunReport>` and `main() -> Result<()>`.
+///
+/// Inside the body, `input` is a [`Stream`] of `M` and the body returns a [`Stream`] of `R`.
+pub use sluice_macros::pipeline;
+
+pub use sluice_runtime::{
+    Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Format, Message, Result, Row,
+    RunReport, StartFrom, Stream,
+};
+pub use sluice_runtime::{codec, dead_letter, kafka, workload};
+
+/// In a `#[pipeline]` signature: the input is read from Kafka and decoded as `M`.
+///
+/// Only a marker: inside the body the input is a [`Stream<M>`](Stream).
+#[derive(Debug)]
+pub struct Kafka<M: Message>(PhantomData<M>);
+
+/// In a `#[pipeline]` signature: the output rows `R` are written to MySQL.
+///
+/// Only a marker: the body returns a [`Stream<R>`](Stream).
+#[derive(Debug)]
+pub struct MySql<R: Row>(PhantomData<R>);
+
+/// What a pipeline file needs: `use sluice::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Kafka, Message, MySql, Row, Stream, pipeline};
+    pub use sluice_runtime::macro_support::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use sluice_runtime::macro_support::*;
+}

@@ -10,6 +10,12 @@ pub use crate::message::{EventTime, Format};
 pub use crate::row::EncodeError;
 pub use crate::run::run_pipeline;
 pub use crate::cli::main_with;
+pub use crate::config::Config;
+pub use crate::error::Result;
+pub use crate::message::Message;
+pub use crate::report::RunReport;
+pub use crate::row::Row;
+pub use crate::stream::Stream;
 
 /// Binds one field value. A function rather than a direct `Arguments::add` call so that the
 /// generated code does not need the trait in scope.

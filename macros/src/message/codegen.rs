@@ -1,0 +1,111 @@
+//! The generated `impl Message`: a single pass over the JSON object, matching keys to fields.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::model::{Field, Message};
+
+pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
+    let ident = message.ident;
+    let topic = &message.topic;
+    let p = quote!(::sluice::__private);
+    let reader = quote_spanned!(Span::mixed_site()=> __reader);
+    let slots: Vec<_> = (0..message.fields.len())
+        .map(|i| format_ident!("__slot{}", i, span = Span::mixed_site()))
+        .collect();
+
+    let declare = message.fields.iter().zip(&slots).map(|(field, slot)| {
+        let ty = field.ty;
+        quote!(let mut #slot: ::core::option::Option<#ty> = ::core::option::Option::None;)
+    });
+    let arms = message.fields.iter().zip(&slots).map(|(field, slot)| {
+        let key = &field.name;
+        let read = read_value(field, &reader);
+        quote! {
+            #key => {
+                if #slot.is_some() {
+                    return ::core::result::Result::Err(#p::DecodeError::duplicate(#key, #reader.offset()));
+                }
+                #slot = ::core::option::Option::Some(#read.map_err(|e| e.in_field(#key))?);
+            }
+        }
+    });
+    let build = message.fields.iter().zip(&slots).map(|(field, slot)| {
+        let name = field.ident;
+        let key = &field.name;
+        let absent = absent_value(field);
+        quote! {
+            #name: match #slot {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => match #absent {
+                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::None => {
+                        return ::core::result::Result::Err(#p::DecodeError::missing(#key, #reader.offset()));
+                    }
+                },
+            },
+        }
+    });
+    let event_time = message.event_time.map(|field| {
+        let ty = message
+            .fields
+            .iter()
+            .find(|f| f.ident == field)
+            .map(|f| f.ty);
+        quote_spanned! {ty.span()=>
+            fn event_time_millis(&self) -> ::core::option::Option<i64> {
+                #p::EventTime::event_time_millis(&self.#field)
+            }
+        }
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl #p::Message for #ident {
+            const TOPIC: &'static str = #topic;
+            const FORMAT: #p::Format = #p::Format::Json;
+
+            fn decode(payload: &[u8]) -> ::core::result::Result<Self, #p::DecodeError> {
+                let mut #reader = #p::JsonReader::new(payload);
+                #reader.begin_object("a JSON object")?;
+                #(#declare)*
+                let mut first = true;
+                while let ::core::option::Option::Some(key) = #reader.next_key(&mut first)? {
+                    match &*key {
+                        #(#arms)*
+                        _ => #reader.skip_value()?,
+                    }
+                }
+                #reader.end()?;
+                ::core::result::Result::Ok(#ident { #(#build)* })
+            }
+
+            #event_time
+        }
+    }
+}
+
+/// The expression reading one field's value, spanned at its type so that an unsupported
+/// type is reported there.
+fn read_value(field: &Field<'_>, reader: &TokenStream) -> TokenStream {
+    let ty = field.ty;
+    let p = quote!(::sluice::__private);
+    match field.epoch {
+        Some((micros, expected)) => quote_spanned! {ty.span()=>
+            <#ty as #p::EpochField>::read_epoch(&mut #reader, #micros, #expected)
+        },
+        None => quote_spanned! {ty.span()=>
+            <#ty as #p::FromJson>::read_json(&mut #reader)
+        },
+    }
+}
+
+fn absent_value(field: &Field<'_>) -> TokenStream {
+    let ty = field.ty;
+    let p = quote!(::sluice::__private);
+    match field.epoch {
+        Some(_) => quote_spanned!(ty.span()=> <#ty as #p::EpochField>::absent()),
+        None => quote_spanned!(ty.span()=> <#ty as #p::FromJson>::absent()),
+    }
+}

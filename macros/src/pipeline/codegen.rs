@@ -1,0 +1,77 @@
+//! The generated code of a pipeline: the dataflow body as a function over streams, and a
+//! module named after the pipeline with `NAME`, `run` and `main`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::ItemFn;
+
+use super::model::Pipeline;
+
+fn body_ident(function: &ItemFn) -> syn::Ident {
+    format_ident!("__sluice_pipeline_{}", function.sig.ident)
+}
+
+pub(crate) fn generate(pipeline: &Pipeline<'_>) -> TokenStream {
+    let p = quote!(::sluice::__private);
+    let function = pipeline.function;
+    let attrs = &function.attrs;
+    let body = &function.block;
+    let input = pipeline.input;
+    let message = pipeline.message;
+    let row = pipeline.row;
+    let source_type = pipeline.source_type;
+    let sink_type = pipeline.sink_type;
+    let body_fn = body_ident(function);
+    let scope = syn::Lifetime::new("'__scope", Span::mixed_site());
+
+    // The user's own types, checked where the user wrote them: `Kafka<M>` requires
+    // `M: Message` and `MySql<R>` requires `R: Row`, with messages that say what to derive.
+    let checks = quote_spanned! {source_type.span()=>
+        const _: ::core::marker::PhantomData<(#source_type, #sink_type)> = ::core::marker::PhantomData;
+    };
+    let module = module(function, quote!(#p::run_pipeline(NAME, config, super::#body_fn)));
+
+    quote! {
+        #checks
+
+        #(#attrs)*
+        #[allow(non_snake_case, clippy::needless_lifetimes)]
+        fn #body_fn<#scope>(#input: #p::Stream<#scope, #message>) -> #p::Stream<#scope, #row>
+            #body
+
+        #module
+    }
+}
+
+/// The module `name` with `run` calling `run_body`; also used as a stub when the pipeline has
+/// errors, so that callers of `name::main()` get no further errors.
+fn module(function: &ItemFn, run_body: TokenStream) -> TokenStream {
+    let p = quote!(::sluice::__private);
+    let vis = &function.vis;
+    let name = &function.sig.ident;
+    let name_str = name.to_string();
+    let doc = format!("The `{name_str}` pipeline: run it with [`run`] or [`main`].");
+    quote! {
+        #[doc = #doc]
+        #vis mod #name {
+            /// The name the pipeline's offsets are stored under, unless `--pipeline-id` says otherwise.
+            pub const NAME: &str = #name_str;
+
+            /// Runs the pipeline with `config` until it is stopped or its input is exhausted.
+            pub fn run(config: #p::Config) -> #p::Result<#p::RunReport> {
+                #run_body
+            }
+
+            /// Reads the command line (`--help` lists the options), runs the pipeline, and
+            /// prints a summary.
+            pub fn main() -> #p::Result<()> {
+                #p::main_with(NAME, run)
+            }
+        }
+    }
+}
+
+pub(crate) fn stub(function: &ItemFn) -> TokenStream {
+    module(function, quote!(::core::unreachable!()))
+}
