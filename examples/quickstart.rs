@@ -73,6 +73,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    sluice::cli::init_tracing();
     let args = parse_args()?;
     let database_url =
         std::env::var("DATABASE_URL").unwrap_or_else(|_| sluice::DEFAULT_DATABASE_URL.to_owned());
@@ -98,6 +99,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let produced = Instant::now();
     workload::produce_w1(&brokers, &topic, 0..args.orders)?;
     println!("produced in {:.2} s", produced.elapsed().as_secs_f64());
+    let truncated = sluice::kafka::earliest_offsets(&brokers, &topic, workload::PARTITIONS)?
+        .into_iter()
+        .any(|(_, low)| low > 0);
+    if truncated {
+        return Err(format!(
+            "the broker no longer holds all {} orders (the embedded broker keeps a few MB per \
+             partition): use fewer --orders or a real broker with --brokers",
+            args.orders
+        )
+        .into());
+    }
 
     // A fresh topic: start from an empty table and no stored offsets.
     runtime.block_on(async {
@@ -118,6 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let report = ingest::run(config)?;
     let seconds = started.elapsed().as_secs_f64();
+    println!("{}", report.summary(started.elapsed()));
     println!(
         "wrote {} rows in {seconds:.2} s: {:.0} rows/s ({} transactions, {} dead letters)",
         report.written,

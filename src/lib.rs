@@ -92,7 +92,7 @@ pub use sluice_runtime::{
     Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Format, Message, Result, Row,
     RunReport, StartFrom, Stream,
 };
-pub use sluice_runtime::{codec, dead_letter, kafka, workload};
+pub use sluice_runtime::{cli, codec, dead_letter, kafka, workload};
 
 /// In a `#[pipeline]` signature: the input is read from Kafka and decoded as `M`.
 ///

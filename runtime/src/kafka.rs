@@ -15,6 +15,10 @@ use crate::error::{Error, Result};
 /// librdkafka's mock cluster: a Kafka-protocol broker inside this process, reachable over
 /// TCP on 127.0.0.1 for as long as this value lives. Good for examples and tests that should
 /// need nothing but MySQL; it keeps everything in memory.
+///
+/// Its partitions keep only their most recent log segments (a few megabytes): produce much
+/// more than that before consuming and the oldest messages are gone.
+/// [`earliest_offsets`] tells whether that happened.
 pub struct EmbeddedKafka {
     cluster: MockCluster<'static, DefaultProducerContext>,
 }
@@ -123,4 +127,25 @@ impl BulkProducer {
             .flush(Duration::from_secs(120))
             .map_err(|e| Error::kafka(&self.brokers, e))
     }
+}
+
+/// The first offset still stored in each partition of `topic` (0 unless the broker deleted
+/// old messages).
+pub fn earliest_offsets(brokers: &str, topic: &str, partitions: i32) -> Result<Vec<(i32, i64)>> {
+    let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .map_err(|e| Error::kafka(brokers, e))?;
+    (0..partitions)
+        .map(|partition| {
+            rdkafka::consumer::Consumer::fetch_watermarks(
+                &consumer,
+                topic,
+                partition,
+                Duration::from_secs(10),
+            )
+            .map(|(low, _)| (partition, low))
+            .map_err(|e| Error::kafka(brokers, e))
+        })
+        .collect()
 }

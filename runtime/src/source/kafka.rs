@@ -304,6 +304,7 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                     }
                     Some(Err(KafkaError::PartitionEOF(partition))) => {
                         if let Some(progress) = reader.partitions.get_mut(&partition) {
+                            tracing::debug!(partition, next_offset = ?progress.next_offset, "end of partition");
                             progress.at_end = true;
                         }
                     }
