@@ -25,5 +25,5 @@ pub use delivery::Epoch;
 pub use error::{Error, Result};
 pub use message::{EventTime, Format, Message};
 pub use report::RunReport;
-pub use row::{EncodeError, Row};
+pub use row::{ColumnValue, EncodeError, Row};
 pub use stream::Stream;

@@ -7,7 +7,7 @@ pub use crate::codec::json::JsonReader;
 pub use crate::codec::time::EpochField;
 pub use crate::codec::{DecodeError, FromJson};
 pub use crate::message::{EventTime, Format};
-pub use crate::row::EncodeError;
+pub use crate::row::{ColumnValue, EncodeError};
 pub use crate::run::run_pipeline;
 pub use crate::cli::main_with;
 pub use crate::config::Config;
@@ -16,13 +16,3 @@ pub use crate::message::Message;
 pub use crate::report::RunReport;
 pub use crate::row::Row;
 pub use crate::stream::Stream;
-
-/// Binds one field value. A function rather than a direct `Arguments::add` call so that the
-/// generated code does not need the trait in scope.
-#[inline]
-pub fn bind<'q, T>(arguments: &mut MySqlArguments, value: T) -> Result<(), EncodeError>
-where
-    T: sqlx::Encode<'q, sqlx::MySql> + sqlx::Type<sqlx::MySql>,
-{
-    sqlx::Arguments::add(arguments, value)
-}

@@ -31,3 +31,64 @@ pub trait Row: Send + Sync + 'static {
     /// Appends this row's values, in `COLUMNS` order.
     fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError>;
 }
+
+/// A Rust type a `#[derive(Row)]` field can have: it binds as one MySQL value.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be written to a MySQL column",
+    label = "sluice cannot bind `{Self}` as a MySQL value",
+    note = "supported: integers, f32, f64, bool, String, &str, Vec<u8>, chrono::DateTime<Utc>, NaiveDateTime, NaiveDate, NaiveTime, and Option<T> of these",
+    note = "convert the value in the pipeline (e.g. in `map`) to one of these types"
+)]
+pub trait ColumnValue {
+    /// Appends this value to the statement's arguments.
+    fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError>;
+}
+
+macro_rules! column_values {
+    ($($ty:ty),* $(,)?) => {$(
+        impl ColumnValue for $ty {
+            #[inline]
+            fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError> {
+                sqlx::Arguments::add(arguments, self)
+            }
+        }
+    )*};
+}
+
+column_values!(
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    bool,
+    String,
+    Vec<u8>,
+    chrono::DateTime<chrono::Utc>,
+    chrono::NaiveDateTime,
+    chrono::NaiveDate,
+    chrono::NaiveTime,
+);
+
+impl ColumnValue for &str {
+    #[inline]
+    fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError> {
+        sqlx::Arguments::add(arguments, *self)
+    }
+}
+
+impl<T: ColumnValue> ColumnValue for Option<T> {
+    #[inline]
+    fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError> {
+        match self {
+            Some(value) => value.bind(arguments),
+            // NULL of the column's type: MySQL converts it, whatever type is announced.
+            None => sqlx::Arguments::add(arguments, Option::<i64>::None),
+        }
+    }
+}

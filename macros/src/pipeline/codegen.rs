@@ -30,7 +30,9 @@ pub(crate) fn generate(pipeline: &Pipeline<'_>) -> TokenStream {
     let checks = quote_spanned! {source_type.span()=>
         const _: ::core::marker::PhantomData<(#source_type, #sink_type)> = ::core::marker::PhantomData;
     };
-    let module = module(function, quote!(#p::run_pipeline(NAME, config, super::#body_fn)));
+    let run_fn = format_ident!("__sluice_run_{}", function.sig.ident);
+    let name_str = function.sig.ident.to_string();
+    let module = module(function, quote!(super::#run_fn(config)));
 
     quote! {
         #checks
@@ -39,6 +41,11 @@ pub(crate) fn generate(pipeline: &Pipeline<'_>) -> TokenStream {
         #[allow(non_snake_case, clippy::needless_lifetimes)]
         fn #body_fn<#scope>(#input: #p::Stream<#scope, #message>) -> #p::Stream<#scope, #row>
             #body
+
+        #[allow(non_snake_case)]
+        fn #run_fn(config: #p::Config) -> #p::Result<#p::RunReport> {
+            #p::run_pipeline::<#message, #row, _>(#name_str, config, #body_fn)
+        }
 
         #module
     }

@@ -41,7 +41,7 @@ pub(crate) fn generate(row: &Row<'_>) -> TokenStream {
     let binds = row.columns.iter().map(|column| {
         let field = column.ident;
         quote_spanned! {column.ty.span()=>
-            #p::bind(arguments, &self.#field)?;
+            #p::ColumnValue::bind(&self.#field, arguments)?;
         }
     });
 

@@ -1,0 +1,9 @@
+use sluice::prelude::*;
+
+#[derive(Message)]
+#[message(topic = "orders")]
+enum Order {
+    Created { id: u64 },
+}
+
+fn main() {}

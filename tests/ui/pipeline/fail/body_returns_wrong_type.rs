@@ -1,0 +1,21 @@
+use sluice::prelude::*;
+
+#[derive(Message)]
+#[message(topic = "orders")]
+struct Order {
+    id: u64,
+}
+
+#[derive(Row)]
+#[row(table = "orders")]
+struct OrderRow {
+    #[row(key)]
+    id: u64,
+}
+
+#[pipeline]
+fn ingest(orders: Kafka<Order>) -> MySql<OrderRow> {
+    orders.map(|o| o.id)
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use sluice::prelude::*;
+
+#[derive(Row)]
+struct OrderRow {
+    #[row(key)]
+    id: u64,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use sluice::prelude::*;
+
+#[derive(Row)]
+#[row(tabel = "orders")]
+struct OrderRow {
+    #[row(primary)]
+    id: u64,
+}
+
+fn main() {}
