@@ -65,8 +65,14 @@ fn parse_args() -> Result<Args, String> {
         match flag.as_str() {
             "--orders" => args.orders = value()?.parse().map_err(|e| format!("--orders: {e}"))?,
             "--brokers" => args.brokers = Some(value()?),
-            "--workers" => args.workers = Some(value()?.parse().map_err(|e| format!("--workers: {e}"))?),
-            other => return Err(format!("unknown argument `{other}` (expected --orders, --brokers, --workers)")),
+            "--workers" => {
+                args.workers = Some(value()?.parse().map_err(|e| format!("--workers: {e}"))?)
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}` (expected --orders, --brokers, --workers)"
+                ));
+            }
         }
     }
     Ok(args)
@@ -95,7 +101,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => sluice::kafka::create_topic(&brokers, &topic, workload::PARTITIONS)?,
     }
 
-    println!("producing {} orders to topic {topic} on {brokers}", args.orders);
+    println!(
+        "producing {} orders to topic {topic} on {brokers}",
+        args.orders
+    );
     let produced = Instant::now();
     workload::produce_w1(&brokers, &topic, 0..args.orders)?;
     println!("produced in {:.2} s", produced.elapsed().as_secs_f64());
@@ -115,7 +124,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(async {
         let mut db = sqlx::MySqlConnection::connect(&database_url).await?;
         sqlx::query(workload::ORDERS_DDL).execute(&mut db).await?;
-        sqlx::query("TRUNCATE TABLE orders").execute(&mut db).await?;
+        sqlx::query("TRUNCATE TABLE orders")
+            .execute(&mut db)
+            .await?;
         Ok::<_, sqlx::Error>(())
     })?;
 

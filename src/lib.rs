@@ -89,8 +89,8 @@ pub use sluice_macros::Row;
 pub use sluice_macros::pipeline;
 
 pub use sluice_runtime::{
-    Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Format, Message, Result, Row,
-    RunReport, StartFrom, Stream,
+    Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Format, Message, Result, Row, RunReport,
+    StartFrom, Stream,
 };
 pub use sluice_runtime::{cli, codec, dead_letter, kafka, workload};
 

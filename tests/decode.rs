@@ -75,36 +75,59 @@ fn a_missing_field_is_named() {
     let e = error(r#"{"id": 1, "customer_id": 2, "amount_cents": 3, "ts": 4}"#);
     assert_eq!(e.field, Some("currency"));
     assert_eq!(e.kind, DecodeErrorKind::MissingField);
-    assert!(e.to_string().starts_with("field `currency`: missing field"), "{e}");
+    assert!(
+        e.to_string().starts_with("field `currency`: missing field"),
+        "{e}"
+    );
 }
 
 #[test]
 fn a_wrong_type_says_what_was_expected_and_found() {
-    let e = error(r#"{"id": "1", "customer_id": 2, "amount_cents": 3, "currency": "EUR", "ts": 4}"#);
+    let e =
+        error(r#"{"id": "1", "customer_id": 2, "amount_cents": 3, "currency": "EUR", "ts": 4}"#);
     assert_eq!(e.field, Some("id"));
     assert_eq!(
         e.kind,
-        DecodeErrorKind::WrongType { expected: "an unsigned integer (u64)", found: "a string" }
+        DecodeErrorKind::WrongType {
+            expected: "an unsigned integer (u64)",
+            found: "a string"
+        }
     );
-    assert_eq!(e.to_string(), "field `id`: expected an unsigned integer (u64), found a string (at byte 7)");
+    assert_eq!(
+        e.to_string(),
+        "field `id`: expected an unsigned integer (u64), found a string (at byte 7)"
+    );
 }
 
 #[test]
 fn out_of_range_numbers_are_rejected() {
-    let e = error(r#"{"id": 1, "customer_id": 4294967296, "amount_cents": 3, "currency": "EUR", "ts": 4}"#);
+    let e = error(
+        r#"{"id": 1, "customer_id": 4294967296, "amount_cents": 3, "currency": "EUR", "ts": 4}"#,
+    );
     assert_eq!(e.field, Some("customer_id"));
-    assert_eq!(e.kind, DecodeErrorKind::OutOfRange { expected: "an unsigned integer (u32)" });
+    assert_eq!(
+        e.kind,
+        DecodeErrorKind::OutOfRange {
+            expected: "an unsigned integer (u32)"
+        }
+    );
 
     let e = error(r#"{"id": -1, "customer_id": 1, "amount_cents": 3, "currency": "EUR", "ts": 4}"#);
     assert_eq!(e.field, Some("id"));
 
-    let e = error(r#"{"id": 1, "customer_id": 1, "amount_cents": 99999999999999999999, "currency": "EUR", "ts": 4}"#);
+    let e = error(
+        r#"{"id": 1, "customer_id": 1, "amount_cents": 99999999999999999999, "currency": "EUR", "ts": 4}"#,
+    );
     assert_eq!(e.field, Some("amount_cents"));
 
-    let e = error(r#"{"id": 1.5, "customer_id": 1, "amount_cents": 3, "currency": "EUR", "ts": 4}"#);
+    let e =
+        error(r#"{"id": 1.5, "customer_id": 1, "amount_cents": 3, "currency": "EUR", "ts": 4}"#);
     assert_eq!(
         e.kind,
-        DecodeErrorKind::WrongType { expected: "an unsigned integer (u64)", found: "a fractional number" }
+        DecodeErrorKind::WrongType {
+            expected: "an unsigned integer (u64)",
+            found: "a fractional number"
+        }
     );
 }
 
@@ -132,10 +155,16 @@ fn invalid_utf8_and_duplicates_are_errors() {
     let mut bytes = br#"{"currency": "E"#.to_vec();
     bytes.push(0xff);
     bytes.extend_from_slice(br#"R"}"#);
-    assert_eq!(Order::decode(&bytes).expect_err("invalid").kind, DecodeErrorKind::InvalidUtf8);
+    assert_eq!(
+        Order::decode(&bytes).expect_err("invalid").kind,
+        DecodeErrorKind::InvalidUtf8
+    );
 
     let e = error(r#"{"id": 1, "id": 2}"#);
-    assert_eq!((e.field, e.kind), (Some("id"), DecodeErrorKind::DuplicateField));
+    assert_eq!(
+        (e.field, e.kind),
+        (Some("id"), DecodeErrorKind::DuplicateField)
+    );
 }
 
 #[test]

@@ -24,7 +24,10 @@ fn ingest_twice(brokers: &str, database: &str, topic: &str) {
     assert_eq!(offsets.iter().map(|(_, o)| *o as u64).sum::<u64>(), N);
 
     let second = ingest::run(config(brokers, database, topic)).expect("second run");
-    assert_eq!(second.consumed, 0, "the second run must start at the stored offsets");
+    assert_eq!(
+        second.consumed, 0,
+        "the second run must start at the stored offsets"
+    );
     assert_eq!(second.written, 0);
     assert_eq!(w1_checksum(database), W1Checksum::expected(N));
     assert_eq!(stored_offsets(database, ingest::NAME), offsets);
@@ -50,7 +53,9 @@ fn w1_on_a_tansu_broker() {
 fn a_stopped_run_resumes_without_gaps_or_duplicates() {
     let database = fresh_database("w1_restart");
     let kafka = EmbeddedKafka::start().expect("mock cluster");
-    kafka.create_topic("orders_restart", PARTITIONS).expect("topic");
+    kafka
+        .create_topic("orders_restart", PARTITIONS)
+        .expect("topic");
     let brokers = kafka.bootstrap_servers();
     execute(&database, ORDERS_DDL);
     workload::produce_w1(&brokers, "orders_restart", 0..N).expect("produce");
@@ -60,10 +65,18 @@ fn a_stopped_run_resumes_without_gaps_or_duplicates() {
     let first = ingest::run(half).expect("first half");
     assert_eq!(first.consumed, N / 2);
     let partial = w1_checksum(&database);
-    assert_eq!(partial.count, N / 2, "the stopped run committed what it read");
+    assert_eq!(
+        partial.count,
+        N / 2,
+        "the stopped run committed what it read"
+    );
 
     let rest = ingest::run(config(&brokers, &database, "orders_restart")).expect("rest");
-    assert_eq!(rest.consumed, N - N / 2, "the restart reads only what the first run did not");
+    assert_eq!(
+        rest.consumed,
+        N - N / 2,
+        "the restart reads only what the first run did not"
+    );
     assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
     let offsets = stored_offsets(&database, ingest::NAME);
     assert_eq!(offsets.iter().map(|(_, o)| *o as u64).sum::<u64>(), N);

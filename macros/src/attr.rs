@@ -34,7 +34,12 @@ pub(crate) fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
 }
 
 /// The error for an argument no attribute of this kind has, with the closest known one.
-pub(crate) fn unknown(meta: &ParseNestedMeta<'_>, attr: &str, key: &str, known: &[&str]) -> syn::Error {
+pub(crate) fn unknown(
+    meta: &ParseNestedMeta<'_>,
+    attr: &str,
+    key: &str,
+    known: &[&str],
+) -> syn::Error {
     let hint = match closest(key, known.iter().copied()) {
         Some(candidate) => format!("; did you mean `{candidate}`?"),
         None => format!("; expected one of: {}", known.join(", ")),
@@ -43,7 +48,10 @@ pub(crate) fn unknown(meta: &ParseNestedMeta<'_>, attr: &str, key: &str, known: 
 }
 
 /// The candidate nearest to `name` by edit distance, if any is near enough to be a typo.
-pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
@@ -53,31 +61,30 @@ pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a s
         .map(|(_, c)| c)
 }
 
+/// Edits (insertions, deletions, substitutions, swaps of neighbours) that turn `a` into `b`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
     }
-    row[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typos_find_their_attribute() {
-        assert_eq!(closest("topik", ["topic", "format"]), Some("topic"));
-        assert_eq!(closest("tabel", ["table", "key"]), Some("table"));
-        assert_eq!(closest("xyz", ["topic", "format"]), None);
-    }
+    d[a.len()][b.len()]
 }
 
 /// The named fields of a plain struct; any other item is reported at its keyword.
@@ -90,7 +97,9 @@ pub(crate) fn named_fields<'a>(
     match &input.data {
         syn::Data::Struct(data) => match &data.fields {
             syn::Fields::Named(fields) => return Some(fields),
-            syn::Fields::Unnamed(fields) => cx.error(fields, format!("{advice}, not a tuple struct")),
+            syn::Fields::Unnamed(fields) => {
+                cx.error(fields, format!("{advice}, not a tuple struct"))
+            }
             syn::Fields::Unit => cx.error(&input.ident, format!("{advice}, not a unit struct")),
         },
         syn::Data::Enum(data) => cx.error(data.enum_token, format!("{advice}, not an enum")),
@@ -104,7 +113,21 @@ pub(crate) fn reject_generics(cx: &mut Ctxt, input: &syn::DeriveInput, derive: &
     if !input.generics.params.is_empty() {
         cx.error(
             &input.generics,
-            format!("#[derive({derive})] does not support generic parameters: use a concrete struct"),
+            format!(
+                "#[derive({derive})] does not support generic parameters: use a concrete struct"
+            ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_find_their_attribute() {
+        assert_eq!(closest("topik", ["topic", "format"]), Some("topic"));
+        assert_eq!(closest("tabel", ["table", "key"]), Some("table"));
+        assert_eq!(closest("xyz", ["topic", "format"]), None);
     }
 }

@@ -91,9 +91,12 @@ impl Config {
             return Err(Error::Config("--epoch-ms must be at least 1".into()));
         }
         if self.rows_per_statement == 0 {
-            return Err(Error::Config("--rows-per-statement must be at least 1".into()));
+            return Err(Error::Config(
+                "--rows-per-statement must be at least 1".into(),
+            ));
         }
-        if !self.database_url.starts_with("mysql://") && !self.database_url.starts_with("mariadb://")
+        if !self.database_url.starts_with("mysql://")
+            && !self.database_url.starts_with("mariadb://")
         {
             return Err(Error::Config(format!(
                 "--database-url must start with mysql:// (got `{}`)",

@@ -37,7 +37,9 @@ impl RunControl {
     #[inline]
     pub fn take_one(&self) -> bool {
         self.budget
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1))
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(1)
+            })
             .is_ok()
     }
 

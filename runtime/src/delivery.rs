@@ -44,7 +44,9 @@ impl EpochClock {
 
     /// Time left until epoch `epoch + 1` begins.
     pub fn until_after(&self, epoch: Epoch) -> Duration {
-        let next = self.length.saturating_mul(u32::try_from(epoch + 1).unwrap_or(u32::MAX));
+        let next = self
+            .length
+            .saturating_mul(u32::try_from(epoch + 1).unwrap_or(u32::MAX));
         next.saturating_sub(self.start.elapsed())
     }
 }

@@ -108,7 +108,9 @@ impl BulkProducer {
 
     /// Queues one message, waiting for room when the local queue is full.
     pub fn send(&self, topic: &str, key: &[u8], payload: &[u8]) -> Result<()> {
-        let mut record = BaseRecord::<[u8], [u8]>::to(topic).key(key).payload(payload);
+        let mut record = BaseRecord::<[u8], [u8]>::to(topic)
+            .key(key)
+            .payload(payload);
         loop {
             match self.producer.send(record) {
                 Ok(()) => return Ok(()),

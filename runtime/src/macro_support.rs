@@ -3,16 +3,16 @@
 pub use chrono;
 pub use sqlx::mysql::MySqlArguments;
 
+pub use crate::cli::main_with;
 pub use crate::codec::json::JsonReader;
 pub use crate::codec::time::EpochField;
 pub use crate::codec::{DecodeError, FromJson};
-pub use crate::message::{EventTime, Format};
-pub use crate::row::{ColumnValue, EncodeError};
-pub use crate::run::run_pipeline;
-pub use crate::cli::main_with;
 pub use crate::config::Config;
 pub use crate::error::Result;
 pub use crate::message::Message;
+pub use crate::message::{EventTime, Format};
 pub use crate::report::RunReport;
 pub use crate::row::Row;
+pub use crate::row::{ColumnValue, EncodeError};
+pub use crate::run::run_pipeline;
 pub use crate::stream::Stream;

@@ -27,7 +27,8 @@ impl<'scope, T: 'static> Stream<'scope, T> {
     /// Transforms each record.
     pub fn map<U: 'static>(self, mut logic: impl FnMut(T) -> U + 'static) -> Stream<'scope, U> {
         let Stream { inner, control } = self;
-        let inner = inner.unary::<CapacityContainerBuilder<Vec<U>>, _, _, _>(Pipeline, "Map", |_, _| {
+        let inner =
+            inner.unary::<CapacityContainerBuilder<Vec<U>>, _, _, _>(Pipeline, "Map", |_, _| {
                 move |input, output| {
                     input.for_each_stamp(|time, batches| {
                         let mut session = output.session(&time);
@@ -44,7 +45,8 @@ impl<'scope, T: 'static> Stream<'scope, T> {
     pub fn filter(self, mut predicate: impl FnMut(&T) -> bool + 'static) -> Stream<'scope, T> {
         let Stream { inner, control } = self;
         let filtered = Arc::clone(&control);
-        let inner = inner.unary::<CapacityContainerBuilder<Vec<T>>, _, _, _>(Pipeline, "Filter", |_, _| {
+        let inner =
+            inner.unary::<CapacityContainerBuilder<Vec<T>>, _, _, _>(Pipeline, "Filter", |_, _| {
                 move |input, output| {
                     let mut dropped = 0;
                     input.for_each_stamp(|time, batches| {
@@ -70,19 +72,19 @@ impl<'scope, T: 'static> Stream<'scope, T> {
     {
         let Stream { inner, control } = self;
         let inner = inner.unary::<CapacityContainerBuilder<Vec<I::Item>>, _, _, _>(
-                Pipeline,
-                "FlatMap",
-                |_, _| {
-                    move |input, output| {
-                        input.for_each_stamp(|time, batches| {
-                            let mut session = output.session(&time);
-                            for batch in batches {
-                                session.give_iterator(batch.drain(..).flat_map(&mut logic));
-                            }
-                        });
-                    }
-                },
-            );
+            Pipeline,
+            "FlatMap",
+            |_, _| {
+                move |input, output| {
+                    input.for_each_stamp(|time, batches| {
+                        let mut session = output.session(&time);
+                        for batch in batches {
+                            session.give_iterator(batch.drain(..).flat_map(&mut logic));
+                        }
+                    });
+                }
+            },
+        );
         Stream::new(inner, control)
     }
 

@@ -73,17 +73,20 @@ pub struct W1Checksum {
 impl W1Checksum {
     /// The expected checksum of orders `0..n`.
     pub fn expected(n: u64) -> Self {
-        (0..n).map(W1Order::nth).fold(W1Checksum::default(), |mut sum, order| {
-            sum.count += 1;
-            sum.sum_id += order.id;
-            sum.sum_amount_cents += order.amount_cents;
-            sum.sum_customer_id += u64::from(order.customer_id);
-            sum
-        })
+        (0..n)
+            .map(W1Order::nth)
+            .fold(W1Checksum::default(), |mut sum, order| {
+                sum.count += 1;
+                sum.sum_id += order.id;
+                sum.sum_amount_cents += order.amount_cents;
+                sum.sum_customer_id += u64::from(order.customer_id);
+                sum
+            })
     }
 
-    /// The query that computes the checksum from the table; decode the row as
-    /// `(i64, Decimal-as-string...)` with [`W1Checksum::query_as_strings`].
+    /// The query that computes the checksum from the table: a count and three sums as text
+    /// (MySQL sums are `DECIMAL`); turn the row into a checksum with
+    /// [`W1Checksum::from_strings`].
     pub const SQL: &'static str = "SELECT COUNT(*), CAST(COALESCE(SUM(id), 0) AS CHAR), \
          CAST(COALESCE(SUM(amount_cents), 0) AS CHAR), CAST(COALESCE(SUM(customer_id), 0) AS CHAR) FROM orders";
 

@@ -55,8 +55,8 @@ pub fn runtime() -> tokio::runtime::Runtime {
 /// A database of the test's own, dropped and created anew, so that tests run in parallel
 /// without sharing tables. Returns its URL.
 pub fn fresh_database(test: &str) -> String {
-    let base = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| sluice::DEFAULT_DATABASE_URL.to_owned());
+    let base =
+        std::env::var("DATABASE_URL").unwrap_or_else(|_| sluice::DEFAULT_DATABASE_URL.to_owned());
     let name = format!("sluice_t_{test}");
     runtime().block_on(async {
         let mut conn = MySqlConnection::connect(&base)
@@ -69,7 +69,9 @@ pub fn fresh_database(test: &str) -> String {
         .await
         .expect("create the test database");
     });
-    let (server, _) = base.rsplit_once('/').expect("DATABASE_URL ends in /database");
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("DATABASE_URL ends in /database");
     format!("{server}/{name}")
 }
 
@@ -166,7 +168,10 @@ impl Tansu {
         let brokers = format!("127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(&brokers).is_err() {
-            assert!(Instant::now() < deadline, "tansu did not listen on {brokers}");
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {brokers}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Tansu { child, brokers }

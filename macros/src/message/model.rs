@@ -11,9 +11,21 @@ const FIELD_ARGS: &[&str] = &["rename", "with", "event_time"];
 const FORMATS: &[&str] = &["json"];
 /// `with = "..."` adapters: name, length of the unit in microseconds, what the payload holds.
 pub(crate) const EPOCH_UNITS: &[(&str, i64, &str)] = &[
-    ("epoch_seconds", 1_000_000, "an integer of seconds since 1970-01-01"),
-    ("epoch_millis", 1_000, "an integer of milliseconds since 1970-01-01"),
-    ("epoch_micros", 1, "an integer of microseconds since 1970-01-01"),
+    (
+        "epoch_seconds",
+        1_000_000,
+        "an integer of seconds since 1970-01-01",
+    ),
+    (
+        "epoch_millis",
+        1_000,
+        "an integer of milliseconds since 1970-01-01",
+    ),
+    (
+        "epoch_micros",
+        1,
+        "an integer of microseconds since 1970-01-01",
+    ),
 ];
 
 pub(crate) struct Message<'a> {
@@ -41,7 +53,10 @@ impl<'a> Message<'a> {
             "topic" => {
                 let value = string_value(meta)?;
                 if value.value().trim().is_empty() {
-                    return Err(syn::Error::new(value.span(), "the topic name cannot be empty"));
+                    return Err(syn::Error::new(
+                        value.span(),
+                        "the topic name cannot be empty",
+                    ));
                 }
                 topic = Some(value);
                 Ok(())
@@ -72,7 +87,9 @@ impl<'a> Message<'a> {
         let mut event_time: Option<&Ident> = None;
         if let Some(named) = named_fields(&mut cx, input, "Message") {
             for field in &named.named {
-                let Some(ident) = field.ident.as_ref() else { continue };
+                let Some(ident) = field.ident.as_ref() else {
+                    continue;
+                };
                 let mut name = ident.to_string();
                 let mut epoch = None;
                 for_each_arg(&mut cx, &field.attrs, "message", |meta, key| match key {
@@ -90,9 +107,10 @@ impl<'a> Message<'a> {
                             }
                             None => {
                                 let names: Vec<&str> = EPOCH_UNITS.iter().map(|u| u.0).collect();
-                                let hint = crate::attr::closest(&value.value(), names.iter().copied())
-                                    .map(|c| format!("did you mean `{c}`? "))
-                                    .unwrap_or_default();
+                                let hint =
+                                    crate::attr::closest(&value.value(), names.iter().copied())
+                                        .map(|c| format!("did you mean `{c}`? "))
+                                        .unwrap_or_default();
                                 Err(syn::Error::new(
                                     value.span(),
                                     format!(

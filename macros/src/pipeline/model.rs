@@ -23,7 +23,9 @@ fn single_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
     if segment.ident != name {
         return None;
     }
-    let PathArguments::AngleBracketed(args) = &segment.arguments else { return None };
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
     match args.args.iter().collect::<Vec<_>>().as_slice() {
         [GenericArgument::Type(inner)] => Some(inner),
         _ => None,
@@ -34,11 +36,17 @@ impl<'a> Pipeline<'a> {
     pub fn parse(args: TokenStream, function: &'a ItemFn) -> syn::Result<Self> {
         let mut cx = Ctxt::default();
         if !args.is_empty() {
-            cx.error(&args, "#[pipeline] takes no arguments; configure a run with `Config` or the command line");
+            cx.error(
+                &args,
+                "#[pipeline] takes no arguments; configure a run with `Config` or the command line",
+            );
         }
         let signature = &function.sig;
         if let Some(asyncness) = signature.asyncness {
-            cx.error(asyncness, "a pipeline function cannot be async: it describes a dataflow, it does not run it");
+            cx.error(
+                asyncness,
+                "a pipeline function cannot be async: it describes a dataflow, it does not run it",
+            );
         }
         if !signature.generics.params.is_empty() {
             cx.error(&signature.generics, "a pipeline function cannot be generic");
@@ -46,18 +54,24 @@ impl<'a> Pipeline<'a> {
 
         let mut input = None;
         match signature.inputs.iter().collect::<Vec<_>>().as_slice() {
-            [FnArg::Typed(arg)] => {
-                match &*arg.pat {
-                    Pat::Ident(pat) => input = Some((&pat.ident, &*arg.ty)),
-                    other => cx.error(other, "name the pipeline input with a plain identifier, e.g. `orders: Kafka<Order>`"),
-                }
+            [FnArg::Typed(arg)] => match &*arg.pat {
+                Pat::Ident(pat) => input = Some((&pat.ident, &*arg.ty)),
+                other => cx.error(
+                    other,
+                    "name the pipeline input with a plain identifier, e.g. `orders: Kafka<Order>`",
+                ),
+            },
+            [FnArg::Receiver(receiver)] => {
+                cx.error(receiver, "a pipeline is a free function, not a method")
             }
-            [FnArg::Receiver(receiver)] => cx.error(receiver, "a pipeline is a free function, not a method"),
             [] => cx.error_at(
                 signature.paren_token.span.join(),
                 "a pipeline needs one input: add an argument such as `orders: Kafka<Order>`",
             ),
-            [_, extra, ..] => cx.error(extra, "a pipeline reads one source for now: remove this argument"),
+            [_, extra, ..] => cx.error(
+                extra,
+                "a pipeline reads one source for now: remove this argument",
+            ),
         }
         let message = input.and_then(|(_, ty)| {
             let message = single_argument(ty, "Kafka");
@@ -93,7 +107,10 @@ impl<'a> Pipeline<'a> {
                 sink_type,
                 row,
             }),
-            _ => Err(syn::Error::new_spanned(&signature.ident, "invalid pipeline signature")),
+            _ => Err(syn::Error::new_spanned(
+                &signature.ident,
+                "invalid pipeline signature",
+            )),
         }
     }
 }

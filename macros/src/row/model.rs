@@ -40,7 +40,10 @@ impl<'a> Row<'a> {
             "table" => {
                 let value = string_value(meta)?;
                 if value.value().trim().is_empty() {
-                    return Err(syn::Error::new(value.span(), "the table name cannot be empty"));
+                    return Err(syn::Error::new(
+                        value.span(),
+                        "the table name cannot be empty",
+                    ));
                 }
                 table = Some(value);
                 Ok(())
@@ -64,7 +67,9 @@ impl<'a> Row<'a> {
         let mut fields = Vec::new();
         if let Some(named) = named_fields(&mut cx, input, "Row") {
             for field in &named.named {
-                let Some(ident) = field.ident.as_ref() else { continue };
+                let Some(ident) = field.ident.as_ref() else {
+                    continue;
+                };
                 let mut attrs = FieldAttrs {
                     ident,
                     ty: &field.ty,
@@ -105,7 +110,10 @@ impl<'a> Row<'a> {
             })
             .collect();
         if columns.is_empty() && table.is_some() {
-            cx.error(&input.ident, "a row needs at least one field that is not `#[row(skip)]`");
+            cx.error(
+                &input.ident,
+                "a row needs at least one field that is not `#[row(skip)]`",
+            );
         }
         check_unique_columns(&mut cx, &columns);
         cx.finish()?;
@@ -122,7 +130,10 @@ fn apply_key_list(cx: &mut Ctxt, key_list: &[Ident], fields: &mut [FieldAttrs<'_
     for wanted in key_list {
         match fields.iter_mut().find(|f| f.ident == wanted) {
             Some(field) if field.skip => {
-                cx.error(wanted, format!("`{wanted}` is `#[row(skip)]` and cannot be part of the key"));
+                cx.error(
+                    wanted,
+                    format!("`{wanted}` is `#[row(skip)]` and cannot be part of the key"),
+                );
             }
             Some(field) => field.key = true,
             None => {
@@ -130,7 +141,10 @@ fn apply_key_list(cx: &mut Ctxt, key_list: &[Ident], fields: &mut [FieldAttrs<'_
                 let hint = closest(&wanted.to_string(), names.iter().map(String::as_str))
                     .map(|c| format!("; did you mean `{c}`?"))
                     .unwrap_or_default();
-                cx.error(wanted, format!("`key` names `{wanted}`, which is not a field of this struct{hint}"));
+                cx.error(
+                    wanted,
+                    format!("`key` names `{wanted}`, which is not a field of this struct{hint}"),
+                );
             }
         }
     }

@@ -134,8 +134,12 @@ impl<'de> JsonReader<'de> {
     /// Reads `true` or `false`.
     pub fn read_bool(&mut self) -> Result<bool> {
         match self.peek() {
-            Some(b't') => self.expect_literal(b"true", "expected `true`").map(|()| true),
-            Some(b'f') => self.expect_literal(b"false", "expected `false`").map(|()| false),
+            Some(b't') => self
+                .expect_literal(b"true", "expected `true`")
+                .map(|()| true),
+            Some(b'f') => self
+                .expect_literal(b"false", "expected `false`")
+                .map(|()| false),
             _ => Err(self.wrong_type("a boolean")),
         }
     }
@@ -219,7 +223,10 @@ impl<'de> JsonReader<'de> {
     /// integer, and a leading zero followed by digits is not JSON.
     fn finish_integer(&mut self, start: usize, expected: &'static str) -> Result<()> {
         if self.input[start] == b'0' && self.pos - start > 1 {
-            return Err(DecodeError::at(start, DecodeErrorKind::Syntax("leading zero in number")));
+            return Err(DecodeError::at(
+                start,
+                DecodeErrorKind::Syntax("leading zero in number"),
+            ));
         }
         if let Some(b'.' | b'e' | b'E') = self.input.get(self.pos) {
             self.pos = start;

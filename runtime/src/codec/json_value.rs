@@ -153,11 +153,7 @@ pub(crate) fn shorten(text: &str) -> String {
 
 impl<'de> FromJson<'de> for DateTime<Utc> {
     fn read_json(reader: &mut JsonReader<'de>) -> Result<Self, DecodeError> {
-        read_parsed(
-            reader,
-            "an RFC 3339 date-time string",
-            parse_datetime_utc,
-        )
+        read_parsed(reader, "an RFC 3339 date-time string", parse_datetime_utc)
     }
 }
 

@@ -102,14 +102,26 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                 }
 
                 // Every epoch before `complete` has all its rows here.
-                let complete = frontier.frontier().iter().next().copied().unwrap_or(Epoch::MAX);
+                let complete = frontier
+                    .frontier()
+                    .iter()
+                    .next()
+                    .copied()
+                    .unwrap_or(Epoch::MAX);
                 if !in_flight && complete > durable {
                     let later = pending.split_off(&complete);
                     let rows = concat(std::mem::replace(&mut pending, later));
                     let commit = ledger.borrow_mut().take_before(complete);
                     if rows.is_empty() && commit.is_empty() {
                         durable = complete;
-                    } else if jobs.send(Job { upto: complete, rows, commit }).is_ok() {
+                    } else if jobs
+                        .send(Job {
+                            upto: complete,
+                            rows,
+                            commit,
+                        })
+                        .is_ok()
+                    {
                         in_flight = true;
                     } else {
                         control.fail(Error::Worker("the MySQL writer task stopped".into()));

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use sqlx::mysql::MySqlArguments;
-use sqlx::{AssertSqlSafe, Arguments, MySqlConnection};
+use sqlx::{Arguments, AssertSqlSafe, MySqlConnection};
 
 use crate::row::Row;
 
@@ -56,7 +56,10 @@ impl InsertPlan {
     ) -> Result<(), sqlx::Error> {
         for chunk in rows.chunks(self.rows_per_statement) {
             let mut arguments = MySqlArguments::default();
-            arguments.reserve(chunk.len() * R::COLUMNS.len(), chunk.len() * R::COLUMNS.len() * 8);
+            arguments.reserve(
+                chunk.len() * R::COLUMNS.len(),
+                chunk.len() * R::COLUMNS.len() * 8,
+            );
             for row in chunk {
                 row.bind(&mut arguments).map_err(sqlx::Error::Encode)?;
             }

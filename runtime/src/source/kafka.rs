@@ -114,7 +114,10 @@ pub(crate) fn start_offsets(
     partitions
         .iter()
         .map(|&partition| {
-            let committed = stored.iter().find(|(p, _)| *p == partition).map(|(_, o)| *o);
+            let committed = stored
+                .iter()
+                .find(|(p, _)| *p == partition)
+                .map(|(_, o)| *o);
             let offset = match (from, committed) {
                 (StartFrom::Committed, Some(next)) => Offset::Offset(next),
                 (StartFrom::Committed | StartFrom::Earliest, _) => Offset::Beginning,
@@ -235,100 +238,111 @@ pub(crate) fn kafka_source<'scope, M: Message>(
 ) -> StreamVec<'scope, Epoch, M> {
     let index = scope.index();
     let peers = scope.peers();
-    source::<_, CapacityContainerBuilder<Vec<M>>, _, _>(scope, "KafkaSource", move |capability, info| {
-        let activator = scope.activator_for(info.address);
-        let reader = match Reader::open(&plan, index, peers) {
-            Ok(reader) => Some(reader),
-            Err(error) => {
-                control.fail(error);
-                None
-            }
-        };
-        let mut capability = reader.is_some().then_some(capability);
-        let mut reader = reader;
-        let clock = plan.clock;
-        move |output| {
-            let (Some(cap), Some(reader)) = (capability.as_mut(), reader.as_mut()) else {
-                return;
+    source::<_, CapacityContainerBuilder<Vec<M>>, _, _>(
+        scope,
+        "KafkaSource",
+        move |capability, info| {
+            let activator = scope.activator_for(info.address);
+            let reader = match Reader::open(&plan, index, peers) {
+                Ok(reader) => Some(reader),
+                Err(error) => {
+                    control.fail(error);
+                    None
+                }
             };
-            let mut ledger = ledger.borrow_mut();
+            let mut capability = reader.is_some().then_some(capability);
+            let mut reader = reader;
+            let clock = plan.clock;
+            move |output| {
+                let (Some(cap), Some(reader)) = (capability.as_mut(), reader.as_mut()) else {
+                    return;
+                };
+                let mut ledger = ledger.borrow_mut();
 
-            let now = clock.now();
-            if now > *cap.time() {
-                ledger.close(*cap.time(), reader.take_changed());
-                cap.downgrade(&now);
-            }
-            let finished = control.stop_requested()
-                || control.failed()
-                || (plan.until_end && reader.all_at_end());
-            if finished {
-                ledger.close(*cap.time(), reader.take_changed());
-                capability = None;
-                return;
-            }
+                let now = clock.now();
+                if now > *cap.time() {
+                    ledger.close(*cap.time(), reader.take_changed());
+                    cap.downgrade(&now);
+                }
+                let finished = control.stop_requested()
+                    || control.failed()
+                    || (plan.until_end && reader.all_at_end());
+                if finished {
+                    ledger.close(*cap.time(), reader.take_changed());
+                    capability = None;
+                    return;
+                }
 
-            let behind = durable.with_frontier(|f| f.first().map(|d| cap.time().saturating_sub(*d)));
-            if behind.is_some_and(|b| b >= plan.max_epochs_in_flight) {
-                activator.activate_after(IDLE_POLL);
-                return;
-            }
+                let behind =
+                    durable.with_frontier(|f| f.first().map(|d| cap.time().saturating_sub(*d)));
+                if behind.is_some_and(|b| b >= plan.max_epochs_in_flight) {
+                    activator.activate_after(IDLE_POLL);
+                    return;
+                }
 
-            let mut session = output.session(cap);
-            let mut consumed = 0u64;
-            let mut dead = 0u64;
-            let mut polled = Polled::Busy;
-            for _ in 0..MESSAGES_PER_ACTIVATION {
-                match reader.consumer.poll(Duration::ZERO) {
-                    None => {
-                        polled = Polled::Idle;
-                        break;
-                    }
-                    Some(Ok(message)) => {
-                        if !control.take_one() {
-                            polled = Polled::BudgetSpent;
+                let mut session = output.session(cap);
+                let mut consumed = 0u64;
+                let mut dead = 0u64;
+                let mut polled = Polled::Busy;
+                for _ in 0..MESSAGES_PER_ACTIVATION {
+                    match reader.consumer.poll(Duration::ZERO) {
+                        None => {
+                            polled = Polled::Idle;
                             break;
                         }
-                        consumed += 1;
-                        record(&mut reader.partitions, &message);
-                        let decoded = match message.payload() {
-                            Some(payload) => M::decode(payload).map_err(|e| e.to_string()),
-                            None => Err("message has no payload (tombstone)".to_owned()),
-                        };
-                        match decoded {
-                            Ok(record) => session.give(record),
-                            Err(reason) => {
-                                dead += 1;
-                                ledger.dead_letter(dead_letter(&reader.topic, &message, reason));
+                        Some(Ok(message)) => {
+                            if !control.take_one() {
+                                polled = Polled::BudgetSpent;
+                                break;
+                            }
+                            consumed += 1;
+                            record(&mut reader.partitions, &message);
+                            let decoded = match message.payload() {
+                                Some(payload) => M::decode(payload).map_err(|e| e.to_string()),
+                                None => Err("message has no payload (tombstone)".to_owned()),
+                            };
+                            match decoded {
+                                Ok(record) => session.give(record),
+                                Err(reason) => {
+                                    dead += 1;
+                                    ledger.dead_letter(dead_letter(
+                                        &reader.topic,
+                                        &message,
+                                        reason,
+                                    ));
+                                }
                             }
                         }
-                    }
-                    Some(Err(KafkaError::PartitionEOF(partition))) => {
-                        if let Some(progress) = reader.partitions.get_mut(&partition) {
-                            tracing::debug!(partition, next_offset = ?progress.next_offset, "end of partition");
-                            progress.at_end = true;
+                        Some(Err(KafkaError::PartitionEOF(partition))) => {
+                            if let Some(progress) = reader.partitions.get_mut(&partition) {
+                                tracing::debug!(partition, next_offset = ?progress.next_offset, "end of partition");
+                                progress.at_end = true;
+                            }
+                        }
+                        Some(Err(error)) => {
+                            tracing::warn!(topic = %reader.topic, "kafka: {error}");
+                            polled = Polled::Idle;
+                            break;
                         }
                     }
-                    Some(Err(error)) => {
-                        tracing::warn!(topic = %reader.topic, "kafka: {error}");
-                        polled = Polled::Idle;
-                        break;
+                }
+                drop(session);
+                Metrics::add(&control.metrics.consumed, consumed);
+                Metrics::add(&control.metrics.dead_lettered, dead);
+
+                match polled {
+                    Polled::Busy => activator.activate(),
+                    Polled::Idle => {
+                        activator.activate_after(IDLE_POLL.min(clock.until_after(*cap.time())))
+                    }
+                    Polled::BudgetSpent => {
+                        control.request_stop();
+                        activator.activate();
                     }
                 }
             }
-            drop(session);
-            Metrics::add(&control.metrics.consumed, consumed);
-            Metrics::add(&control.metrics.dead_lettered, dead);
-
-            match polled {
-                Polled::Busy => activator.activate(),
-                Polled::Idle => activator.activate_after(IDLE_POLL.min(clock.until_after(*cap.time()))),
-                Polled::BudgetSpent => {
-                    control.request_stop();
-                    activator.activate();
-                }
-            }
-        }
-    })
+        },
+    )
 }
 
 #[cfg(test)]
@@ -338,7 +352,10 @@ mod tests {
     #[test]
     fn committed_offsets_win_over_the_fallback() {
         let starts = start_offsets(&[0, 1], StartFrom::Committed, &[(1, 42)]);
-        assert_eq!(starts, vec![(0, Offset::Beginning), (1, Offset::Offset(42))]);
+        assert_eq!(
+            starts,
+            vec![(0, Offset::Beginning), (1, Offset::Offset(42))]
+        );
     }
 
     #[test]
