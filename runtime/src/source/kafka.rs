@@ -17,6 +17,7 @@ use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::{ProbeHandle, Scope, StreamVec};
 
+use super::kafka_context::SourceContext;
 use crate::config::StartFrom;
 use crate::control::RunControl;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
@@ -71,9 +72,10 @@ pub(crate) fn discover_partitions(
     topic: &str,
     options: &[(String, String)],
 ) -> Result<Vec<i32>> {
-    let consumer: BaseConsumer = consumer_config(brokers, "sluice-metadata", options)
-        .create()
-        .map_err(|e| Error::kafka(brokers, e))?;
+    let consumer: BaseConsumer<SourceContext> =
+        consumer_config(brokers, "sluice-metadata", options)
+            .create_with_context(SourceContext)
+            .map_err(|e| Error::kafka(brokers, e))?;
     let metadata = consumer
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)
         .map_err(|e| Error::Topic {
@@ -138,7 +140,7 @@ struct PartitionProgress {
 
 /// The worker's share of the topic.
 struct Reader {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<SourceContext>,
     topic: Arc<str>,
     partitions: BTreeMap<i32, PartitionProgress>,
 }
@@ -151,9 +153,10 @@ impl Reader {
             .filter(|(p, _)| usize::try_from(*p).is_ok_and(|p| p % peers == index))
             .copied()
             .collect();
-        let consumer: BaseConsumer = consumer_config(&plan.brokers, &plan.group, &plan.options)
-            .create()
-            .map_err(|e| Error::kafka(&plan.brokers, e))?;
+        let consumer: BaseConsumer<SourceContext> =
+            consumer_config(&plan.brokers, &plan.group, &plan.options)
+                .create_with_context(SourceContext)
+                .map_err(|e| Error::kafka(&plan.brokers, e))?;
         let mut assignment = TopicPartitionList::new();
         for (partition, offset) in &owned {
             assignment

@@ -1,3 +1,4 @@
 //! Sources: operators that read an external system and close epochs.
 
 pub(crate) mod kafka;
+mod kafka_context;
