@@ -54,6 +54,7 @@ where
         topic = %topic,
         partitions = partitions.len(),
         workers = config.workers,
+        startup_ms = started.elapsed().as_millis() as u64,
         "starting"
     );
 

@@ -157,10 +157,17 @@ async fn writer<R: Row>(
 ) {
     let insert = InsertPlan::new::<R>(plan.rows_per_statement);
     while let Some(job) = jobs.recv().await {
+        let begun = std::time::Instant::now();
         let result = commit_with_retries(&plan, &insert, &job)
             .await
             .map(|()| (job.upto, job.rows.len() as u64));
         let failed = result.is_err();
+        tracing::debug!(
+            rows = job.rows.len(),
+            upto = job.upto,
+            ms = begun.elapsed().as_millis() as u64,
+            "committed"
+        );
         // The operator is gone only when its worker stopped; nothing is left to tell.
         if done.send(result).is_err() || activator.activate().is_err() || failed {
             return;

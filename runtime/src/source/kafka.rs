@@ -47,8 +47,15 @@ pub(crate) struct KafkaSourcePlan {
     pub max_epochs_in_flight: u64,
 }
 
-/// Consumer settings tuned for throughput with explicit assignment.
-fn consumer_config(brokers: &str, group: &str, options: &[(String, String)]) -> ClientConfig {
+/// Consumer settings tuned for throughput with explicit assignment. A bounded run detects the
+/// end of a partition by an empty fetch, which the broker holds for `fetch.wait.max.ms`: keep
+/// that short there.
+fn consumer_config(
+    brokers: &str,
+    group: &str,
+    until_end: bool,
+    options: &[(String, String)],
+) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", brokers)
@@ -59,7 +66,8 @@ fn consumer_config(brokers: &str, group: &str, options: &[(String, String)]) -> 
         .set("auto.offset.reset", "earliest")
         .set("queued.min.messages", "200000")
         .set("fetch.queue.backoff.ms", "5")
-        .set("fetch.wait.max.ms", "100");
+        .set("fetch.wait.max.ms", if until_end { "10" } else { "100" })
+        .set("fetch.error.backoff.ms", "100");
     for (key, value) in options {
         config.set(key, value);
     }
@@ -73,7 +81,7 @@ pub(crate) fn discover_partitions(
     options: &[(String, String)],
 ) -> Result<Vec<i32>> {
     let consumer: BaseConsumer<SourceContext> =
-        consumer_config(brokers, "sluice-metadata", options)
+        consumer_config(brokers, "sluice-metadata", false, options)
             .create_with_context(SourceContext)
             .map_err(|e| Error::kafka(brokers, e))?;
     let metadata = consumer
@@ -108,6 +116,10 @@ pub(crate) fn discover_partitions(
 }
 
 /// Where each partition starts, from `--from` and the offsets stored by earlier runs.
+///
+/// The beginning is asked for as offset 0: an explicit offset is fetched at once, where
+/// `Offset::Beginning` costs a round of offset lookups (half a second with librdkafka's
+/// defaults). If retention has deleted offset 0, `auto.offset.reset = earliest` applies.
 pub(crate) fn start_offsets(
     partitions: &[i32],
     from: StartFrom,
@@ -122,7 +134,7 @@ pub(crate) fn start_offsets(
                 .map(|(_, o)| *o);
             let offset = match (from, committed) {
                 (StartFrom::Committed, Some(next)) => Offset::Offset(next),
-                (StartFrom::Committed | StartFrom::Earliest, _) => Offset::Beginning,
+                (StartFrom::Committed | StartFrom::Earliest, _) => Offset::Offset(0),
                 (StartFrom::Latest, _) => Offset::End,
             };
             (partition, offset)
@@ -154,7 +166,7 @@ impl Reader {
             .copied()
             .collect();
         let consumer: BaseConsumer<SourceContext> =
-            consumer_config(&plan.brokers, &plan.group, &plan.options)
+            consumer_config(&plan.brokers, &plan.group, plan.until_end, &plan.options)
                 .create_with_context(SourceContext)
                 .map_err(|e| Error::kafka(&plan.brokers, e))?;
         let mut assignment = TopicPartitionList::new();
@@ -365,7 +377,7 @@ mod tests {
     fn earliest_and_latest_ignore_stored_offsets() {
         assert_eq!(
             start_offsets(&[0], StartFrom::Earliest, &[(0, 42)]),
-            vec![(0, Offset::Beginning)]
+            vec![(0, Offset::Offset(0))]
         );
         assert_eq!(
             start_offsets(&[0], StartFrom::Latest, &[(0, 42)]),
