@@ -369,7 +369,7 @@ mod tests {
         let starts = start_offsets(&[0, 1], StartFrom::Committed, &[(1, 42)]);
         assert_eq!(
             starts,
-            vec![(0, Offset::Beginning), (1, Offset::Offset(42))]
+            vec![(0, Offset::Offset(0)), (1, Offset::Offset(42))]
         );
     }
 
