@@ -108,9 +108,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let produced = Instant::now();
     workload::produce_w1(&brokers, &topic, 0..args.orders)?;
     println!("produced in {:.2} s", produced.elapsed().as_secs_f64());
-    let truncated = sluice::kafka::earliest_offsets(&brokers, &topic, workload::PARTITIONS)?
-        .into_iter()
-        .any(|(_, low)| low > 0);
+    let truncated = sluice::kafka::watermarks(&brokers, &topic, workload::PARTITIONS)?
+        .iter()
+        .any(|w| w.low > 0);
     if truncated {
         return Err(format!(
             "the broker no longer holds all {} orders (the embedded broker keeps a few MB per \

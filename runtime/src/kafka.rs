@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 ///
 /// Its partitions keep only their most recent log segments (a few megabytes): produce much
 /// more than that before consuming and the oldest messages are gone.
-/// [`earliest_offsets`] tells whether that happened.
+/// [`watermarks`] tells whether that happened.
 pub struct EmbeddedKafka {
     cluster: MockCluster<'static, DefaultProducerContext>,
 }
@@ -131,9 +131,20 @@ impl BulkProducer {
     }
 }
 
-/// The first offset still stored in each partition of `topic` (0 unless the broker deleted
-/// old messages).
-pub fn earliest_offsets(brokers: &str, topic: &str, partitions: i32) -> Result<Vec<(i32, i64)>> {
+/// The offsets a partition holds: `low` is the first still stored (0 unless the broker deleted
+/// old messages), `high` the next to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watermarks {
+    /// The partition.
+    pub partition: i32,
+    /// First stored offset.
+    pub low: i64,
+    /// Offset the next message will get.
+    pub high: i64,
+}
+
+/// The watermarks of partitions `0..partitions` of `topic`.
+pub fn watermarks(brokers: &str, topic: &str, partitions: i32) -> Result<Vec<Watermarks>> {
     let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
@@ -146,7 +157,11 @@ pub fn earliest_offsets(brokers: &str, topic: &str, partitions: i32) -> Result<V
                 partition,
                 Duration::from_secs(10),
             )
-            .map(|(low, _)| (partition, low))
+            .map(|(low, high)| Watermarks {
+                partition,
+                low,
+                high,
+            })
             .map_err(|e| Error::kafka(brokers, e))
         })
         .collect()
