@@ -6,6 +6,9 @@ mod message;
 mod pipeline;
 mod row;
 
+#[cfg(test)]
+mod expansion_tests;
+
 use proc_macro::TokenStream;
 
 /// Derives `sluice::Message`: a generated decoder for the declared format.

@@ -15,7 +15,9 @@ fn body_ident(function: &ItemFn) -> syn::Ident {
 pub(crate) fn generate(pipeline: &Pipeline<'_>) -> TokenStream {
     let p = quote!(::sluice::__private);
     let function = pipeline.function;
-    let attrs = &function.attrs;
+    // Doc comments describe the pipeline: they go on its module. Other attributes (`allow`,
+    // `cfg`, ...) stay with the body.
+    let attrs = function.attrs.iter().filter(|a| !a.path().is_ident("doc"));
     let body = &function.block;
     let input = pipeline.input;
     let message = pipeline.message;
@@ -58,9 +60,19 @@ fn module(function: &ItemFn, run_body: TokenStream) -> TokenStream {
     let vis = &function.vis;
     let name = &function.sig.ident;
     let name_str = name.to_string();
+    let docs: Vec<_> = function
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
     let doc = format!("The `{name_str}` pipeline: run it with [`run`] or [`main`].");
+    let doc = if docs.is_empty() {
+        quote!(#[doc = #doc])
+    } else {
+        quote!(#(#docs)* #[doc = ""] #[doc = #doc])
+    };
     quote! {
-        #[doc = #doc]
+        #doc
         #vis mod #name {
             /// The name the pipeline's offsets are stored under, unless `--pipeline-id` says otherwise.
             pub const NAME: &str = #name_str;

@@ -1,0 +1,74 @@
+//! Snapshots of what each macro generates for a typical input, pretty-printed.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+fn pretty(tokens: TokenStream) -> String {
+    let file = syn::parse2::<syn::File>(tokens).expect("the expansion is valid Rust");
+    prettyplease::unparse(&file)
+}
+
+#[test]
+fn message_w1_order() {
+    let input = syn::parse_quote! {
+        #[message(topic = "orders", format = "json")]
+        struct Order {
+            id: u64,
+            #[message(rename = "customer")]
+            customer_id: u32,
+            note: Option<String>,
+            #[message(event_time, with = "epoch_millis")]
+            ts: DateTime<Utc>,
+        }
+    };
+    let expanded = crate::message::expand(&input).expect("expands");
+    insta::assert_snapshot!(pretty(expanded));
+}
+
+#[test]
+fn row_customer_minute() {
+    let input = syn::parse_quote! {
+        #[row(table = "customer_minute")]
+        struct CustomerMinute {
+            #[row(key)]
+            customer_id: u32,
+            #[row(key)]
+            window_start: DateTime<Utc>,
+            orders: i64,
+            #[row(column = "amount_cents")]
+            amount: i64,
+            #[row(skip)]
+            note: String,
+        }
+    };
+    let expanded = crate::row::expand(&input).expect("expands");
+    insta::assert_snapshot!(pretty(expanded));
+}
+
+#[test]
+fn pipeline_ingest() {
+    let expanded = crate::pipeline::expand(
+        TokenStream::new(),
+        quote! {
+            /// Every order, as a row.
+            #[allow(unused_variables)]
+            pub fn ingest(orders: Kafka<Order>) -> MySql<OrderRow> {
+                orders.map(|o| OrderRow { id: o.id })
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(expanded));
+}
+
+#[test]
+fn a_pipeline_with_errors_still_defines_its_module() {
+    let expanded = crate::pipeline::expand(
+        TokenStream::new(),
+        quote! {
+            fn ingest(orders: Vec<Order>) {}
+        },
+    );
+    let text = expanded.to_string();
+    assert!(text.contains("compile_error"), "{text}");
+    assert!(text.contains("mod ingest"), "{text}");
+}
