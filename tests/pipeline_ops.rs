@@ -7,7 +7,7 @@ use sluice::kafka::{BulkProducer, EmbeddedKafka};
 
 #[derive(Message)]
 #[message(topic = "events")]
-pub struct Event {
+struct Event {
     id: u64,
     #[message(rename = "user")]
     user_id: Option<u32>,
@@ -16,7 +16,7 @@ pub struct Event {
 
 #[derive(Row)]
 #[row(table = "event_rows")]
-pub struct EventRow {
+struct EventRow {
     #[row(key)]
     id: u64,
     #[row(column = "user")]
@@ -29,7 +29,7 @@ pub struct EventRow {
 
 /// Drops `ignore` events, writes `double` events twice (ids `10 * id` and `10 * id + 1`).
 #[pipeline]
-pub fn shape(events: Kafka<Event>) -> MySql<EventRow> {
+fn shape(events: Kafka<Event>) -> MySql<EventRow> {
     events
         .filter(|e| e.kind != "ignore")
         .flat_map(|e| {
@@ -46,14 +46,14 @@ pub fn shape(events: Kafka<Event>) -> MySql<EventRow> {
 
 #[derive(Row)]
 #[row(table = "event_log")]
-pub struct LogRow {
+struct LogRow {
     id: u64,
     kind: String,
 }
 
 /// Appends every event: the table has no key, so only the offsets keep a replay out.
 #[pipeline]
-pub fn log(events: Kafka<Event>) -> MySql<LogRow> {
+fn log(events: Kafka<Event>) -> MySql<LogRow> {
     events.map(|e| LogRow {
         id: e.id,
         kind: e.kind,
@@ -76,7 +76,9 @@ fn payload(i: u64) -> String {
         (i * 3).to_string()
     };
     match i % 7 {
-        0 if i % 14 == 0 => format!(r#"{{"id": {i}, "user": "{user}", "kind": "{kind}"}}"#),
+        0 if i.is_multiple_of(14) => {
+            format!(r#"{{"id": {i}, "user": "{user}", "kind": "{kind}"}}"#)
+        }
         0 => format!(r#"{{"id": {i}, "kind": "{kind}""#),
         _ => format!(r#"{{"id": {i}, "user": {user}, "kind": "{kind}"}}"#),
     }

@@ -73,6 +73,8 @@ fn module(function: &ItemFn, run_body: TokenStream) -> TokenStream {
     };
     quote! {
         #doc
+        // A binary may use only `run` or only `main`: neither is dead code.
+        #[allow(dead_code)]
         #vis mod #name {
             /// The name the pipeline's offsets are stored under, unless `--pipeline-id` says otherwise.
             pub const NAME: &str = #name_str;
