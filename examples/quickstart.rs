@@ -9,42 +9,13 @@
 use std::time::Instant;
 
 use sluice::kafka::EmbeddedKafka;
-use sluice::prelude::*;
 use sluice::workload::{self, W1Checksum};
 use sqlx::Connection;
 
-#[derive(Message)]
-#[message(topic = "orders", format = "json")]
-struct Order {
-    id: u64,
-    customer_id: u32,
-    amount_cents: i64,
-    currency: String,
-    #[message(event_time, with = "epoch_millis")]
-    ts: DateTime<Utc>,
-}
+#[path = "shared/w1.rs"]
+mod w1;
 
-#[derive(Row)]
-#[row(table = "orders")]
-struct OrderRow {
-    #[row(key)]
-    id: u64,
-    customer_id: u32,
-    amount_cents: i64,
-    currency: String,
-    ts: DateTime<Utc>,
-}
-
-#[pipeline]
-fn ingest(orders: Kafka<Order>) -> MySql<OrderRow> {
-    orders.map(|o| OrderRow {
-        id: o.id,
-        customer_id: o.customer_id,
-        amount_cents: o.amount_cents,
-        currency: o.currency,
-        ts: o.ts,
-    })
-}
+use w1::ingest;
 
 /// `--orders N` and `--brokers HOST:PORT`; everything else has a default.
 struct Args {

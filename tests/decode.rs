@@ -3,16 +3,11 @@
 use sluice::codec::{DecodeError, DecodeErrorKind};
 use sluice::prelude::*;
 
-#[derive(Message, Debug, PartialEq)]
-#[message(topic = "orders", format = "json")]
-struct Order {
-    id: u64,
-    customer_id: u32,
-    amount_cents: i64,
-    currency: String,
-    #[message(event_time, with = "epoch_millis")]
-    ts: DateTime<Utc>,
-}
+#[path = "../examples/shared/w1.rs"]
+#[allow(dead_code)]
+mod w1;
+
+use w1::Order;
 
 #[derive(Message, Debug, PartialEq)]
 #[message(topic = "events")]

@@ -33,6 +33,18 @@ pub(crate) fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
     meta.value()?.parse::<LitStr>()
 }
 
+/// Reads the `= "..."` of a name such as `table` or `topic`, which cannot be blank.
+pub(crate) fn name_value(meta: &ParseNestedMeta<'_>, what: &str) -> syn::Result<LitStr> {
+    let value = string_value(meta)?;
+    if value.value().trim().is_empty() {
+        return Err(syn::Error::new(
+            value.span(),
+            format!("the {what} name cannot be empty"),
+        ));
+    }
+    Ok(value)
+}
+
 /// The error for an argument no attribute of this kind has, with the closest known one.
 pub(crate) fn unknown(
     meta: &ParseNestedMeta<'_>,

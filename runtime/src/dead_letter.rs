@@ -1,9 +1,7 @@
 //! `sluice_dead_letters`: where input that cannot become a row goes, with enough context to
 //! find it again (topic, partition, offset) and the raw bytes to replay it.
 
-use sqlx::{MySql, MySqlConnection, Pool, QueryBuilder};
-
-use crate::error::{Error, Result};
+use sqlx::{MySql, MySqlConnection, QueryBuilder};
 
 /// Why a record was set aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +54,8 @@ impl DeadLetter {
     }
 }
 
-const CREATE_DEAD_LETTERS_TABLE: &str = "CREATE TABLE IF NOT EXISTS sluice_dead_letters (
+pub(crate) const CREATE_DEAD_LETTERS_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS sluice_dead_letters (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   pipeline VARCHAR(255) NOT NULL,
   topic VARCHAR(255) NOT NULL,
@@ -70,14 +69,6 @@ const CREATE_DEAD_LETTERS_TABLE: &str = "CREATE TABLE IF NOT EXISTS sluice_dead_
   UNIQUE KEY sluice_dead_letters_source (pipeline, topic, `partition`, `offset`, kind)
 ) ENGINE=InnoDB";
 
-pub(crate) async fn ensure_dead_letters_table(pool: &Pool<MySql>) -> Result<()> {
-    sqlx::query(CREATE_DEAD_LETTERS_TABLE)
-        .execute(pool)
-        .await
-        .map(drop)
-        .map_err(|e| Error::mysql("sluice_dead_letters", e))
-}
-
 /// Inserts `letters` inside the caller's transaction. A replayed record replaces its earlier
 /// entry, so each source offset appears once per kind.
 pub(crate) async fn store_dead_letters(
@@ -85,7 +76,7 @@ pub(crate) async fn store_dead_letters(
     pipeline: &str,
     letters: &[DeadLetter],
 ) -> std::result::Result<(), sqlx::Error> {
-    // 9 placeholders per row; stay far below MySQL's 65,535.
+    // 8 placeholders per row; stay far below MySQL's 65,535.
     for chunk in letters.chunks(1_000) {
         let mut query = QueryBuilder::<MySql>::new(
             "INSERT INTO sluice_dead_letters (pipeline, topic, `partition`, `offset`, kind, message, `key`, payload) ",

@@ -122,7 +122,7 @@ impl Ledger {
     }
 }
 
-const CREATE_OFFSETS_TABLE: &str = "CREATE TABLE IF NOT EXISTS sluice_offsets (
+pub(crate) const CREATE_OFFSETS_TABLE: &str = "CREATE TABLE IF NOT EXISTS sluice_offsets (
   pipeline VARCHAR(255) NOT NULL,
   topic VARCHAR(255) NOT NULL,
   `partition` INT NOT NULL,
@@ -130,14 +130,6 @@ const CREATE_OFFSETS_TABLE: &str = "CREATE TABLE IF NOT EXISTS sluice_offsets (
   updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (pipeline, topic, `partition`)
 ) ENGINE=InnoDB";
-
-pub(crate) async fn ensure_offsets_table(pool: &Pool<MySql>) -> Result<()> {
-    sqlx::query(CREATE_OFFSETS_TABLE)
-        .execute(pool)
-        .await
-        .map(drop)
-        .map_err(|e| Error::mysql("sluice_offsets", e))
-}
 
 /// The stored next offset of each partition of `topic` for `pipeline`.
 pub(crate) async fn load_offsets(

@@ -12,8 +12,8 @@ use timely::dataflow::operators::Probe;
 
 use crate::config::Config;
 use crate::control::RunControl;
-use crate::dead_letter::ensure_dead_letters_table;
-use crate::delivery::{Epoch, EpochClock, Ledger, ensure_offsets_table, load_offsets};
+use crate::dead_letter::CREATE_DEAD_LETTERS_TABLE;
+use crate::delivery::{CREATE_OFFSETS_TABLE, Epoch, EpochClock, Ledger, load_offsets};
 use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::report::RunReport;
@@ -115,7 +115,14 @@ async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
         .connect(&config.database_url)
         .await
         .map_err(|e| Error::mysql(None, e))?;
-    ensure_offsets_table(&pool).await?;
-    ensure_dead_letters_table(&pool).await?;
+    for (table, ddl) in [
+        ("sluice_offsets", CREATE_OFFSETS_TABLE),
+        ("sluice_dead_letters", CREATE_DEAD_LETTERS_TABLE),
+    ] {
+        sqlx::query(ddl)
+            .execute(&pool)
+            .await
+            .map_err(|e| Error::mysql(table, e))?;
+    }
     Ok(pool)
 }

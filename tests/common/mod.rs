@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: a database and a broker of the test's own.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -12,38 +12,10 @@ use sqlx::{Connection, MySqlConnection};
 
 pub use sluice::prelude::*;
 
-#[derive(Message)]
-#[message(topic = "orders", format = "json")]
-pub struct Order {
-    pub id: u64,
-    pub customer_id: u32,
-    pub amount_cents: i64,
-    pub currency: String,
-    #[message(event_time, with = "epoch_millis")]
-    pub ts: DateTime<Utc>,
-}
+#[path = "../../examples/shared/w1.rs"]
+mod w1;
 
-#[derive(Row)]
-#[row(table = "orders")]
-pub struct OrderRow {
-    #[row(key)]
-    pub id: u64,
-    pub customer_id: u32,
-    pub amount_cents: i64,
-    pub currency: String,
-    pub ts: DateTime<Utc>,
-}
-
-#[pipeline]
-pub fn ingest(orders: Kafka<Order>) -> MySql<OrderRow> {
-    orders.map(|o| OrderRow {
-        id: o.id,
-        customer_id: o.customer_id,
-        amount_cents: o.amount_cents,
-        currency: o.currency,
-        ts: o.ts,
-    })
-}
+pub use w1::{Order, OrderRow, ingest};
 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

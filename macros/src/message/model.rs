@@ -3,7 +3,7 @@
 use proc_macro2::Span;
 use syn::{Ident, LitStr, Type};
 
-use crate::attr::{for_each_arg, named_fields, reject_generics, string_value, unknown};
+use crate::attr::{for_each_arg, name_value, named_fields, reject_generics, string_value, unknown};
 use crate::ctxt::Ctxt;
 
 const STRUCT_ARGS: &[&str] = &["topic", "format"];
@@ -51,14 +51,7 @@ impl<'a> Message<'a> {
         let mut topic = None;
         for_each_arg(&mut cx, &input.attrs, "message", |meta, key| match key {
             "topic" => {
-                let value = string_value(meta)?;
-                if value.value().trim().is_empty() {
-                    return Err(syn::Error::new(
-                        value.span(),
-                        "the topic name cannot be empty",
-                    ));
-                }
-                topic = Some(value);
+                topic = Some(name_value(meta, "topic")?);
                 Ok(())
             }
             "format" => {

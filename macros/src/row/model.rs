@@ -2,7 +2,9 @@
 
 use syn::{Ident, LitStr, Type};
 
-use crate::attr::{closest, for_each_arg, named_fields, reject_generics, string_value, unknown};
+use crate::attr::{
+    closest, for_each_arg, name_value, named_fields, reject_generics, string_value, unknown,
+};
 use crate::ctxt::Ctxt;
 
 const STRUCT_ARGS: &[&str] = &["table", "key"];
@@ -38,14 +40,7 @@ impl<'a> Row<'a> {
         let mut key_list: Vec<Ident> = Vec::new();
         for_each_arg(&mut cx, &input.attrs, "row", |meta, key| match key {
             "table" => {
-                let value = string_value(meta)?;
-                if value.value().trim().is_empty() {
-                    return Err(syn::Error::new(
-                        value.span(),
-                        "the table name cannot be empty",
-                    ));
-                }
-                table = Some(value);
+                table = Some(name_value(meta, "table")?);
                 Ok(())
             }
             "key" => meta.parse_nested_meta(|field| {

@@ -155,18 +155,7 @@ impl<'de> JsonReader<'de> {
             _ => return Err(self.wrong_type(expected)),
         }
         let start = self.pos;
-        let mut value: u64 = 0;
-        let mut overflow = false;
-        while let Some(&digit @ b'0'..=b'9') = self.input.get(self.pos) {
-            match value
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u64::from(digit - b'0')))
-            {
-                Some(v) => value = v,
-                None => overflow = true,
-            }
-            self.pos += 1;
-        }
+        let (value, overflow) = self.read_digits();
         self.finish_integer(start, expected)?;
         if overflow {
             return Err(DecodeError::at(
@@ -192,18 +181,7 @@ impl<'de> JsonReader<'de> {
         if !matches!(self.input.get(self.pos), Some(b'0'..=b'9')) {
             return Err(self.syntax("expected a digit after `-`"));
         }
-        let mut magnitude: u64 = 0;
-        let mut overflow = false;
-        while let Some(&digit @ b'0'..=b'9') = self.input.get(self.pos) {
-            match magnitude
-                .checked_mul(10)
-                .and_then(|v| v.checked_add(u64::from(digit - b'0')))
-            {
-                Some(v) => magnitude = v,
-                None => overflow = true,
-            }
-            self.pos += 1;
-        }
+        let (magnitude, overflow) = self.read_digits();
         self.finish_integer(start, expected)?;
         let value = if negative {
             0i64.checked_sub_unsigned(magnitude)
@@ -217,6 +195,24 @@ impl<'de> JsonReader<'de> {
                 DecodeErrorKind::OutOfRange { expected },
             )),
         }
+    }
+
+    /// Reads a run of decimal digits; `true` with it when the value does not fit a `u64`.
+    #[inline]
+    fn read_digits(&mut self) -> (u64, bool) {
+        let mut value: u64 = 0;
+        let mut overflow = false;
+        while let Some(&digit @ b'0'..=b'9') = self.input.get(self.pos) {
+            match value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(digit - b'0')))
+            {
+                Some(v) => value = v,
+                None => overflow = true,
+            }
+            self.pos += 1;
+        }
+        (value, overflow)
     }
 
     /// After the digits of an integer: a fraction or exponent means the number is not an

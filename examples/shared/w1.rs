@@ -1,0 +1,40 @@
+//! The W1 pipeline of `shared/bench/WORKLOADS.md`: JSON orders from Kafka into the `orders`
+//! table. Shared by the examples and the tests (`#[path]`-included, not a crate).
+
+use sluice::prelude::*;
+
+/// One order, as produced by `sluice::workload::produce_w1`.
+#[derive(Message, Debug, PartialEq)]
+#[message(topic = "orders", format = "json")]
+pub struct Order {
+    pub id: u64,
+    pub customer_id: u32,
+    pub amount_cents: i64,
+    pub currency: String,
+    #[message(event_time, with = "epoch_millis")]
+    pub ts: DateTime<Utc>,
+}
+
+/// One row of `orders` (`sluice::workload::ORDERS_DDL`); `id` is its primary key.
+#[derive(Row, Debug)]
+#[row(table = "orders")]
+pub struct OrderRow {
+    #[row(key)]
+    pub id: u64,
+    pub customer_id: u32,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub ts: DateTime<Utc>,
+}
+
+/// Every order becomes a row.
+#[pipeline]
+pub fn ingest(orders: Kafka<Order>) -> MySql<OrderRow> {
+    orders.map(|o| OrderRow {
+        id: o.id,
+        customer_id: o.customer_id,
+        amount_cents: o.amount_cents,
+        currency: o.currency,
+        ts: o.ts,
+    })
+}
