@@ -118,3 +118,24 @@ fn help_lists_the_options() {
         );
     }
 }
+
+#[test]
+fn an_unknown_topic_is_one_clear_line_and_a_failure() {
+    let database = fresh_database("cli_unknown_topic");
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    let output = ingest(&[
+        "--brokers",
+        &kafka.bootstrap_servers(),
+        "--database-url",
+        &database,
+        "--topic",
+        "no_such_topic",
+    ]);
+    assert!(!output.status.success());
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("kafka topic `no_such_topic`"),
+        "{lines:?}"
+    );
+}

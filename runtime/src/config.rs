@@ -64,7 +64,7 @@ impl Default for Config {
             until_end: false,
             limit: None,
             epoch: Duration::from_millis(200),
-            max_epochs_in_flight: 16,
+            max_epochs_in_flight: 8,
             rows_per_statement: 10_000,
             kafka_options: Vec::new(),
         }
