@@ -169,3 +169,33 @@ fn a_bad_date_names_its_field_and_value() {
     assert_eq!(e.field, Some("at"));
     assert!(e.to_string().contains("\"yesterday\""), "{e}");
 }
+
+#[test]
+fn no_prefix_or_byte_corruption_of_a_message_panics() {
+    let valid = W1.as_bytes();
+    for end in 0..valid.len() {
+        assert!(
+            Order::decode(&valid[..end]).is_err(),
+            "a prefix of {end} bytes decoded"
+        );
+    }
+    for position in 0..valid.len() {
+        for byte in [
+            0u8, b'"', b'\\', b'{', b'}', b'[', b',', b':', b'-', b'9', b'e', 0x80, 0xff,
+        ] {
+            let mut corrupted = valid.to_vec();
+            corrupted[position] = byte;
+            // Any outcome but a panic is acceptable: some corruptions are still valid JSON.
+            let _ = Order::decode(&corrupted);
+            let _ = Event::decode(&corrupted);
+        }
+    }
+}
+
+#[test]
+fn deeply_nested_unknown_values_are_an_error_not_a_stack_overflow() {
+    let depth = 100_000;
+    let json = format!(r#"{{"x": {}{}}}"#, "[".repeat(depth), "]".repeat(depth));
+    let e = Order::decode(json.as_bytes()).expect_err("too deep");
+    assert_eq!(e.kind, DecodeErrorKind::Syntax("nesting too deep"));
+}
