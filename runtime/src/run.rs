@@ -47,7 +47,12 @@ where
     let pipeline: Arc<str> = Arc::from(config.pipeline_id.as_deref().unwrap_or(name));
     let topic: Arc<str> = Arc::from(config.topic.as_deref().unwrap_or(M::TOPIC));
     let pool = runtime.block_on(prepare_database(&config))?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "database ready");
     let partitions = discover_partitions(&config.brokers, &topic, &config.kafka_options)?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "partitions found"
+    );
     let stored = runtime.block_on(load_offsets(&pool, &pipeline, &topic))?;
     tracing::info!(
         pipeline = %pipeline,

@@ -80,10 +80,15 @@ pub(crate) fn discover_partitions(
     topic: &str,
     options: &[(String, String)],
 ) -> Result<Vec<i32>> {
-    let consumer: BaseConsumer<SourceContext> =
-        consumer_config(brokers, "sluice-metadata", false, options)
-            .create_with_context(SourceContext)
-            .map_err(|e| Error::kafka(brokers, e))?;
+    // No group: closing a group member on drop costs a round trip start-up need not wait for.
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    for (key, value) in options {
+        config.set(key, value);
+    }
+    let consumer: BaseConsumer<SourceContext> = config
+        .create_with_context(SourceContext)
+        .map_err(|e| Error::kafka(brokers, e))?;
     let metadata = consumer
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)
         .map_err(|e| Error::Topic {
