@@ -116,3 +116,8 @@ pub mod prelude {
 pub mod __private {
     pub use sluice_runtime::macro_support::*;
 }
+
+/// The README's example, compiled as a doc test so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
