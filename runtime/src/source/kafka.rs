@@ -4,32 +4,26 @@
 //! the start offsets come from `sluice_offsets`, so a restart resumes exactly where the last
 //! committed transaction ended.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::Offset;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Message as _};
-use rdkafka::{Offset, TopicPartitionList};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::{ProbeHandle, Scope, StreamVec};
 
 use super::kafka_context::SourceContext;
+use super::kafka_reader::{Polled, Reader};
 use crate::config::StartFrom;
 use crate::control::RunControl;
-use crate::dead_letter::{DeadLetter, DeadLetterKind};
-use crate::delivery::{Epoch, EpochClock, Ledger, OffsetUpdate};
+use crate::delivery::{Epoch, EpochClock, Ledger};
 use crate::error::{Error, Result};
 use crate::message::Message;
-use crate::report::Metrics;
 
 /// How long start-up waits for the brokers to describe the topic.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
-/// Messages handled per activation before the worker gets to run other operators.
-const MESSAGES_PER_ACTIVATION: usize = 8_192;
 /// How soon an idle source looks for new messages again.
 const IDLE_POLL: Duration = Duration::from_millis(2);
 
@@ -50,7 +44,7 @@ pub(crate) struct KafkaSourcePlan {
 /// Consumer settings tuned for throughput with explicit assignment. A bounded run detects the
 /// end of a partition by an empty fetch, which the broker holds for `fetch.wait.max.ms`: keep
 /// that short there.
-fn consumer_config(
+pub(crate) fn consumer_config(
     brokers: &str,
     group: &str,
     until_end: bool,
@@ -147,107 +141,6 @@ pub(crate) fn start_offsets(
         .collect()
 }
 
-/// Per-partition progress of one worker's consumer.
-#[derive(Debug, Default)]
-struct PartitionProgress {
-    next_offset: Option<i64>,
-    changed: bool,
-    at_end: bool,
-}
-
-/// The worker's share of the topic.
-struct Reader {
-    consumer: BaseConsumer<SourceContext>,
-    topic: Arc<str>,
-    partitions: BTreeMap<i32, PartitionProgress>,
-}
-
-impl Reader {
-    fn open(plan: &KafkaSourcePlan, index: usize, peers: usize) -> Result<Reader> {
-        let owned: Vec<(i32, Offset)> = plan
-            .starts
-            .iter()
-            .filter(|(p, _)| usize::try_from(*p).is_ok_and(|p| p % peers == index))
-            .copied()
-            .collect();
-        let consumer: BaseConsumer<SourceContext> =
-            consumer_config(&plan.brokers, &plan.group, plan.until_end, &plan.options)
-                .create_with_context(SourceContext)
-                .map_err(|e| Error::kafka(&plan.brokers, e))?;
-        let mut assignment = TopicPartitionList::new();
-        for (partition, offset) in &owned {
-            assignment
-                .add_partition_offset(&plan.topic, *partition, *offset)
-                .map_err(|e| Error::kafka(&plan.brokers, e))?;
-        }
-        if !owned.is_empty() {
-            consumer
-                .assign(&assignment)
-                .map_err(|e| Error::kafka(&plan.brokers, e))?;
-        }
-        tracing::debug!(worker = index, partitions = ?owned, topic = %plan.topic, "assigned");
-        Ok(Reader {
-            consumer,
-            topic: Arc::clone(&plan.topic),
-            partitions: owned
-                .into_iter()
-                .map(|(p, _)| (p, PartitionProgress::default()))
-                .collect(),
-        })
-    }
-
-    fn all_at_end(&self) -> bool {
-        self.partitions.values().all(|p| p.at_end)
-    }
-
-    /// The offsets reached since the last call, for the ledger.
-    fn take_changed(&mut self) -> Vec<OffsetUpdate> {
-        let mut updates = Vec::new();
-        for (&partition, progress) in &mut self.partitions {
-            if let (true, Some(next_offset)) = (progress.changed, progress.next_offset) {
-                progress.changed = false;
-                updates.push(OffsetUpdate {
-                    topic: Arc::clone(&self.topic),
-                    partition,
-                    next_offset,
-                });
-            }
-        }
-        updates
-    }
-}
-
-/// Notes that `message` was read.
-fn record(partitions: &mut BTreeMap<i32, PartitionProgress>, message: &BorrowedMessage<'_>) {
-    if let Some(progress) = partitions.get_mut(&message.partition()) {
-        progress.next_offset = Some(message.offset() + 1);
-        progress.changed = true;
-        progress.at_end = false;
-    }
-}
-
-/// What the source did in one activation.
-enum Polled {
-    /// The consumer's queue ran dry.
-    Idle,
-    /// The activation's share of messages was handled; more may be waiting.
-    Busy,
-    /// The `--limit` budget is spent.
-    BudgetSpent,
-}
-
-fn dead_letter(topic: &str, message: &BorrowedMessage<'_>, reason: String) -> DeadLetter {
-    DeadLetter {
-        topic: topic.to_owned(),
-        partition: message.partition(),
-        offset: message.offset(),
-        key: message.key().map(<[u8]>::to_vec),
-        payload: message.payload().map(<[u8]>::to_vec),
-        kind: DeadLetterKind::Decode,
-        message: reason,
-    }
-}
-
 /// Builds the source operator of one worker.
 pub(crate) fn kafka_source<'scope, M: Message>(
     scope: Scope<'scope, Epoch>,
@@ -300,56 +193,10 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                     return;
                 }
 
-                let mut session = output.session(cap);
-                let mut consumed = 0u64;
-                let mut dead = 0u64;
-                let mut polled = Polled::Busy;
-                for _ in 0..MESSAGES_PER_ACTIVATION {
-                    match reader.consumer.poll(Duration::ZERO) {
-                        None => {
-                            polled = Polled::Idle;
-                            break;
-                        }
-                        Some(Ok(message)) => {
-                            if !control.take_one() {
-                                polled = Polled::BudgetSpent;
-                                break;
-                            }
-                            consumed += 1;
-                            record(&mut reader.partitions, &message);
-                            let decoded = match message.payload() {
-                                Some(payload) => M::decode(payload).map_err(|e| e.to_string()),
-                                None => Err("message has no payload (tombstone)".to_owned()),
-                            };
-                            match decoded {
-                                Ok(record) => session.give(record),
-                                Err(reason) => {
-                                    dead += 1;
-                                    ledger.dead_letter(dead_letter(
-                                        &reader.topic,
-                                        &message,
-                                        reason,
-                                    ));
-                                }
-                            }
-                        }
-                        Some(Err(KafkaError::PartitionEOF(partition))) => {
-                            if let Some(progress) = reader.partitions.get_mut(&partition) {
-                                tracing::debug!(partition, next_offset = ?progress.next_offset, "end of partition");
-                                progress.at_end = true;
-                            }
-                        }
-                        Some(Err(error)) => {
-                            tracing::warn!(topic = %reader.topic, "kafka: {error}");
-                            polled = Polled::Idle;
-                            break;
-                        }
-                    }
-                }
-                drop(session);
-                Metrics::add(&control.metrics.consumed, consumed);
-                Metrics::add(&control.metrics.dead_lettered, dead);
-
+                let polled = {
+                    let mut session = output.session(cap);
+                    reader.read_batch::<M>(|record| session.give(record), &mut ledger, &control)
+                };
                 match polled {
                     Polled::Busy => activator.activate(),
                     Polled::Idle => {

@@ -2,3 +2,4 @@
 
 pub(crate) mod kafka;
 mod kafka_context;
+mod kafka_reader;
