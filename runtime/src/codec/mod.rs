@@ -4,6 +4,8 @@
 
 mod decode_error;
 pub mod json;
+mod json_number;
+mod json_string;
 mod json_value;
 pub mod time;
 
