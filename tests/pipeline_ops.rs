@@ -220,3 +220,25 @@ fn an_append_only_table_is_written_once_across_runs() {
         decodable
     );
 }
+
+#[test]
+fn a_missing_table_stops_the_run_with_an_error_naming_it() {
+    let database = fresh_database("ops_missing_table");
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("events_missing", 2).expect("topic");
+    produce(&kafka.bootstrap_servers(), "events_missing");
+
+    let error = shape::run(config(
+        &kafka.bootstrap_servers(),
+        &database,
+        "events_missing",
+    ))
+    .expect_err("no event_rows table");
+    let message = error.to_string();
+    assert!(message.contains("table `event_rows`"), "{message}");
+    assert!(message.contains("doesn't exist"), "{message}");
+    assert!(
+        stored_offsets(&database, "shape").is_empty(),
+        "no offsets are stored for rows that were not written"
+    );
+}
