@@ -107,16 +107,29 @@ fn count(database: &str, sql: &str) -> i64 {
     })
 }
 
+/// A database of the test's own, with `ddl` applied when given, and an embedded broker whose
+/// `topic` holds the N events.
+fn setup(test: &str, ddl: Option<&str>, topic: &str, partitions: i32) -> (String, EmbeddedKafka) {
+    let database = fresh_database(test);
+    if let Some(ddl) = ddl {
+        execute(&database, ddl);
+    }
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic(topic, partitions).expect("topic");
+    produce(&kafka.bootstrap_servers(), topic);
+    (database, kafka)
+}
+
 #[test]
 fn operators_nulls_renames_and_dead_letters() {
-    let database = fresh_database("ops_shape");
-    execute(
-        &database,
-        "CREATE TABLE event_rows (id BIGINT UNSIGNED PRIMARY KEY, user INT UNSIGNED NULL, kind VARCHAR(16) NOT NULL)",
+    let (database, kafka) = setup(
+        "ops_shape",
+        Some(
+            "CREATE TABLE event_rows (id BIGINT UNSIGNED PRIMARY KEY, user INT UNSIGNED NULL, kind VARCHAR(16) NOT NULL)",
+        ),
+        "events_shape",
+        3,
     );
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
-    kafka.create_topic("events_shape", 3).expect("topic");
-    produce(&kafka.bootstrap_servers(), "events_shape");
 
     let broken = (0..N).filter(|i| i % 7 == 0).count() as u64;
     let ignored = (0..N).filter(|i| i % 7 != 0 && i % 10 == 0).count() as u64;
@@ -195,14 +208,12 @@ fn operators_nulls_renames_and_dead_letters() {
 
 #[test]
 fn an_append_only_table_is_written_once_across_runs() {
-    let database = fresh_database("ops_log");
-    execute(
-        &database,
-        "CREATE TABLE event_log (id BIGINT UNSIGNED NOT NULL, kind VARCHAR(16) NOT NULL)",
+    let (database, kafka) = setup(
+        "ops_log",
+        Some("CREATE TABLE event_log (id BIGINT UNSIGNED NOT NULL, kind VARCHAR(16) NOT NULL)"),
+        "events_log",
+        2,
     );
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
-    kafka.create_topic("events_log", 2).expect("topic");
-    produce(&kafka.bootstrap_servers(), "events_log");
     let decodable = (0..N).filter(|i| i % 7 != 0).count() as i64;
 
     let mut first = config(&kafka.bootstrap_servers(), &database, "events_log");
@@ -223,10 +234,7 @@ fn an_append_only_table_is_written_once_across_runs() {
 
 #[test]
 fn a_missing_table_stops_the_run_with_an_error_naming_it() {
-    let database = fresh_database("ops_missing_table");
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
-    kafka.create_topic("events_missing", 2).expect("topic");
-    produce(&kafka.bootstrap_servers(), "events_missing");
+    let (database, kafka) = setup("ops_missing_table", None, "events_missing", 2);
 
     let error = shape::run(config(
         &kafka.bootstrap_servers(),
