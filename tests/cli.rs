@@ -42,6 +42,14 @@ fn stderr_lines(output: &Output) -> Vec<String> {
         .collect()
 }
 
+/// The process failed and said why in exactly one line, which contains `needle`.
+fn assert_fails_with_one_line(output: &Output, needle: &str) {
+    assert!(!output.status.success());
+    let lines = stderr_lines(output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains(needle), "{lines:?}");
+}
+
 #[test]
 fn runs_to_the_end_of_the_topic_from_the_command_line() {
     let database = fresh_database("cli_run");
@@ -74,13 +82,7 @@ fn runs_to_the_end_of_the_topic_from_the_command_line() {
 #[test]
 fn missing_brokers_is_one_clear_line_and_a_failure() {
     let output = ingest(&["--until-end"]);
-    assert!(!output.status.success());
-    let lines = stderr_lines(&output);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(
-        lines[0].contains("no Kafka brokers: pass --brokers"),
-        "{lines:?}"
-    );
+    assert_fails_with_one_line(&output, "no Kafka brokers: pass --brokers");
 }
 
 #[test]
@@ -91,10 +93,7 @@ fn an_unreachable_database_is_one_clear_line_and_a_failure() {
         "--database-url",
         "mysql://root@127.0.0.1:9/test",
     ]);
-    assert!(!output.status.success());
-    let lines = stderr_lines(&output);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].starts_with("Error: mysql: "), "{lines:?}");
+    assert_fails_with_one_line(&output, "Error: mysql: ");
 }
 
 #[test]
@@ -131,11 +130,5 @@ fn an_unknown_topic_is_one_clear_line_and_a_failure() {
         "--topic",
         "no_such_topic",
     ]);
-    assert!(!output.status.success());
-    let lines = stderr_lines(&output);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(
-        lines[0].contains("kafka topic `no_such_topic`"),
-        "{lines:?}"
-    );
+    assert_fails_with_one_line(&output, "kafka topic `no_such_topic`");
 }
