@@ -12,14 +12,15 @@ pub(crate) struct RunControl {
     stop: AtomicBool,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
-    /// Messages left before `--limit` is reached; `u64::MAX` without a limit.
-    budget: AtomicU64,
+    /// Messages left before `--limit` is reached; `None` without a limit, so that an
+    /// unlimited run does no shared atomic update per message.
+    budget: Option<AtomicU64>,
 }
 
 impl RunControl {
     pub fn new(limit: Option<u64>) -> Self {
         RunControl {
-            budget: AtomicU64::new(limit.unwrap_or(u64::MAX)),
+            budget: limit.map(AtomicU64::new),
             ..RunControl::default()
         }
     }
@@ -36,11 +37,13 @@ impl RunControl {
     /// Takes one message from the `--limit` budget; `false` once it is spent.
     #[inline]
     pub fn take_one(&self) -> bool {
-        self.budget
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                left.checked_sub(1)
-            })
-            .is_ok()
+        self.budget.as_ref().is_none_or(|budget| {
+            budget
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                    left.checked_sub(1)
+                })
+                .is_ok()
+        })
     }
 
     /// Records the first fatal error; every worker stops at its next step.
