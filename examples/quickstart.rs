@@ -123,13 +123,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let found = runtime.block_on(async {
         let mut db = sqlx::MySqlConnection::connect(&database_url).await?;
-        sqlx::query_as::<_, (i64, String, String, String)>(W1Checksum::SQL)
-            .fetch_one(&mut db)
-            .await
+        W1Checksum::query(&mut db).await
     })?;
-    let found = W1Checksum::from_strings(found.0, [&found.1, &found.2, &found.3]);
     let expected = W1Checksum::expected(args.orders);
-    if found == Some(expected) {
+    if found == expected {
         println!(
             "check: OK, orders has {} rows, SUM(id) = {}, SUM(amount_cents) = {}, SUM(customer_id) = {}",
             expected.count, expected.sum_id, expected.sum_amount_cents, expected.sum_customer_id

@@ -84,19 +84,26 @@ impl W1Checksum {
             })
     }
 
-    /// The query that computes the checksum from the table: a count and three sums as text
-    /// (MySQL sums are `DECIMAL`); turn the row into a checksum with
-    /// [`W1Checksum::from_strings`].
-    pub const SQL: &'static str = "SELECT COUNT(*), CAST(COALESCE(SUM(id), 0) AS CHAR), \
-         CAST(COALESCE(SUM(amount_cents), 0) AS CHAR), CAST(COALESCE(SUM(customer_id), 0) AS CHAR) FROM orders";
-
-    /// Builds the checksum from the four columns of [`W1Checksum::SQL`].
-    pub fn from_strings(count: i64, sums: [&str; 3]) -> Option<Self> {
-        Some(W1Checksum {
-            count: u64::try_from(count).ok()?,
-            sum_id: sums[0].parse().ok()?,
-            sum_amount_cents: sums[1].parse().ok()?,
-            sum_customer_id: sums[2].parse().ok()?,
+    /// Reads the checksum of the `orders` table on `conn`. MySQL's sums are `DECIMAL`, so
+    /// they are read as text and parsed.
+    pub async fn query(conn: &mut sqlx::MySqlConnection) -> std::result::Result<Self, sqlx::Error> {
+        const SQL: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(id), 0) AS CHAR), \
+             CAST(COALESCE(SUM(amount_cents), 0) AS CHAR), \
+             CAST(COALESCE(SUM(customer_id), 0) AS CHAR) FROM orders";
+        let (count, sum_id, sum_amount_cents, sum_customer_id) =
+            sqlx::query_as::<_, (i64, String, String, String)>(SQL)
+                .fetch_one(conn)
+                .await?;
+        let decode = |what: &str| sqlx::Error::Decode(format!("orders checksum: {what}").into());
+        Ok(W1Checksum {
+            count: u64::try_from(count).map_err(|_| decode("negative count"))?,
+            sum_id: sum_id.parse().map_err(|_| decode("SUM(id)"))?,
+            sum_amount_cents: sum_amount_cents
+                .parse()
+                .map_err(|_| decode("SUM(amount_cents)"))?,
+            sum_customer_id: sum_customer_id
+                .parse()
+                .map_err(|_| decode("SUM(customer_id)"))?,
         })
     }
 }

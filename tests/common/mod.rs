@@ -60,11 +60,7 @@ pub fn execute(url: &str, sql: &str) {
 pub fn w1_checksum(url: &str) -> W1Checksum {
     runtime().block_on(async {
         let mut conn = MySqlConnection::connect(url).await.expect("connect");
-        let (count, a, b, c) = sqlx::query_as::<_, (i64, String, String, String)>(W1Checksum::SQL)
-            .fetch_one(&mut conn)
-            .await
-            .expect("checksum query");
-        W1Checksum::from_strings(count, [&a, &b, &c]).expect("numeric sums")
+        W1Checksum::query(&mut conn).await.expect("checksum query")
     })
 }
 
