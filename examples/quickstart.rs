@@ -109,10 +109,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(workers) = args.workers {
         config.workers = workers;
     }
-    let started = Instant::now();
     let report = ingest::run(config)?;
-    let seconds = started.elapsed().as_secs_f64();
-    println!("{}", report.summary(started.elapsed()));
+    let seconds = report.elapsed.as_secs_f64();
     println!(
         "wrote {} rows in {seconds:.2} s: {:.0} rows/s ({} transactions, {} dead letters)",
         report.written,

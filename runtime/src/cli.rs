@@ -1,6 +1,6 @@
 //! The command line of a generated `main()`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
@@ -99,8 +99,7 @@ pub fn main_with(name: &'static str, run: impl FnOnce(Config) -> Result<RunRepor
     let matches = Cli::command().name(name).get_matches();
     let cli = Cli::from_arg_matches(&matches).map_err(|e| Error::Config(e.to_string()))?;
     init_tracing();
-    let started = Instant::now();
     let report = run(Config::from(cli))?;
-    println!("{}", report.summary(started.elapsed()));
+    println!("{}", report.summary());
     Ok(())
 }

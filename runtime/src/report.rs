@@ -52,9 +52,9 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// One line: the counters and the row rate.
-    pub fn summary(&self, wall: Duration) -> String {
-        let secs = wall.as_secs_f64();
+    /// One line: the counters, the duration and the row rate.
+    pub fn summary(&self) -> String {
+        let secs = self.elapsed.as_secs_f64();
         let rate = if secs > 0.0 {
             self.written as f64 / secs
         } else {

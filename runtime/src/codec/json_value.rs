@@ -143,7 +143,7 @@ fn read_parsed<'de, T>(
 }
 
 /// The start of `text`, for error messages that must stay one line.
-pub(crate) fn shorten(text: &str) -> String {
+fn shorten(text: &str) -> String {
     const MAX: usize = 64;
     match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
