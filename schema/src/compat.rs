@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn width_and_sign_mismatches_say_what_to_use() {
-        let error = compatibility(RustType::U32, &sql("bigint"), false).unwrap_err();
+        let error = compatibility(RustType::U32, &sql("bigint"), false).expect_err("incompatible");
         assert_eq!(
             error.reason,
             "BIGINT is signed 64-bit and `u32` is unsigned 32-bit"
@@ -225,7 +225,7 @@ mod tests {
             error.fix,
             "use `i64` for this column, or change the column to INT UNSIGNED"
         );
-        let error = compatibility(RustType::I32, &sql("int unsigned"), false).unwrap_err();
+        let error = compatibility(RustType::I32, &sql("int unsigned"), false).expect_err("incompatible");
         assert_eq!(
             error.reason,
             "INT UNSIGNED is unsigned 32-bit and `i32` is signed 32-bit"

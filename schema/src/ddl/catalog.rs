@@ -139,10 +139,8 @@ fn alter_table(table: &mut Table, operation: &AlterTableOperation) {
             column_def,
             if_not_exists,
             ..
-        } => {
-            if !(*if_not_exists && table.column(&column_def.name.value).is_some()) {
-                add_column(table, column_def);
-            }
+        } if !(*if_not_exists && table.column(&column_def.name.value).is_some()) => {
+            add_column(table, column_def);
         }
         Op::DropColumn { column_names, .. } => {
             for name in column_names {
