@@ -45,7 +45,7 @@ fn shape(events: Kafka<Event>) -> MySql<EventRow> {
 }
 
 #[derive(Row)]
-#[row(table = "event_log")]
+#[row(table = "event_log", append_only)]
 struct LogRow {
     id: u64,
     kind: String,
@@ -233,7 +233,7 @@ fn an_append_only_table_is_written_once_across_runs() {
 }
 
 #[test]
-fn a_missing_table_stops_the_run_with_an_error_naming_it() {
+fn a_missing_table_stops_the_run_before_reading_with_an_error_naming_it() {
     let (database, kafka) = setup("ops_missing_table", None, "events_missing", 2);
 
     let error = shape::run(config(
@@ -244,7 +244,7 @@ fn a_missing_table_stops_the_run_with_an_error_naming_it() {
     .expect_err("no event_rows table");
     let message = error.to_string();
     assert!(message.contains("table `event_rows`"), "{message}");
-    assert!(message.contains("doesn't exist"), "{message}");
+    assert!(message.contains("does not exist"), "{message}");
     assert!(
         stored_offsets(&database, "shape").is_empty(),
         "no offsets are stored for rows that were not written"

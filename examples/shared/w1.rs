@@ -15,9 +15,9 @@ pub struct Order {
     pub ts: DateTime<Utc>,
 }
 
-/// One row of `orders` (`sluice::workload::ORDERS_DDL`); `id` is its primary key.
+/// One row of `orders`, checked at compile time against `migrations/`; `id` is its primary key.
 #[derive(Row, Debug)]
-#[row(table = "orders")]
+#[row(table = "orders", migrations = "migrations")]
 pub struct OrderRow {
     #[row(key)]
     pub id: u64,

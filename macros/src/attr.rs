@@ -4,6 +4,7 @@ use syn::meta::ParseNestedMeta;
 use syn::{Attribute, LitStr};
 
 use crate::ctxt::Ctxt;
+pub(crate) use sluice_schema::closest;
 
 /// Calls `each` for every `key` or `key = value` inside `#[name(...)]` attributes, collecting
 /// errors in `cx`.
@@ -59,44 +60,6 @@ pub(crate) fn unknown(
     meta.error(format!("unknown {attr} attribute `{key}`{hint}"))
 }
 
-/// The candidate nearest to `name` by edit distance, if any is near enough to be a typo.
-pub(crate) fn closest<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// Edits (insertions, deletions, substitutions, swaps of neighbours) that turn `a` into `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 /// The named fields of a plain struct; any other item is reported at its keyword.
 pub(crate) fn named_fields<'a>(
     cx: &mut Ctxt,
@@ -127,17 +90,5 @@ pub(crate) fn reject_generics(cx: &mut Ctxt, input: &syn::DeriveInput, derive: &
                 "#[derive({derive})] does not support generic parameters: use a concrete struct"
             ),
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typos_find_their_attribute() {
-        assert_eq!(closest("topik", ["topic", "format"]), Some("topic"));
-        assert_eq!(closest("tabel", ["table", "key"]), Some("table"));
-        assert_eq!(closest("xyz", ["topic", "format"]), None);
     }
 }

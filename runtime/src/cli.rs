@@ -55,6 +55,10 @@ pub struct Cli {
     /// Extra librdkafka consumer property, e.g. -X fetch.wait.max.ms=50 (repeatable).
     #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub kafka_option: Vec<(String, String)>,
+
+    /// Apply the sink table's migrations (compiled into this binary) before starting.
+    #[arg(long)]
+    pub migrate: bool,
 }
 
 fn parse_key_value(text: &str) -> std::result::Result<(String, String), String> {
@@ -78,6 +82,7 @@ impl From<Cli> for Config {
             max_epochs_in_flight: Config::default().max_epochs_in_flight,
             rows_per_statement: cli.rows_per_statement,
             kafka_options: cli.kafka_option,
+            migrate: cli.migrate,
         }
     }
 }

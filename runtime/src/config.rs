@@ -50,6 +50,9 @@ pub struct Config {
     pub rows_per_statement: usize,
     /// Extra librdkafka consumer properties (`-X key=value`), applied last.
     pub kafka_options: Vec<(String, String)>,
+    /// Applies the sink row's migrations (its `#[row(migrations = "...")]` folder, embedded in
+    /// the binary) before the start-up schema check.
+    pub migrate: bool,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             max_epochs_in_flight: 8,
             rows_per_statement: 10_000,
             kafka_options: Vec::new(),
+            migrate: false,
         }
     }
 }

@@ -47,6 +47,25 @@ pub enum Error {
         source: sqlx::Error,
     },
 
+    /// The live table does not match what the row struct was compiled against, or cannot hold
+    /// its rows.
+    #[error("table `{table}` does not match the row struct: {problems}")]
+    Schema {
+        /// The table checked.
+        table: String,
+        /// Every difference found, separated by `; `.
+        problems: String,
+    },
+
+    /// Applying the migrations (`--migrate`) failed.
+    #[error("migrations of `{table}`: {reason}")]
+    Migrate {
+        /// The table whose migrations were applied.
+        table: String,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// A timely worker thread could not be started or panicked.
     #[error("worker: {0}")]
     Worker(String),

@@ -15,6 +15,7 @@ mod message;
 mod report;
 mod row;
 mod run;
+mod schema;
 mod sink;
 mod source;
 mod stream;
@@ -26,4 +27,7 @@ pub use error::{Error, Result};
 pub use message::{EventTime, Format, Message};
 pub use report::RunReport;
 pub use row::{ColumnValue, EncodeError, Row};
+pub use schema::{
+    CheckValue, Declared, DeclaredColumn, MigrationFile, RowSchema, ValueError, ValueLimit,
+};
 pub use stream::Stream;

@@ -15,4 +15,8 @@ pub use crate::report::RunReport;
 pub use crate::row::Row;
 pub use crate::row::{ColumnValue, EncodeError};
 pub use crate::run::run_pipeline;
+pub use crate::schema::{
+    CheckValue, Declared, DeclaredColumn, MigrationFile, RowSchema, ValueError, ValueLimit,
+};
 pub use crate::stream::Stream;
+pub use sluice_schema::{RowField, RowShape, RustType};

@@ -2,6 +2,8 @@
 
 use sqlx::mysql::MySqlArguments;
 
+use crate::schema::{RowSchema, ValueError};
+
 /// Errors from encoding one value into the statement's arguments.
 pub type EncodeError = sqlx::error::BoxDynError;
 
@@ -28,15 +30,23 @@ pub trait Row: Send + Sync + 'static {
     /// ` ON DUPLICATE KEY UPDATE ...` for a keyed row, empty otherwise.
     const ON_DUPLICATE_KEY: &'static str;
 
+    /// The fields, their types and key, and the DDL the struct was checked against: what the
+    /// start-up check compares with the live table.
+    const SCHEMA: RowSchema;
+
     /// Appends this row's values, in `COLUMNS` order.
     fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError>;
+
+    /// Checks the values against the limits of their columns (lengths, ranges), as the DDL
+    /// declares them; a row that fails goes to the dead-letter table instead of MySQL.
+    fn validate(&self) -> Result<(), ValueError>;
 }
 
 /// A Rust type a `#[derive(Row)]` field can have: it binds as one MySQL value.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be written to a MySQL column",
     label = "sluice cannot bind `{Self}` as a MySQL value",
-    note = "supported: integers, f32, f64, bool, String, &str, Vec<u8>, chrono::DateTime<Utc>, NaiveDateTime, NaiveDate, NaiveTime, and Option<T> of these",
+    note = "supported: integers, f32, f64, bool, String, &str, Vec<u8>, chrono::DateTime<Utc>, NaiveDateTime, NaiveDate, NaiveTime, serde_json::Value, rust_decimal::Decimal, and Option<T> of these",
     note = "convert the value in the pipeline (e.g. in `map`) to one of these types"
 )]
 pub trait ColumnValue {
@@ -73,6 +83,8 @@ column_values!(
     chrono::NaiveDateTime,
     chrono::NaiveDate,
     chrono::NaiveTime,
+    serde_json::Value,
+    rust_decimal::Decimal,
 );
 
 impl ColumnValue for &str {

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::report::RunReport;
 use crate::row::Row;
+use crate::schema::{apply_migrations, check_table};
 use crate::sink::mysql::{SinkPlan, mysql_sink};
 use crate::source::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
 use crate::stream::Stream;
@@ -47,6 +48,7 @@ where
     let pipeline: Arc<str> = Arc::from(config.pipeline_id.as_deref().unwrap_or(name));
     let topic: Arc<str> = Arc::from(config.topic.as_deref().unwrap_or(M::TOPIC));
     let pool = runtime.block_on(prepare_database(&config))?;
+    runtime.block_on(check_sink_table::<R>(&pool, config.migrate))?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "database ready");
     let partitions = discover_partitions(&config.brokers, &topic, &config.kafka_options)?;
     tracing::debug!(
@@ -110,6 +112,14 @@ where
         Some(error) => Err(error),
         None => Ok(control.metrics.report(started.elapsed())),
     }
+}
+
+/// Applies the migrations when asked, then compares the live sink table with the row struct.
+async fn check_sink_table<R: Row>(pool: &Pool<MySql>, migrate: bool) -> Result<()> {
+    if migrate {
+        apply_migrations(pool, R::TABLE, &R::SCHEMA).await?;
+    }
+    check_table(pool, R::TABLE, &R::SCHEMA).await
 }
 
 /// Connects and creates the bookkeeping tables.

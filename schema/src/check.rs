@@ -42,8 +42,10 @@ pub struct RowShape<'a> {
 pub enum Subject {
     /// The table as a whole (a column no field writes, a missing key).
     Table,
-    /// The field at this index of [`RowShape::fields`].
+    /// The column of the field at this index of [`RowShape::fields`].
     Field(usize),
+    /// The type of the field at this index.
+    FieldType(usize),
     /// The `#[row(key)]` set.
     Key,
 }
@@ -66,11 +68,13 @@ pub fn check_row(shape: &RowShape<'_>, table: &Table) -> Result<Vec<Vec<Limit>>,
         .iter()
         .enumerate()
         .map(|(index, field)| {
-            check_field(field, table).unwrap_or_else(|message| {
-                problems.push(Problem {
-                    subject: Subject::Field(index),
-                    message,
-                });
+            check_field(field, table).unwrap_or_else(|(on_type, message)| {
+                let subject = if on_type {
+                    Subject::FieldType(index)
+                } else {
+                    Subject::Field(index)
+                };
+                problems.push(Problem { subject, message });
                 Vec::new()
             })
         })
@@ -84,45 +88,57 @@ pub fn check_row(shape: &RowShape<'_>, table: &Table) -> Result<Vec<Vec<Limit>>,
     }
 }
 
-fn check_field(field: &RowField<'_>, table: &Table) -> Result<Vec<Limit>, String> {
+/// The limits of one field, or the problem (and whether it is about the field's type).
+fn check_field(field: &RowField<'_>, table: &Table) -> Result<Vec<Limit>, (bool, String)> {
     let Some(column) = table.column(field.column) else {
         let hint = closest(field.column, table.columns.iter().map(|c| c.name.as_str()))
             .map(|c| format!("did you mean `{c}`? Otherwise "))
             .unwrap_or_default();
-        return Err(format!(
-            "table `{}` has no column `{}`: {hint}name the column with \
-             #[row(column = \"...\")], or leave the field out with #[row(skip)]",
-            table.name, field.column
+        return Err((
+            false,
+            format!(
+                "table `{}` has no column `{}`: {hint}name the column with \
+                 #[row(column = \"...\")], or leave the field out with #[row(skip)]",
+                table.name, field.column
+            ),
         ));
     };
     let described = format!("column `{}` is {}", column.name, column.ty);
     if column.generated {
-        return Err(format!(
-            "{described} GENERATED, and MySQL computes it: mark the field #[row(skip)]"
+        return Err((
+            false,
+            format!("{described} GENERATED, and MySQL computes it: mark the field #[row(skip)]"),
         ));
     }
     let mut limits = Vec::new();
     if let Some(rust) = field.rust {
         let ty = rust.name();
         limits = compatibility(rust, &column.ty, field.decimal_as_float).map_err(|e| {
-            format!(
+            let message = format!(
                 "{described} but field `{}` is `{ty}`: {}; {}",
                 field.field, e.reason, e.fix
-            )
+            );
+            (true, message)
         })?;
         if field.optional && !column.nullable {
-            return Err(format!(
-                "{described} NOT NULL but field `{}` is `Option<{ty}>`, so a `None` would \
+            return Err((
+                true,
+                format!(
+                    "{described} NOT NULL but field `{}` is `Option<{ty}>`, so a `None` would \
                  fail the insert: make the field `{ty}`, or make the column nullable",
-                field.field
+                    field.field
+                ),
             ));
         }
         if !field.optional && column.nullable {
-            return Err(format!(
-                "{described} and nullable but field `{}` is `{ty}`: make the field \
+            return Err((
+                true,
+                format!(
+                    "{described} and nullable but field `{}` is `{ty}`: make the field \
                  `Option<{ty}>` so that the struct says what the table allows, or declare the \
                  column NOT NULL",
-                field.field
+                    field.field
+                ),
             ));
         }
     }

@@ -225,7 +225,8 @@ mod tests {
             error.fix,
             "use `i64` for this column, or change the column to INT UNSIGNED"
         );
-        let error = compatibility(RustType::I32, &sql("int unsigned"), false).expect_err("incompatible");
+        let error =
+            compatibility(RustType::I32, &sql("int unsigned"), false).expect_err("incompatible");
         assert_eq!(
             error.reason,
             "INT UNSIGNED is unsigned 32-bit and `i32` is signed 32-bit"

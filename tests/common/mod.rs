@@ -57,6 +57,17 @@ pub fn execute(url: &str, sql: &str) {
     });
 }
 
+/// The first column of every row of `sql`, as text.
+pub fn query_strings(url: &str, sql: &str) -> Vec<String> {
+    runtime().block_on(async {
+        let mut conn = MySqlConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_all(&mut conn)
+            .await
+            .expect(sql)
+    })
+}
+
 pub fn w1_checksum(url: &str) -> W1Checksum {
     runtime().block_on(async {
         let mut conn = MySqlConnection::connect(url).await.expect("connect");

@@ -4,7 +4,10 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use sluice_schema::Limit;
+
 use super::model::Row;
+use super::schema_check::{Checked, shape_fields};
 
 /// `name` as a MySQL identifier; `db.table` becomes `` `db`.`table` ``.
 fn quote_identifier(name: &str) -> String {
@@ -14,7 +17,7 @@ fn quote_identifier(name: &str) -> String {
         .join(".")
 }
 
-pub(crate) fn generate(row: &Row<'_>) -> TokenStream {
+pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream {
     let ident = row.ident;
     let table = row.table.value();
     let p = quote!(::sluice::__private);
@@ -45,9 +48,14 @@ pub(crate) fn generate(row: &Row<'_>) -> TokenStream {
         }
     });
 
+    let schema = schema(row, checked);
+    let validate = validate(row, checked);
+
     quote! {
         #[automatically_derived]
         impl #p::Row for #ident {
+            const SCHEMA: #p::RowSchema = #schema;
+
             const TABLE: &'static str = #table;
             const COLUMNS: &'static [&'static str] = &[#(#names),*];
             const KEY: &'static [&'static str] = &[#(#keys),*];
@@ -62,7 +70,142 @@ pub(crate) fn generate(row: &Row<'_>) -> TokenStream {
                 #(#binds)*
                 ::core::result::Result::Ok(())
             }
+
+            fn validate(&self) -> ::core::result::Result<(), #p::ValueError> {
+                #validate
+                ::core::result::Result::Ok(())
+            }
         }
+    }
+}
+
+/// `Row::SCHEMA`: what the start-up check compares with the live table.
+fn schema(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream {
+    let p = quote!(::sluice::__private);
+    let fields = shape_fields(row).into_iter().map(|(field, f)| {
+        let column = f.column;
+        let rust = match f.rust {
+            Some(rust) => {
+                let variant = syn::Ident::new(rust.variant(), proc_macro2::Span::call_site());
+                quote!(::core::option::Option::Some(#p::RustType::#variant))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let (optional, key, decimal_as_float) = (f.optional, f.key, f.decimal_as_float);
+        quote! {
+            #p::RowField {
+                field: #field,
+                column: #column,
+                rust: #rust,
+                optional: #optional,
+                key: #key,
+                decimal_as_float: #decimal_as_float,
+            }
+        }
+    });
+    let (append_only, allow_other) = (row.append_only, row.allow_other_unique_keys);
+    let declared =
+        match checked {
+            None => quote!(::core::option::Option::None),
+            Some(checked) => {
+                let source = row
+                    .ddl
+                    .as_ref()
+                    .map(|(_, path)| path.value())
+                    .unwrap_or_default();
+                let columns = row.columns.iter().zip(&checked.columns).map(|(c, (ty, nullable))| {
+                let (name, ty) = (&c.name, ty.to_string());
+                quote!(#p::DeclaredColumn { column: #name, sql_type: #ty, nullable: #nullable })
+            });
+                let migrations = migrations(row, checked);
+                quote! {
+                    ::core::option::Option::Some(#p::Declared {
+                        source: #source,
+                        columns: &[#(#columns),*],
+                        migrations: #migrations,
+                    })
+                }
+            }
+        };
+    quote! {
+        #p::RowSchema {
+            shape: #p::RowShape {
+                fields: &[#(#fields),*],
+                append_only: #append_only,
+                allow_other_unique_keys: #allow_other,
+            },
+            declared: #declared,
+        }
+    }
+}
+
+/// The DDL files, embedded with `include_str!` so that editing one rebuilds the crate and
+/// `--migrate` applies exactly what was checked. Only a migrations folder is applied.
+fn migrations(row: &Row<'_>, checked: &Checked) -> TokenStream {
+    let p = quote!(::sluice::__private);
+    let is_folder = matches!(
+        row.ddl,
+        Some((sluice_schema::ddl::DdlSource::Migrations(_), _))
+    );
+    let files = checked.files.iter().map(|file| {
+        let path = file.path.to_string_lossy().into_owned();
+        let name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        quote!(#p::MigrationFile { name: #name, sql: ::core::include_str!(#path) })
+    });
+    if is_folder {
+        quote!(&[#(#files),*])
+    } else {
+        quote! {{
+            const _: &[#p::MigrationFile] = &[#(#files),*];
+            &[]
+        }}
+    }
+}
+
+/// `Row::validate`: the column limits the DDL implies, checked before a row is written.
+fn validate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream {
+    let Some(checked) = checked else {
+        return TokenStream::new();
+    };
+    let checks = row
+        .columns
+        .iter()
+        .zip(&checked.limits)
+        .flat_map(|(column, limits)| {
+            let field = column.ident;
+            let name = &column.name;
+            limits.iter().map(move |limit| {
+                let p = quote!(::sluice::__private);
+                let limit = limit_tokens(limit);
+                quote! {
+                    #p::CheckValue::check(&self.#field, &#limit)
+                        .map_err(|reason| #p::ValueError::new(#name, reason))?;
+                }
+            })
+        });
+    quote!(#(#checks)*)
+}
+
+fn limit_tokens(limit: &Limit) -> TokenStream {
+    let l = quote!(::sluice::__private::ValueLimit);
+    match limit {
+        Limit::Chars(n) => quote!(#l::Chars(#n)),
+        Limit::Bytes(n) => quote!(#l::Bytes(#n)),
+        Limit::Integer { min, max } => quote!(#l::Integer { min: #min, max: #max }),
+        Limit::Finite => quote!(#l::Finite),
+        Limit::OneOf(values) => quote!(#l::OneOf(&[#(#values),*])),
+        Limit::Years => quote!(#l::Years),
+        Limit::Timestamp => quote!(#l::Timestamp),
+        Limit::Decimal {
+            precision,
+            scale,
+            unsigned,
+        } => quote!(#l::Decimal { precision: #precision, scale: #scale, unsigned: #unsigned }),
+        _ => TokenStream::new(),
     }
 }
 

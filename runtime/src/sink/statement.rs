@@ -81,6 +81,7 @@ impl InsertPlan {
 mod tests {
     use super::*;
     use crate::row::EncodeError;
+    use crate::schema::{RowSchema, ValueError};
 
     struct Wide;
 
@@ -91,8 +92,20 @@ mod tests {
         const INSERT: &'static str = "INSERT INTO `wide` VALUES ";
         const ROW_PLACEHOLDERS: &'static str = "(?,?,?,?,?,?,?)";
         const ON_DUPLICATE_KEY: &'static str = "";
+        const SCHEMA: RowSchema = RowSchema {
+            shape: sluice_schema::RowShape {
+                fields: &[],
+                append_only: true,
+                allow_other_unique_keys: false,
+            },
+            declared: None,
+        };
 
         fn bind(&self, _: &mut MySqlArguments) -> Result<(), EncodeError> {
+            Ok(())
+        }
+
+        fn validate(&self) -> Result<(), ValueError> {
             Ok(())
         }
     }
