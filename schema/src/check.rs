@@ -188,9 +188,9 @@ fn check_key(shape: &RowShape<'_>, table: &Table, problems: &mut Vec<Problem>) {
             Some((k, primary)) => format!(
                 "sluice writes rows as upserts, so that a replay after a crash rewrites rows \
                  instead of duplicating them, and needs to know their key: mark the fields of \
-                 `{}`'s {} with #[row(key)], or mark the struct #[row(append_only)]",
-                table.name,
-                k.describe(primary)
+                 the {} of `{}` with #[row(key)], or mark the struct #[row(append_only)]",
+                k.describe(primary),
+                table.name
             ),
             None if keys.is_empty() => format!(
                 "table `{}` has no primary key or unique key, and sluice writes rows as \

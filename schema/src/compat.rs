@@ -48,6 +48,14 @@ pub fn compatibility(
                 .into(),
         }),
         (R::F32, S::Float) | (R::F64, S::Double) => ok(vec![Limit::Finite]),
+        (R::F64, S::Float) => Err(Incompatible {
+            reason: "FLOAT is 32-bit and `f64` is 64-bit".into(),
+            fix: "use `f32` for this column, or change the column to DOUBLE".into(),
+        }),
+        (R::F32, S::Double) => Err(Incompatible {
+            reason: "DOUBLE is 64-bit and `f32` is 32-bit".into(),
+            fix: "use `f64` for this column, or change the column to FLOAT".into(),
+        }),
         (R::String, S::Char(n) | S::VarChar(n)) => ok(vec![Limit::Chars(*n)]),
         (R::String, S::Text(size)) => ok(vec![Limit::Bytes(size.max_bytes())]),
         (R::String, S::Enum(values)) => ok(vec![Limit::OneOf(values.clone())]),
@@ -79,8 +87,12 @@ pub fn compatibility(
             reason: "sluice does not write SET columns yet".into(),
             fix: "make the column VARCHAR, or leave it out of the struct".into(),
         }),
+        (_, S::DateTime(_)) => Err(Incompatible {
+            reason: format!("{column} holds date-time values, not `{}`", rust.name()),
+            fix: "use `DateTime<Utc>` or `NaiveDateTime` for this column".into(),
+        }),
         _ => Err(Incompatible {
-            reason: format!("a `{}` is not a {} value", rust.name(), family(column)),
+            reason: format!("{column} holds {} values, not `{}`", family(column), rust.name()),
             fix: match suggested(column) {
                 Some(suggested) => format!("use `{}` for this column", suggested.name()),
                 None => format!("no Rust type maps to {column} yet"),

@@ -45,6 +45,8 @@ pub(crate) struct Column<'a> {
 struct FieldAttrs<'a> {
     column: Column<'a>,
     skip: bool,
+    /// The `key` of `#[row(key)]`.
+    key_span: Option<Span>,
 }
 
 #[derive(Default)]
@@ -78,12 +80,9 @@ impl<'a> Row<'a> {
             }
             apply_key_list(&mut cx, &attrs.key_list, &mut fields);
         }
-        let key_span = attrs.key_span.or_else(|| {
-            fields
-                .iter()
-                .find(|f| f.column.key)
-                .map(|f| f.column.ident.span())
-        });
+        let key_span = attrs
+            .key_span
+            .or_else(|| fields.iter().find_map(|f| f.key_span));
         let columns: Vec<Column<'_>> = fields
             .into_iter()
             .filter(|f| !f.skip)
@@ -165,10 +164,14 @@ fn field_attrs<'a>(cx: &mut Ctxt, ident: &'a Ident, field: &'a syn::Field) -> Fi
             decimal_as_float: false,
         },
         skip: false,
+        key_span: None,
     };
     for_each_arg(cx, &field.attrs, "row", |meta, key| {
         match key {
-            "key" => attrs.column.key = true,
+            "key" => {
+                attrs.column.key = true;
+                attrs.key_span.get_or_insert(meta.path.span());
+            }
             "skip" => attrs.skip = true,
             "decimal_as_float" => attrs.column.decimal_as_float = true,
             "column" => {

@@ -1,0 +1,14 @@
+use sluice::prelude::*;
+
+#[derive(Row)]
+#[row(table = "orders", schema = "../../../../tests/ui/schema/shop.sql")]
+struct OrderRow {
+    #[row(key)]
+    id: u64,
+    customer_id: u32,
+    amount_cents: u32,
+    currency: String,
+    ts: DateTime<Utc>,
+}
+
+fn main() {}

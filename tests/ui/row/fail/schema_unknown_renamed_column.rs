@@ -1,0 +1,15 @@
+use sluice::prelude::*;
+
+#[derive(Row)]
+#[row(table = "orders", schema = "../../../../tests/ui/schema/shop.sql")]
+struct OrderRow {
+    #[row(key)]
+    id: u64,
+    customer_id: u32,
+    #[row(column = "amount")]
+    cents: i64,
+    currency: String,
+    ts: DateTime<Utc>,
+}
+
+fn main() {}

@@ -1,0 +1,2 @@
+ALTER TABLE visits DROP COLUMN id, ADD PRIMARY KEY (visitor, day);
+ALTER TABLE visits CHANGE COLUMN pages page_views BIGINT NOT NULL, ADD COLUMN referrer VARCHAR(255) NULL;
