@@ -9,6 +9,9 @@ use sqlx::{MySql, MySqlConnection, QueryBuilder};
 pub enum DeadLetterKind {
     /// The payload could not be decoded into the message struct.
     Decode,
+    /// The row made from the message has a value its column cannot hold (too long, out of
+    /// range), found before it reached MySQL.
+    Convert,
 }
 
 impl DeadLetterKind {
@@ -16,6 +19,7 @@ impl DeadLetterKind {
     pub fn as_str(self) -> &'static str {
         match self {
             DeadLetterKind::Decode => "decode",
+            DeadLetterKind::Convert => "convert",
         }
     }
 }

@@ -64,6 +64,8 @@ pub(crate) struct OffsetUpdate {
 pub(crate) struct Ledger {
     closed: VecDeque<(Epoch, Vec<OffsetUpdate>, Vec<DeadLetter>)>,
     open_dead_letters: Vec<DeadLetter>,
+    /// Rows the sink rejected before writing, by the epoch they arrived in.
+    rejected: Vec<(Epoch, DeadLetter)>,
 }
 
 /// The ledger entries of several epochs, merged for one transaction.
@@ -96,6 +98,11 @@ impl Ledger {
         self.open_dead_letters.push(letter);
     }
 
+    /// Records a row of `epoch` that the sink set aside instead of writing.
+    pub fn reject(&mut self, epoch: Epoch, letter: DeadLetter) {
+        self.rejected.push((epoch, letter));
+    }
+
     /// Closes `epoch` with the offsets reached in it.
     pub fn close(&mut self, epoch: Epoch, offsets: Vec<OffsetUpdate>) {
         let letters = std::mem::take(&mut self.open_dead_letters);
@@ -118,6 +125,15 @@ impl Ledger {
                 commit.dead_letters.extend(letters);
             }
         }
+        let (before, later) = std::mem::take(&mut self.rejected)
+            .into_iter()
+            .partition(|(epoch, _)| *epoch < upto);
+        self.rejected = later;
+        commit.dead_letters.extend(
+            before
+                .into_iter()
+                .map(|(_, letter): (Epoch, DeadLetter)| letter),
+        );
         commit
     }
 }

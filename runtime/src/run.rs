@@ -78,6 +78,7 @@ where
     let sink_plan = Arc::new(SinkPlan {
         pool,
         pipeline,
+        topic: Arc::clone(&source_plan.topic),
         runtime: runtime.handle().clone(),
         rows_per_statement: config.rows_per_statement,
     });

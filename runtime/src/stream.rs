@@ -11,16 +11,27 @@ use crate::control::RunControl;
 use crate::delivery::Epoch;
 use crate::report::Metrics;
 
+/// Where a record came from: its source message. Records derived from one message (by `map`,
+/// `flat_map`) keep it, so that a row the sink rejects is reported against that message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub partition: i32,
+    pub offset: i64,
+}
+
 /// A stream of records inside a pipeline. Records stay on the worker that read them unless an
 /// operator says otherwise, so the sink can commit rows and source offsets together.
 #[derive(Debug)]
 pub struct Stream<'scope, T: 'static> {
-    pub(crate) inner: StreamVec<'scope, Epoch, T>,
+    pub(crate) inner: StreamVec<'scope, Epoch, (Origin, T)>,
     pub(crate) control: Arc<RunControl>,
 }
 
 impl<'scope, T: 'static> Stream<'scope, T> {
-    pub(crate) fn new(inner: StreamVec<'scope, Epoch, T>, control: Arc<RunControl>) -> Self {
+    pub(crate) fn new(
+        inner: StreamVec<'scope, Epoch, (Origin, T)>,
+        control: Arc<RunControl>,
+    ) -> Self {
         Stream { inner, control }
     }
 
@@ -28,12 +39,16 @@ impl<'scope, T: 'static> Stream<'scope, T> {
     pub fn map<U: 'static>(self, mut logic: impl FnMut(T) -> U + 'static) -> Stream<'scope, U> {
         let Stream { inner, control } = self;
         let inner =
-            inner.unary::<CapacityContainerBuilder<Vec<U>>, _, _, _>(Pipeline, "Map", |_, _| {
+            inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(Pipeline, "Map", |_, _| {
                 move |input, output| {
                     input.for_each_stamp(|time, batches| {
                         let mut session = output.session(&time);
                         for batch in batches {
-                            session.give_iterator(batch.drain(..).map(&mut logic));
+                            session.give_iterator(
+                                batch
+                                    .drain(..)
+                                    .map(|(origin, record)| (origin, logic(record))),
+                            );
                         }
                     });
                 }
@@ -46,14 +61,14 @@ impl<'scope, T: 'static> Stream<'scope, T> {
         let Stream { inner, control } = self;
         let filtered = Arc::clone(&control);
         let inner =
-            inner.unary::<CapacityContainerBuilder<Vec<T>>, _, _, _>(Pipeline, "Filter", |_, _| {
+            inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(Pipeline, "Filter", |_, _| {
                 move |input, output| {
                     let mut dropped = 0;
                     input.for_each_stamp(|time, batches| {
                         let mut session = output.session(&time);
                         for batch in batches {
                             let before = batch.len();
-                            batch.retain(&mut predicate);
+                            batch.retain(|(_, record)| predicate(record));
                             dropped += (before - batch.len()) as u64;
                             session.give_container(batch);
                         }
@@ -71,7 +86,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
         I::Item: 'static,
     {
         let Stream { inner, control } = self;
-        let inner = inner.unary::<CapacityContainerBuilder<Vec<I::Item>>, _, _, _>(
+        let inner = inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
             Pipeline,
             "FlatMap",
             |_, _| {
@@ -79,7 +94,9 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                     input.for_each_stamp(|time, batches| {
                         let mut session = output.session(&time);
                         for batch in batches {
-                            session.give_iterator(batch.drain(..).flat_map(&mut logic));
+                            session.give_iterator(batch.drain(..).flat_map(|(origin, record)| {
+                                logic(record).into_iter().map(move |item| (origin, item))
+                            }));
                         }
                     });
                 }

@@ -92,7 +92,11 @@ pub fn compatibility(
             fix: "use `DateTime<Utc>` or `NaiveDateTime` for this column".into(),
         }),
         _ => Err(Incompatible {
-            reason: format!("{column} holds {} values, not `{}`", family(column), rust.name()),
+            reason: format!(
+                "{column} holds {} values, not `{}`",
+                family(column),
+                rust.name()
+            ),
             fix: match suggested(column) {
                 Some(suggested) => format!("use `{}` for this column", suggested.name()),
                 None => format!("no Rust type maps to {column} yet"),

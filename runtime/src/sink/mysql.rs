@@ -21,12 +21,13 @@ use timely::scheduling::SyncActivator;
 use tokio::sync::mpsc;
 
 use super::statement::InsertPlan;
-use crate::dead_letter::store_dead_letters;
+use crate::dead_letter::{DeadLetter, DeadLetterKind, store_dead_letters};
 use crate::delivery::{Commit, Epoch, Ledger, store_offsets};
 use crate::error::Error;
 use crate::report::Metrics;
 use crate::row::Row;
-use crate::stream::Stream;
+use crate::schema::ValueError;
+use crate::stream::{Origin, Stream};
 
 /// How many times a transaction that failed for a transient reason is tried again.
 const MAX_RETRIES: u32 = 12;
@@ -35,6 +36,8 @@ const MAX_RETRIES: u32 = 12;
 pub(crate) struct SinkPlan {
     pub pool: Pool<MySql>,
     pub pipeline: Arc<str>,
+    /// The source topic, for dead letters of rejected rows.
+    pub topic: Arc<str>,
     pub runtime: tokio::runtime::Handle,
     pub rows_per_statement: usize,
 }
@@ -80,9 +83,20 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                 input.for_each_stamp(|stamp, batches| {
                     let Some(&epoch) = stamp.least() else { return };
                     let rows = pending.entry(epoch).or_default();
+                    let mut ledger = ledger.borrow_mut();
+                    let mut rejected = 0;
                     for batch in batches {
-                        rows.append(batch);
+                        for (origin, row) in batch.drain(..) {
+                            match row.validate() {
+                                Ok(()) => rows.push(row),
+                                Err(error) => {
+                                    rejected += 1;
+                                    ledger.reject(epoch, rejected_row(&plan.topic, origin, error));
+                                }
+                            }
+                        }
                     }
+                    Metrics::add(&control.metrics.dead_lettered, rejected);
                 });
                 while let Ok(finished) = done.try_recv() {
                     in_flight = false;
@@ -138,6 +152,20 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
             }
         },
     )
+}
+
+/// The dead letter of a row whose value does not fit its column. The source message is named
+/// by its offset; its bytes are not kept this far down the pipeline.
+fn rejected_row(topic: &str, origin: Origin, error: ValueError) -> DeadLetter {
+    DeadLetter {
+        topic: topic.to_owned(),
+        partition: origin.partition,
+        offset: origin.offset,
+        key: None,
+        payload: None,
+        kind: DeadLetterKind::Convert,
+        message: error.to_string(),
+    }
 }
 
 fn concat<R>(epochs: BTreeMap<Epoch, Vec<R>>) -> Vec<R> {

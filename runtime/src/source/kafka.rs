@@ -21,6 +21,7 @@ use crate::control::RunControl;
 use crate::delivery::{Epoch, EpochClock, Ledger};
 use crate::error::{Error, Result};
 use crate::message::Message;
+use crate::stream::Origin;
 
 /// How long start-up waits for the brokers to describe the topic.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -148,10 +149,10 @@ pub(crate) fn kafka_source<'scope, M: Message>(
     ledger: std::rc::Rc<std::cell::RefCell<Ledger>>,
     durable: ProbeHandle<Epoch>,
     control: Arc<RunControl>,
-) -> StreamVec<'scope, Epoch, M> {
+) -> StreamVec<'scope, Epoch, (Origin, M)> {
     let index = scope.index();
     let peers = scope.peers();
-    source::<_, CapacityContainerBuilder<Vec<M>>, _, _>(
+    source::<_, CapacityContainerBuilder<Vec<(Origin, M)>>, _, _>(
         scope,
         "KafkaSource",
         move |capability, info| {

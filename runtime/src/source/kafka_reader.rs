@@ -17,6 +17,7 @@ use crate::delivery::{Ledger, OffsetUpdate};
 use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::report::Metrics;
+use crate::stream::Origin;
 
 /// Messages handled per activation before the worker gets to run other operators.
 const MESSAGES_PER_ACTIVATION: usize = 8_192;
@@ -127,7 +128,7 @@ impl Reader {
     /// that do not decode to the ledger's dead letters.
     pub fn read_batch<M: Message>(
         &mut self,
-        mut give: impl FnMut(M),
+        mut give: impl FnMut((Origin, M)),
         ledger: &mut Ledger,
         control: &RunControl,
     ) -> Polled {
@@ -152,7 +153,13 @@ impl Reader {
                         None => Err("message has no payload (tombstone)".to_owned()),
                     };
                     match decoded {
-                        Ok(record) => give(record),
+                        Ok(record) => {
+                            let origin = Origin {
+                                partition: message.partition(),
+                                offset: message.offset(),
+                            };
+                            give((origin, record));
+                        }
                         Err(reason) => {
                             dead += 1;
                             ledger.dead_letter(dead_letter(&self.topic, &message, reason));
