@@ -18,7 +18,7 @@
 //! }
 //!
 //! #[derive(Row)]
-//! #[row(table = "orders")]
+//! #[row(table = "orders", migrations = "migrations")]
 //! struct OrderRow {
 //!     #[row(key)]
 //!     id: u64,
@@ -47,8 +47,9 @@
 //! ```
 //!
 //! - [`macro@Message`] generates the decoder of a Kafka payload (JSON today).
-//! - [`macro@Row`] generates batched multi-row `INSERT` (or, with a `#[row(key)]`,
-//!   `INSERT ... ON DUPLICATE KEY UPDATE`) statements and their bind code.
+//! - [`macro@Row`] generates batched multi-row `INSERT ... ON DUPLICATE KEY UPDATE` (or, for
+//!   `#[row(append_only)]`, plain `INSERT`) statements and their bind code, and checks the
+//!   struct against the table's DDL at compile time ([`row_schema`]).
 //! - [`macro@pipeline`] turns the function into a module with `run(Config)` and `main()`.
 //!
 //! ## Delivery
@@ -77,10 +78,14 @@ use std::marker::PhantomData;
 pub use sluice_macros::Message;
 /// Derives [`trait@Row`] for a struct with named fields.
 ///
-/// Struct attributes: `#[row(table = "...")]` (required), `key(a, b)` (an alternative to
-/// marking fields). Field attributes: `key` (part of the table's primary or unique key: rows
-/// are upserted), `column = "name"` (the column, when it differs from the field), `skip` (not
-/// written).
+/// Struct attributes: `#[row(table = "...")]` (required); `migrations = "dir"` or
+/// `schema = "file.sql"` (the DDL the struct is checked against at compile time); `key(a, b)`
+/// (an alternative to marking fields); `append_only` (plain inserts, for a table without a
+/// key); `allow_other_unique_keys`. Field attributes: `key` (part of the table's primary or
+/// unique key: rows are upserted), `column = "name"` (the column, when it differs from the
+/// field), `skip` (not written), `decimal_as_float` (an `f64` for a `DECIMAL` column).
+///
+/// The checks and the Rust/MySQL type matrix: [`row_schema`].
 pub use sluice_macros::Row;
 /// Turns `fn name(input: Kafka<M>) -> MySql<R> { body }` into a module `name` with
 /// `NAME`, `run(Config) -> Result<RunReport>` and `main() -> Result<()>`.
@@ -105,6 +110,9 @@ pub struct Kafka<M: Message>(PhantomData<M>);
 /// Only a marker: the body returns a [`Stream<R>`](Stream).
 #[derive(Debug)]
 pub struct MySql<R: Row>(PhantomData<R>);
+
+#[doc = include_str!("../docs/schema.md")]
+pub mod row_schema {}
 
 /// What a pipeline file needs: `use sluice::prelude::*;`.
 pub mod prelude {
