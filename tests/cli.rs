@@ -134,107 +134,108 @@ fn an_unknown_topic_is_one_clear_line_and_a_failure() {
     assert_fails_with_one_line(&output, "kafka topic `no_such_topic`");
 }
 
-/// A topic of W1 orders for the schema tests: brokers, database, the common arguments.
-fn orders_topic(test: &str, orders: u64) -> (EmbeddedKafka, String, String) {
-    let database = fresh_database(test);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
-    kafka.create_topic("orders", PARTITIONS).expect("topic");
-    let brokers = kafka.bootstrap_servers();
-    workload::produce_w1(&brokers, "orders", 0..orders).expect("produce");
-    (kafka, brokers, database)
+/// A fresh database and a topic `orders` of W1 orders, for the schema tests.
+struct OrdersTopic {
+    _kafka: EmbeddedKafka,
+    brokers: String,
+    database: String,
+}
+
+impl OrdersTopic {
+    fn new(test: &str, orders: u64) -> Self {
+        let database = fresh_database(test);
+        let kafka = EmbeddedKafka::start().expect("mock cluster");
+        kafka.create_topic("orders", PARTITIONS).expect("topic");
+        let brokers = kafka.bootstrap_servers();
+        workload::produce_w1(&brokers, "orders", 0..orders).expect("produce");
+        OrdersTopic {
+            _kafka: kafka,
+            brokers,
+            database,
+        }
+    }
+
+    /// Runs `ingest` to the end of the topic, with `extra` arguments.
+    fn ingest(&self, extra: &[&str]) -> Output {
+        let common = [
+            "--brokers",
+            &self.brokers,
+            "--database-url",
+            &self.database,
+            "--until-end",
+        ];
+        ingest(&[&common[..], extra].concat())
+    }
+}
+
+fn assert_succeeds(output: &Output) {
+    assert!(output.status.success(), "{:?}", stderr_lines(output));
 }
 
 #[test]
 fn a_table_altered_behind_the_binary_stops_it_before_any_message_is_read() {
-    let (_kafka, brokers, database) = orders_topic("cli_drift", 500);
-    execute(&database, ORDERS_DDL);
+    let topic = OrdersTopic::new("cli_drift", 500);
+    let database = &topic.database;
+    execute(database, ORDERS_DDL);
     execute(
-        &database,
+        database,
         "ALTER TABLE orders MODIFY currency VARCHAR(8) NOT NULL",
     );
 
-    let args = [
-        "--brokers",
-        &brokers,
-        "--database-url",
-        &database,
-        "--until-end",
-    ];
-    let output = ingest(&args);
     assert_fails_with_one_line(
-        &output,
+        &topic.ingest(&[]),
         "table `orders` does not match the row struct: column `currency` was compiled as \
          CHAR(3) (from `migrations`) but is VARCHAR(8) in the live table",
     );
-    assert!(stored_offsets(&database, "ingest").is_empty());
-    assert_eq!(w1_checksum(&database).count, 0);
+    assert!(stored_offsets(database, "ingest").is_empty());
+    assert_eq!(w1_checksum(database).count, 0);
 
     // Put the column back as the migrations declare it: the same binary now runs.
     execute(
-        &database,
+        database,
         "ALTER TABLE orders MODIFY currency CHAR(3) NOT NULL",
     );
-    let output = ingest(&args);
-    assert!(output.status.success(), "{:?}", stderr_lines(&output));
-    assert_eq!(w1_checksum(&database), W1Checksum::expected(500));
+    assert_succeeds(&topic.ingest(&[]));
+    assert_eq!(w1_checksum(database), W1Checksum::expected(500));
 }
 
 #[test]
 fn a_new_nullable_column_is_not_drift_but_a_new_required_column_is() {
-    let (_kafka, brokers, database) = orders_topic("cli_drift_columns", 100);
-    execute(&database, ORDERS_DDL);
+    let topic = OrdersTopic::new("cli_drift_columns", 100);
+    execute(&topic.database, ORDERS_DDL);
     execute(
-        &database,
+        &topic.database,
         "ALTER TABLE orders ADD COLUMN note VARCHAR(20) NULL",
     );
-    let args = [
-        "--brokers",
-        &brokers,
-        "--database-url",
-        &database,
-        "--until-end",
-    ];
-    let output = ingest(&args);
-    assert!(output.status.success(), "{:?}", stderr_lines(&output));
+    assert_succeeds(&topic.ingest(&[]));
 
     execute(
-        &database,
+        &topic.database,
         "ALTER TABLE orders ADD COLUMN region INT NOT NULL",
     );
-    let output = ingest(&args);
     assert_fails_with_one_line(
-        &output,
+        &topic.ingest(&[]),
         "column `region` of `orders` is INT NOT NULL without a DEFAULT, and no field writes it",
     );
 }
 
 #[test]
 fn a_missing_table_says_to_migrate_and_migrate_creates_it() {
-    let (_kafka, brokers, database) = orders_topic("cli_migrate", 1_000);
-    let args = [
-        "--brokers",
-        &brokers,
-        "--database-url",
-        &database,
-        "--until-end",
-    ];
-    let output = ingest(&args);
+    let topic = OrdersTopic::new("cli_migrate", 1_000);
     assert_fails_with_one_line(
-        &output,
+        &topic.ingest(&[]),
         "table `orders` does not match the row struct: the table does not exist in the \
          database; run with --migrate to apply the migrations in `migrations`",
     );
 
-    let output = ingest(&[&args[..], &["--migrate"]].concat());
-    assert!(output.status.success(), "{:?}", stderr_lines(&output));
-    assert_eq!(w1_checksum(&database), W1Checksum::expected(1_000));
+    assert_succeeds(&topic.ingest(&["--migrate"]));
+    assert_eq!(w1_checksum(&topic.database), W1Checksum::expected(1_000));
     let applied = query_strings(
-        &database,
+        &topic.database,
         "SELECT CAST(version AS CHAR) FROM _sqlx_migrations ORDER BY version",
     );
     assert_eq!(applied, ["20260101000000", "20260101000001"]);
 
     // Already applied: --migrate again is a no-op.
-    let output = ingest(&[&args[..], &["--migrate"]].concat());
-    assert!(output.status.success(), "{:?}", stderr_lines(&output));
+    assert_succeeds(&topic.ingest(&["--migrate"]));
 }

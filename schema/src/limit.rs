@@ -4,10 +4,11 @@
 
 use std::fmt;
 
-/// One check the generated `Row::validate` performs on a field.
-#[derive(Debug, Clone, PartialEq)]
+/// One check the generated `Row::validate` performs on a field. `Values` holds the `ENUM`
+/// values: owned while the macro works them out, `&'static [&'static str]` in generated code.
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
-pub enum Limit {
+pub enum Limit<Values = Vec<String>> {
     /// At most this many characters (`CHAR(n)`, `VARCHAR(n)`).
     Chars(u64),
     /// At most this many bytes (`TEXT`, `BLOB`, `BINARY(n)`, `VARBINARY(n)`).
@@ -22,7 +23,7 @@ pub enum Limit {
     /// Not NaN or infinite (`FLOAT`, `DOUBLE`).
     Finite,
     /// One of the `ENUM` values.
-    OneOf(Vec<String>),
+    OneOf(Values),
     /// A date in years `1000..=9999` (`DATE`, `DATETIME`).
     Years,
     /// Between 1970-01-01 00:00:01 and 2038-01-19 03:14:07 UTC (`TIMESTAMP`).

@@ -6,39 +6,8 @@ use std::fmt;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
-/// A limit a column puts on values of its field's type (see `sluice_schema::Limit`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub enum ValueLimit {
-    /// At most this many characters.
-    Chars(u64),
-    /// At most this many bytes.
-    Bytes(u64),
-    /// An integer within `min..=max`.
-    Integer {
-        /// Smallest value.
-        min: i64,
-        /// Largest value.
-        max: i64,
-    },
-    /// Not NaN or infinite.
-    Finite,
-    /// One of these `ENUM` values.
-    OneOf(&'static [&'static str]),
-    /// A date in years 1000 to 9999.
-    Years,
-    /// Between 1970-01-01 00:00:01 and 2038-01-19 03:14:07 UTC.
-    Timestamp,
-    /// At most `precision - scale` digits before the point.
-    Decimal {
-        /// Total digits.
-        precision: u64,
-        /// Digits after the point.
-        scale: u64,
-        /// No negative values.
-        unsigned: bool,
-    },
-}
+/// A limit a column puts on values of its field's type, as generated code spells it.
+pub type ValueLimit = sluice_schema::Limit<&'static [&'static str]>;
 
 /// A value that does not fit its column.
 #[derive(Debug, Clone, PartialEq, Eq)]
