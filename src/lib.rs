@@ -94,8 +94,9 @@ pub use sluice_macros::Row;
 pub use sluice_macros::pipeline;
 
 pub use sluice_runtime::{
-    Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Format, Message, Result, Row, RunReport,
-    StartFrom, Stream,
+    Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Exchanged, Format, Key, KeyedStream,
+    Message, Records, Result, Row, RunReport, Session, Sliding, StartFrom, Stream, Tumbling,
+    Window, WindowSpec, WindowedStream,
 };
 pub use sluice_runtime::{cli, codec, dead_letter, kafka, workload};
 
@@ -116,7 +117,9 @@ pub mod row_schema {}
 
 /// What a pipeline file needs: `use sluice::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Kafka, Message, MySql, Row, Stream, pipeline};
+    pub use crate::{
+        Kafka, Message, MySql, Records, Row, Session, Sliding, Stream, Tumbling, Window, pipeline,
+    };
     pub use sluice_runtime::macro_support::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 }
 

@@ -59,6 +59,15 @@ pub struct Cli {
     /// Apply the sink table's migrations (compiled into this binary) before starting.
     #[arg(long)]
     pub migrate: bool,
+
+    /// How late (in event time) a record may arrive and still count in its window, in
+    /// milliseconds; overrides #[message(event_time, max_delay = "...")].
+    #[arg(long)]
+    pub max_delay_ms: Option<u64>,
+
+    /// A partition without messages for this long stops holding event time back, in ms.
+    #[arg(long, default_value_t = 5_000)]
+    pub idle_timeout_ms: u64,
 }
 
 fn parse_key_value(text: &str) -> std::result::Result<(String, String), String> {
@@ -83,6 +92,8 @@ impl From<Cli> for Config {
             rows_per_statement: cli.rows_per_statement,
             kafka_options: cli.kafka_option,
             migrate: cli.migrate,
+            max_delay: cli.max_delay_ms.map(Duration::from_millis),
+            idle_timeout: Duration::from_millis(cli.idle_timeout_ms),
         }
     }
 }

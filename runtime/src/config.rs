@@ -53,6 +53,11 @@ pub struct Config {
     /// Applies the sink row's migrations (its `#[row(migrations = "...")]` folder, embedded in
     /// the binary) before the start-up schema check.
     pub migrate: bool,
+    /// Overrides the message's `max_delay`: how far behind a partition's largest event time a
+    /// record may arrive and still count in its window.
+    pub max_delay: Option<Duration>,
+    /// A partition without messages for this long stops holding the watermark back.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Config {
@@ -71,6 +76,8 @@ impl Default for Config {
             rows_per_statement: 10_000,
             kafka_options: Vec::new(),
             migrate: false,
+            max_delay: None,
+            idle_timeout: Duration::from_secs(5),
         }
     }
 }

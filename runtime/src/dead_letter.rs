@@ -12,6 +12,9 @@ pub enum DeadLetterKind {
     /// The row made from the message has a value its column cannot hold (too long, out of
     /// range), found before it reached MySQL.
     Convert,
+    /// The record's event time is behind the watermark and every window it belongs to has
+    /// closed (beyond the allowed lateness).
+    Late,
 }
 
 impl DeadLetterKind {
@@ -20,6 +23,7 @@ impl DeadLetterKind {
         match self {
             DeadLetterKind::Decode => "decode",
             DeadLetterKind::Convert => "convert",
+            DeadLetterKind::Late => "late",
         }
     }
 }

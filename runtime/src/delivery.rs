@@ -98,6 +98,17 @@ impl Ledger {
         self.open_dead_letters.push(letter);
     }
 
+    /// Whether anything is recorded for an epoch before `upto`.
+    pub fn has_before(&self, upto: Epoch) -> bool {
+        self.closed.front().is_some_and(|(e, _, _)| *e < upto)
+            || self.rejected.iter().any(|(e, _)| *e < upto)
+    }
+
+    /// Whether nothing waits to be committed (the open epoch aside).
+    pub fn is_empty(&self) -> bool {
+        self.closed.is_empty() && self.rejected.is_empty()
+    }
+
     /// Records a row of `epoch` that the sink set aside instead of writing.
     pub fn reject(&mut self, epoch: Epoch, letter: DeadLetter) {
         self.rejected.push((epoch, letter));

@@ -8,10 +8,12 @@ mod control;
 pub mod dead_letter;
 mod delivery;
 mod error;
+mod item;
 pub mod kafka;
 #[doc(hidden)]
 pub mod macro_support;
 mod message;
+mod ops;
 mod report;
 mod row;
 mod run;
@@ -19,12 +21,17 @@ mod schema;
 mod sink;
 mod source;
 mod stream;
+mod worker;
 pub mod workload;
 
 pub use config::{Config, DEFAULT_DATABASE_URL, StartFrom};
 pub use delivery::Epoch;
 pub use error::{Error, Result};
 pub use message::{EventTime, Format, Message};
+pub use ops::{
+    Exchanged, Key, KeyedStream, Records, Session, Sliding, Tumbling, Window, WindowSpec,
+    WindowedStream,
+};
 pub use report::RunReport;
 pub use row::{ColumnValue, EncodeError, Row};
 pub use schema::{

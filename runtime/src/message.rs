@@ -24,6 +24,12 @@ pub trait Message: Sized + Send + 'static {
     /// The payload format.
     const FORMAT: Format;
 
+    /// Whether a field is marked `#[message(event_time)]`: event-time windows need one.
+    const HAS_EVENT_TIME: bool = false;
+    /// `#[message(event_time, max_delay = "5s")]`: how far behind the largest event time
+    /// seen in a partition a record may still arrive without being late.
+    const MAX_DELAY_MILLIS: i64 = 0;
+
     /// Decodes one payload.
     fn decode(payload: &[u8]) -> Result<Self, DecodeError>;
 

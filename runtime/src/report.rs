@@ -7,6 +7,7 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     pub consumed: AtomicU64,
+    pub aggregated: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub filtered: AtomicU64,
     pub written: AtomicU64,
@@ -24,6 +25,7 @@ impl Metrics {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         RunReport {
             consumed: get(&self.consumed),
+            aggregated: get(&self.aggregated),
             dead_lettered: get(&self.dead_lettered),
             filtered: get(&self.filtered),
             written: get(&self.written),
@@ -39,7 +41,10 @@ impl Metrics {
 pub struct RunReport {
     /// Messages read from the source.
     pub consumed: u64,
-    /// Messages that went to `sluice_dead_letters` instead of the pipeline.
+    /// Records folded into windows (each becomes part of a window's row, not a row).
+    pub aggregated: u64,
+    /// Records that went to `sluice_dead_letters` instead of the pipeline: undecodable,
+    /// a value its column cannot hold, or late for its window.
     pub dead_lettered: u64,
     /// Records dropped by `filter`.
     pub filtered: u64,
@@ -61,10 +66,11 @@ impl RunReport {
             0.0
         };
         format!(
-            "consumed {} messages, wrote {} rows in {} transactions, {} dead-lettered, {} filtered; {:.2} s, {:.0} rows/s",
+            "consumed {} messages, wrote {} rows in {} transactions, {} aggregated, {} dead-lettered, {} filtered; {:.2} s, {:.0} rows/s",
             self.consumed,
             self.written,
             self.transactions,
+            self.aggregated,
             self.dead_lettered,
             self.filtered,
             secs,

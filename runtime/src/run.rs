@@ -1,6 +1,6 @@
 //! Wiring of one run: the tokio runtime for MySQL, start-up checks, timely workers.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,9 +19,10 @@ use crate::message::Message;
 use crate::report::RunReport;
 use crate::row::Row;
 use crate::schema::{apply_migrations, check_table};
-use crate::sink::mysql::{SinkPlan, mysql_sink};
+use crate::sink::mysql::{SinkPlan, commit_rest, mysql_sink};
 use crate::source::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
 use crate::stream::Stream;
+use crate::worker::WorkerShared;
 
 /// How long start-up waits for MySQL before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,6 +75,10 @@ where
         options: config.kafka_options.clone(),
         clock: EpochClock::new(config.epoch),
         max_epochs_in_flight: config.max_epochs_in_flight,
+        max_delay: config.max_delay.map_or(M::MAX_DELAY_MILLIS, |d| {
+            i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+        }),
+        idle_timeout: config.idle_timeout,
     });
     let sink_plan = Arc::new(SinkPlan {
         pool,
@@ -86,21 +91,29 @@ where
 
     let worker_control = Arc::clone(&control);
     let guards = timely::execute(timely::Config::process(config.workers), move |worker| {
-        let ledger = Rc::new(RefCell::new(Ledger::default()));
+        let shared = Rc::new(WorkerShared {
+            control: Arc::clone(&worker_control),
+            ledger: Rc::new(RefCell::new(Ledger::default())),
+            topic: Arc::clone(&source_plan.topic),
+            index: worker.index(),
+            peers: worker.peers(),
+            exchanged: Cell::new(false),
+            sink_backlog: Cell::new(0),
+        });
         let durable = ProbeHandle::<Epoch>::new();
         worker.dataflow::<Epoch, _, _>(|scope| {
-            let records = kafka_source::<M>(
-                scope,
-                Arc::clone(&source_plan),
-                Rc::clone(&ledger),
-                durable.clone(),
-                Arc::clone(&worker_control),
-            );
-            let rows = build(Stream::new(records, Arc::clone(&worker_control)));
-            mysql_sink(rows, Arc::clone(&sink_plan), Rc::clone(&ledger)).probe_with(&durable);
+            let records = kafka_source::<M>(scope, Arc::clone(&source_plan), Rc::clone(&shared));
+            let rows = build(Stream::new(records, Rc::clone(&shared)));
+            mysql_sink(rows, Arc::clone(&sink_plan), durable.clone()).probe_with(&durable);
         });
         while !durable.done() && !worker_control.failed() {
             worker.step_or_park(Some(PARK));
+        }
+        if !worker_control.failed() {
+            // With an exchange, the last epochs' offsets wait until every sink is done.
+            if let Err(error) = commit_rest::<R>(&sink_plan, &shared.ledger) {
+                worker_control.fail(error);
+            }
         }
     })
     .map_err(Error::Worker)?;

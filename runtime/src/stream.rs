@@ -1,5 +1,6 @@
 //! The stream a `#[pipeline]` body transforms: records of one type, on timely epochs.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use timely::container::CapacityContainerBuilder;
@@ -7,59 +8,48 @@ use timely::dataflow::StreamVec;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 
-use crate::control::RunControl;
 use crate::delivery::Epoch;
+use crate::item::Item;
 use crate::report::Metrics;
-
-/// Where a record came from: its source message. Records derived from one message (by `map`,
-/// `flat_map`) keep it, so that a row the sink rejects is reported against that message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Origin {
-    pub partition: i32,
-    pub offset: i64,
-}
+use crate::worker::WorkerShared;
 
 /// A stream of records inside a pipeline. Records stay on the worker that read them unless an
 /// operator says otherwise, so the sink can commit rows and source offsets together.
 #[derive(Debug)]
 pub struct Stream<'scope, T: 'static> {
-    pub(crate) inner: StreamVec<'scope, Epoch, (Origin, T)>,
-    pub(crate) control: Arc<RunControl>,
+    pub(crate) inner: StreamVec<'scope, Epoch, Item<T>>,
+    pub(crate) shared: Rc<WorkerShared>,
 }
 
 impl<'scope, T: 'static> Stream<'scope, T> {
-    pub(crate) fn new(
-        inner: StreamVec<'scope, Epoch, (Origin, T)>,
-        control: Arc<RunControl>,
-    ) -> Self {
-        Stream { inner, control }
+    pub(crate) fn new(inner: StreamVec<'scope, Epoch, Item<T>>, shared: Rc<WorkerShared>) -> Self {
+        Stream { inner, shared }
     }
 
     /// Transforms each record.
     pub fn map<U: 'static>(self, mut logic: impl FnMut(T) -> U + 'static) -> Stream<'scope, U> {
-        let Stream { inner, control } = self;
+        let Stream { inner, shared } = self;
         let inner =
             inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(Pipeline, "Map", |_, _| {
                 move |input, output| {
                     input.for_each_stamp(|time, batches| {
                         let mut session = output.session(&time);
                         for batch in batches {
-                            session.give_iterator(
-                                batch
-                                    .drain(..)
-                                    .map(|(origin, record)| (origin, logic(record))),
-                            );
+                            session.give_iterator(batch.drain(..).map(|item| match item {
+                                Item::Record(origin, record) => Item::Record(origin, logic(record)),
+                                Item::Watermark(w) => Item::Watermark(w),
+                            }));
                         }
                     });
                 }
             });
-        Stream::new(inner, control)
+        Stream::new(inner, shared)
     }
 
     /// Keeps the records for which `predicate` is true; the others are counted as filtered.
     pub fn filter(self, mut predicate: impl FnMut(&T) -> bool + 'static) -> Stream<'scope, T> {
-        let Stream { inner, control } = self;
-        let filtered = Arc::clone(&control);
+        let Stream { inner, shared } = self;
+        let control = Arc::clone(&shared.control);
         let inner =
             inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(Pipeline, "Filter", |_, _| {
                 move |input, output| {
@@ -68,15 +58,18 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                         let mut session = output.session(&time);
                         for batch in batches {
                             let before = batch.len();
-                            batch.retain(|(_, record)| predicate(record));
+                            batch.retain(|item| match item {
+                                Item::Record(_, record) => predicate(record),
+                                Item::Watermark(_) => true,
+                            });
                             dropped += (before - batch.len()) as u64;
                             session.give_container(batch);
                         }
                     });
-                    Metrics::add(&filtered.metrics.filtered, dropped);
+                    Metrics::add(&control.metrics.filtered, dropped);
                 }
             });
-        Stream::new(inner, control)
+        Stream::new(inner, shared)
     }
 
     /// Replaces each record by the records of an iterator (none, one or many).
@@ -85,7 +78,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
         I: IntoIterator,
         I::Item: 'static,
     {
-        let Stream { inner, control } = self;
+        let Stream { inner, shared } = self;
         let inner = inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
             Pipeline,
             "FlatMap",
@@ -94,15 +87,22 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                     input.for_each_stamp(|time, batches| {
                         let mut session = output.session(&time);
                         for batch in batches {
-                            session.give_iterator(batch.drain(..).flat_map(|(origin, record)| {
-                                logic(record).into_iter().map(move |item| (origin, item))
-                            }));
+                            for item in batch.drain(..) {
+                                match item {
+                                    Item::Record(origin, record) => session.give_iterator(
+                                        logic(record)
+                                            .into_iter()
+                                            .map(move |out| Item::Record(origin, out)),
+                                    ),
+                                    Item::Watermark(w) => session.give(Item::Watermark(w)),
+                                }
+                            }
                         }
                     });
                 }
             },
         );
-        Stream::new(inner, control)
+        Stream::new(inner, shared)
     }
 
     /// Calls `logic` on each record and passes it on unchanged.

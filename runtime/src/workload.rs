@@ -18,6 +18,15 @@ pub const ORDERS_DDL: &str = "CREATE TABLE IF NOT EXISTS orders (
   ts DATETIME(3) NOT NULL
 ) ENGINE=InnoDB";
 
+/// The `customer_minute` table of workload W2.
+pub const CUSTOMER_MINUTE_DDL: &str = "CREATE TABLE IF NOT EXISTS customer_minute (
+  customer_id INT UNSIGNED NOT NULL,
+  window_start DATETIME(3) NOT NULL,
+  orders BIGINT NOT NULL,
+  amount_cents BIGINT NOT NULL,
+  PRIMARY KEY (customer_id, window_start)
+) ENGINE=InnoDB";
+
 /// The fields of order `i`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct W1Order {

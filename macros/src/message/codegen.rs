@@ -53,7 +53,11 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
             .iter()
             .find(|f| f.ident == field)
             .map(|f| f.ty);
+        let max_delay = message.max_delay_millis;
         quote_spanned! {ty.span()=>
+            const HAS_EVENT_TIME: bool = true;
+            const MAX_DELAY_MILLIS: i64 = #max_delay;
+
             fn event_time_millis(&self) -> ::core::option::Option<i64> {
                 #p::EventTime::event_time_millis(&self.#field)
             }

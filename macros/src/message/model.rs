@@ -7,7 +7,7 @@ use crate::attr::{for_each_arg, name_value, named_fields, reject_generics, strin
 use crate::ctxt::Ctxt;
 
 const STRUCT_ARGS: &[&str] = &["topic", "format"];
-const FIELD_ARGS: &[&str] = &["rename", "with", "event_time"];
+const FIELD_ARGS: &[&str] = &["rename", "with", "event_time", "max_delay"];
 const FORMATS: &[&str] = &["json"];
 /// `with = "..."` adapters: name, length of the unit in microseconds, what the payload holds.
 pub(crate) const EPOCH_UNITS: &[(&str, i64, &str)] = &[
@@ -33,6 +33,8 @@ pub(crate) struct Message<'a> {
     pub topic: LitStr,
     pub fields: Vec<Field<'a>>,
     pub event_time: Option<&'a Ident>,
+    /// `max_delay = "5s"` on the event-time field, in milliseconds.
+    pub max_delay_millis: i64,
 }
 
 pub(crate) struct Field<'a> {
@@ -78,6 +80,7 @@ impl<'a> Message<'a> {
 
         let mut fields = Vec::new();
         let mut event_time: Option<&Ident> = None;
+        let mut max_delay: Option<(i64, Span)> = None;
         if let Some(named) = named_fields(&mut cx, input, "Message") {
             for field in &named.named {
                 let Some(ident) = field.ident.as_ref() else {
@@ -124,6 +127,17 @@ impl<'a> Message<'a> {
                         event_time = Some(ident);
                         Ok(())
                     }
+                    "max_delay" => {
+                        let value = string_value(meta)?;
+                        let millis = parse_duration_millis(&value.value()).ok_or_else(|| {
+                            syn::Error::new(
+                                value.span(),
+                                "expected a duration such as \"500ms\", \"5s\", \"2m\" or \"1h\"",
+                            )
+                        })?;
+                        max_delay = Some((millis, value.span()));
+                        Ok(())
+                    }
                     _ => Err(unknown(meta, "message field", key, FIELD_ARGS)),
                 });
                 fields.push(Field {
@@ -135,12 +149,20 @@ impl<'a> Message<'a> {
             }
         }
         check_unique_names(&mut cx, &fields);
+        if let (Some((_, span)), None) = (max_delay, event_time) {
+            cx.error_at(
+                span,
+                "`max_delay` bounds how late an event time may arrive: put it next to \
+                 `event_time`, as #[message(event_time, max_delay = \"...\")]",
+            );
+        }
         cx.finish()?;
         Ok(Message {
             ident: &input.ident,
             topic: topic.unwrap_or_else(|| LitStr::new("", Span::call_site())),
             fields,
             event_time,
+            max_delay_millis: max_delay.map_or(0, |(millis, _)| millis),
         })
     }
 }
@@ -157,4 +179,20 @@ fn check_unique_names(cx: &mut Ctxt, fields: &[Field<'_>]) {
             );
         }
     }
+}
+
+/// `"500ms"`, `"5s"`, `"2m"`, `"1h"` in milliseconds.
+pub(crate) fn parse_duration_millis(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().ok()?;
+    let unit = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    number.checked_mul(unit)
 }

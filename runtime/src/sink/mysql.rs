@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use sqlx::{MySql, Pool};
 use timely::container::CapacityContainerBuilder;
-use timely::dataflow::StreamVec;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::{ProbeHandle, StreamVec};
 use timely::scheduling::SyncActivator;
 use tokio::sync::mpsc;
 
@@ -24,10 +24,14 @@ use super::statement::InsertPlan;
 use crate::dead_letter::{DeadLetter, DeadLetterKind, store_dead_letters};
 use crate::delivery::{Commit, Epoch, Ledger, store_offsets};
 use crate::error::Error;
+use crate::item::{Item, Origin};
 use crate::report::Metrics;
 use crate::row::Row;
 use crate::schema::ValueError;
-use crate::stream::{Origin, Stream};
+use crate::stream::Stream;
+
+/// How often a sink with offsets waiting for the other workers' sinks looks again.
+const RECHECK: Duration = Duration::from_millis(20);
 
 /// How many times a transaction that failed for a transient reason is tried again.
 const MAX_RETRIES: u32 = 12;
@@ -54,18 +58,27 @@ type Done = Result<(Epoch, u64), Error>;
 
 /// Builds the sink operator of one worker. Its output carries no data; its frontier is the
 /// durability frontier.
+///
+/// Without an exchange, a worker's rows come from its own partitions only, and its offsets go
+/// in the same transaction as the rows of the same epochs. With one (`key_by`), rows come from
+/// every worker's partitions, so an epoch's offsets are committed only once `durable`, the
+/// frontier of every worker's sink, has passed it.
 pub(crate) fn mysql_sink<'scope, R: Row>(
     stream: Stream<'scope, R>,
     plan: Arc<SinkPlan>,
-    ledger: Rc<RefCell<Ledger>>,
+    durable_everywhere: ProbeHandle<Epoch>,
 ) -> StreamVec<'scope, Epoch, ()> {
-    let Stream { inner, control } = stream;
+    let Stream { inner, shared } = stream;
+    let control = Arc::clone(&shared.control);
+    let ledger = Rc::clone(&shared.ledger);
+    let exchanged = shared.exchanged.get();
     let scope = inner.scope();
     inner.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
         Pipeline,
         "MySqlSink",
         move |capability, info| {
             let activator = scope.worker().sync_activator_for(info.address.to_vec());
+            let recheck = scope.activator_for(info.address.clone());
             let (jobs, job_queue) = mpsc::unbounded_channel::<Job<R>>();
             let (done_sender, done) = std::sync::mpsc::channel::<Done>();
             plan.runtime.spawn(writer::<R>(
@@ -86,7 +99,10 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     let mut ledger = ledger.borrow_mut();
                     let mut rejected = 0;
                     for batch in batches {
-                        for (origin, row) in batch.drain(..) {
+                        for item in batch.drain(..) {
+                            let Item::Record(origin, row) = item else {
+                                continue;
+                            };
                             match row.validate() {
                                 Ok(()) => rows.push(row),
                                 Err(error) => {
@@ -122,10 +138,17 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     .next()
                     .copied()
                     .unwrap_or(Epoch::MAX);
-                if !in_flight && complete > durable {
+                let offsets_upto = if exchanged {
+                    durable_everywhere
+                        .with_frontier(|f| f.first().copied().unwrap_or(Epoch::MAX))
+                        .min(complete)
+                } else {
+                    complete
+                };
+                if !in_flight && (complete > durable || ledger.borrow().has_before(offsets_upto)) {
                     let later = pending.split_off(&complete);
                     let rows = concat(std::mem::replace(&mut pending, later));
-                    let commit = ledger.borrow_mut().take_before(complete);
+                    let commit = ledger.borrow_mut().take_before(offsets_upto);
                     if rows.is_empty() && commit.is_empty() {
                         durable = complete;
                     } else if jobs
@@ -140,6 +163,14 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     } else {
                         control.fail(Error::Worker("the MySQL writer task stopped".into()));
                     }
+                }
+
+                shared
+                    .sink_backlog
+                    .set(pending.len() as u64 + u64::from(in_flight));
+                if exchanged && !ledger.borrow().is_empty() {
+                    // Other workers' sinks move `durable_everywhere`; look again soon.
+                    recheck.activate_after(RECHECK);
                 }
 
                 if complete == Epoch::MAX && !in_flight && pending.is_empty() {
@@ -166,6 +197,23 @@ fn rejected_row(topic: &str, origin: Origin, error: ValueError) -> DeadLetter {
         kind: DeadLetterKind::Convert,
         message: error.to_string(),
     }
+}
+
+/// After the dataflow has finished, commits what the ledger still holds: with an exchange,
+/// the offsets of the last epochs, which had to wait for every worker's sink.
+pub(crate) fn commit_rest<R: Row>(plan: &SinkPlan, ledger: &RefCell<Ledger>) -> Result<(), Error> {
+    let commit = ledger.borrow_mut().take_before(Epoch::MAX);
+    if commit.is_empty() {
+        return Ok(());
+    }
+    let insert = InsertPlan::new::<R>(plan.rows_per_statement);
+    let job = Job {
+        upto: Epoch::MAX,
+        rows: Vec::<R>::new(),
+        commit,
+    };
+    plan.runtime
+        .block_on(commit_with_retries(plan, &insert, &job))
 }
 
 fn concat<R>(epochs: BTreeMap<Epoch, Vec<R>>) -> Vec<R> {

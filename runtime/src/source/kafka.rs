@@ -12,16 +12,16 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::generic::operator::source;
-use timely::dataflow::{ProbeHandle, Scope, StreamVec};
+use timely::dataflow::{Scope, StreamVec};
 
 use super::kafka_context::SourceContext;
 use super::kafka_reader::{Polled, Reader};
 use crate::config::StartFrom;
-use crate::control::RunControl;
-use crate::delivery::{Epoch, EpochClock, Ledger};
+use crate::delivery::{Epoch, EpochClock};
 use crate::error::{Error, Result};
+use crate::item::{Item, Watermark};
 use crate::message::Message;
-use crate::stream::Origin;
+use crate::worker::WorkerShared;
 
 /// How long start-up waits for the brokers to describe the topic.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,6 +40,10 @@ pub(crate) struct KafkaSourcePlan {
     pub options: Vec<(String, String)>,
     pub clock: EpochClock,
     pub max_epochs_in_flight: u64,
+    /// How far behind the largest event time seen a partition's records may still arrive.
+    pub max_delay: i64,
+    /// A partition without messages for this long stops holding the watermark back.
+    pub idle_timeout: Duration,
 }
 
 /// Consumer settings tuned for throughput with explicit assignment. A bounded run detects the
@@ -146,13 +150,11 @@ pub(crate) fn start_offsets(
 pub(crate) fn kafka_source<'scope, M: Message>(
     scope: Scope<'scope, Epoch>,
     plan: Arc<KafkaSourcePlan>,
-    ledger: std::rc::Rc<std::cell::RefCell<Ledger>>,
-    durable: ProbeHandle<Epoch>,
-    control: Arc<RunControl>,
-) -> StreamVec<'scope, Epoch, (Origin, M)> {
+    shared: std::rc::Rc<WorkerShared>,
+) -> StreamVec<'scope, Epoch, Item<M>> {
     let index = scope.index();
     let peers = scope.peers();
-    source::<_, CapacityContainerBuilder<Vec<(Origin, M)>>, _, _>(
+    source::<_, CapacityContainerBuilder<Vec<Item<M>>>, _, _>(
         scope,
         "KafkaSource",
         move |capability, info| {
@@ -160,43 +162,57 @@ pub(crate) fn kafka_source<'scope, M: Message>(
             let reader = match Reader::open(&plan, index, peers) {
                 Ok(reader) => Some(reader),
                 Err(error) => {
-                    control.fail(error);
+                    shared.control.fail(error);
                     None
                 }
             };
             let mut capability = reader.is_some().then_some(capability);
             let mut reader = reader;
             let clock = plan.clock;
+            let mut watermark = i64::MIN;
+            let source = u32::try_from(index).unwrap_or(u32::MAX);
             move |output| {
                 let (Some(cap), Some(reader)) = (capability.as_mut(), reader.as_mut()) else {
                     return;
                 };
-                let mut ledger = ledger.borrow_mut();
+                let control = &shared.control;
+                let mut ledger = shared.ledger.borrow_mut();
 
                 let now = clock.now();
-                if now > *cap.time() {
-                    ledger.close(*cap.time(), reader.take_changed());
-                    cap.downgrade(&now);
-                }
                 let finished = control.stop_requested()
                     || control.failed()
                     || (plan.until_end && reader.all_at_end());
-                if finished {
+                if now > *cap.time() || finished {
+                    // The epoch ends: its watermark, then its offsets.
+                    let reached = if finished {
+                        Some(i64::MAX)
+                    } else {
+                        reader.watermark(plan.max_delay, plan.idle_timeout, plan.until_end)
+                    };
+                    if let Some(reached) = reached.filter(|w| *w > watermark) {
+                        watermark = reached;
+                        output.session(cap).give(Item::Watermark(Watermark {
+                            source,
+                            to: source,
+                            millis: watermark,
+                        }));
+                    }
                     ledger.close(*cap.time(), reader.take_changed());
-                    capability = None;
-                    return;
+                    if finished {
+                        capability = None;
+                        return;
+                    }
+                    cap.downgrade(&now);
                 }
 
-                let behind =
-                    durable.with_frontier(|f| f.first().map(|d| cap.time().saturating_sub(*d)));
-                if behind.is_some_and(|b| b >= plan.max_epochs_in_flight) {
+                if shared.sink_backlog.get() >= plan.max_epochs_in_flight {
                     activator.activate_after(IDLE_POLL);
                     return;
                 }
 
                 let polled = {
                     let mut session = output.session(cap);
-                    reader.read_batch::<M>(|record| session.give(record), &mut ledger, &control)
+                    reader.read_batch::<M>(|record| session.give(record), &mut ledger, control)
                 };
                 match polled {
                     Polled::Busy => activator.activate(),

@@ -4,7 +4,7 @@
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 #[derive(Debug, Default)]
 pub(crate) struct SourceContext;
@@ -32,7 +32,9 @@ impl ClientContext for SourceContext {
 
     fn error(&self, error: KafkaError, reason: &str) {
         match error {
-            KafkaError::PartitionEOF(_) => tracing::trace!(target: "librdkafka", "{reason}"),
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF) => {
+                tracing::trace!(target: "librdkafka", "{reason}")
+            }
             // librdkafka reconnects by itself; say so once per event, without alarm.
             _ => tracing::warn!(target: "librdkafka", "{error}: {reason}"),
         }

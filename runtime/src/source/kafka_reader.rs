@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
@@ -15,19 +15,35 @@ use crate::control::RunControl;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Ledger, OffsetUpdate};
 use crate::error::{Error, Result};
+use crate::item::{Item, NO_EVENT_TIME, Origin};
 use crate::message::Message;
 use crate::report::Metrics;
-use crate::stream::Origin;
 
 /// Messages handled per activation before the worker gets to run other operators.
 const MESSAGES_PER_ACTIVATION: usize = 8_192;
 
 /// Per-partition progress of one worker's consumer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct PartitionProgress {
     next_offset: Option<i64>,
     changed: bool,
     at_end: bool,
+    /// The largest event time read so far.
+    max_event_time: i64,
+    /// When the last message was read (or the reader opened).
+    last_message: Instant,
+}
+
+impl Default for PartitionProgress {
+    fn default() -> Self {
+        PartitionProgress {
+            next_offset: None,
+            changed: false,
+            at_end: false,
+            max_event_time: i64::MIN,
+            last_message: Instant::now(),
+        }
+    }
 }
 
 /// The worker's share of the topic.
@@ -75,6 +91,21 @@ impl Reader {
         self.partitions.values().all(|p| p.at_end)
     }
 
+    /// The event time below which no more records are expected from this worker's partitions:
+    /// the minimum over its partitions of their largest event time minus `max_delay`.
+    /// Partitions idle for `idle_timeout` (and, in a bounded run, those read to their end) do
+    /// not hold it back; `None` when every partition is idle, so that it stays where it was.
+    pub fn watermark(&self, max_delay: i64, idle_timeout: Duration, bounded: bool) -> Option<i64> {
+        if self.partitions.is_empty() || (bounded && self.all_at_end()) {
+            return Some(i64::MAX);
+        }
+        self.partitions
+            .values()
+            .filter(|p| !(bounded && p.at_end) && p.last_message.elapsed() < idle_timeout)
+            .map(|p| p.max_event_time.saturating_sub(max_delay))
+            .min()
+    }
+
     /// The offsets reached since the last call, for the ledger.
     pub fn take_changed(&mut self) -> Vec<OffsetUpdate> {
         let mut updates = Vec::new();
@@ -92,12 +123,23 @@ impl Reader {
     }
 }
 
+fn note_event_time(partitions: &mut BTreeMap<i32, PartitionProgress>, partition: i32, at: i64) {
+    if let Some(progress) = partitions.get_mut(&partition) {
+        progress.max_event_time = progress.max_event_time.max(at);
+    }
+}
+
 /// Notes that `message` was read.
-fn record(partitions: &mut BTreeMap<i32, PartitionProgress>, message: &BorrowedMessage<'_>) {
+fn record(
+    partitions: &mut BTreeMap<i32, PartitionProgress>,
+    message: &BorrowedMessage<'_>,
+    now: Instant,
+) {
     if let Some(progress) = partitions.get_mut(&message.partition()) {
         progress.next_offset = Some(message.offset() + 1);
         progress.changed = true;
         progress.at_end = false;
+        progress.last_message = now;
     }
 }
 
@@ -128,13 +170,14 @@ impl Reader {
     /// that do not decode to the ledger's dead letters.
     pub fn read_batch<M: Message>(
         &mut self,
-        mut give: impl FnMut((Origin, M)),
+        mut give: impl FnMut(Item<M>),
         ledger: &mut Ledger,
         control: &RunControl,
     ) -> Polled {
         let mut consumed = 0u64;
         let mut dead = 0u64;
         let mut polled = Polled::Busy;
+        let now = Instant::now();
         for _ in 0..MESSAGES_PER_ACTIVATION {
             match self.consumer.poll(Duration::ZERO) {
                 None => {
@@ -147,18 +190,21 @@ impl Reader {
                         break;
                     }
                     consumed += 1;
-                    record(&mut self.partitions, &message);
+                    record(&mut self.partitions, &message, now);
                     let decoded = match message.payload() {
                         Some(payload) => M::decode(payload).map_err(|e| e.to_string()),
                         None => Err("message has no payload (tombstone)".to_owned()),
                     };
                     match decoded {
                         Ok(record) => {
+                            let event_time = record.event_time_millis().unwrap_or(NO_EVENT_TIME);
+                            note_event_time(&mut self.partitions, message.partition(), event_time);
                             let origin = Origin {
                                 partition: message.partition(),
                                 offset: message.offset(),
+                                event_time,
                             };
-                            give((origin, record));
+                            give(Item::Record(origin, record));
                         }
                         Err(reason) => {
                             dead += 1;

@@ -1,0 +1,334 @@
+//! `key_by` and what follows it: windows with their aggregates, and keyed state.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::rc::Rc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::StreamVec;
+use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::operators::generic::Operator;
+
+use super::records::Records;
+use super::window_book::{Fold, WindowBook};
+use super::window_spec::{Window, WindowSpec};
+use crate::dead_letter::{DeadLetter, DeadLetterKind};
+use crate::delivery::Epoch;
+use crate::item::{Item, NO_EVENT_TIME, Origin, Watermark, Watermarks};
+use crate::report::Metrics;
+use crate::stream::Stream;
+use crate::worker::WorkerShared;
+
+/// A stream whose records are grouped by a key: the same key always goes to the same worker.
+#[derive(Debug)]
+pub struct KeyedStream<'scope, K: 'static, T: 'static> {
+    inner: StreamVec<'scope, Epoch, Item<(K, T)>>,
+    shared: Rc<WorkerShared>,
+}
+
+/// A keyed stream cut into event-time windows; an aggregate turns each window into a record.
+#[derive(Debug)]
+pub struct WindowedStream<'scope, K: 'static, T: 'static> {
+    keyed: KeyedStream<'scope, K, T>,
+    spec: WindowSpec,
+}
+
+/// A record type that can move between workers.
+pub trait Exchanged: Serialize + DeserializeOwned + Send + 'static {}
+impl<T: Serialize + DeserializeOwned + Send + 'static> Exchanged for T {}
+
+/// A key: routes records to workers and names a window's group.
+pub trait Key: Exchanged + Hash + Eq + Clone {}
+impl<K: Exchanged + Hash + Eq + Clone> Key for K {}
+
+/// Where a key's records are processed. The hasher has fixed keys, so every worker (and every
+/// process of a cluster) agrees.
+fn route<K: Hash>(key: &K) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Records to their key's worker, watermarks to the worker they are addressed to.
+type ByKey<K, T> = Exchange<Item<(K, T)>, fn(&Item<(K, T)>) -> u64>;
+
+fn exchange<K: Key, T: Exchanged>() -> ByKey<K, T> {
+    Exchange::new(|item: &Item<(K, T)>| match item {
+        Item::Record(_, (key, _)) => route(key),
+        Item::Watermark(w) => u64::from(w.to),
+    })
+}
+
+impl<'scope, T: Exchanged> Stream<'scope, T> {
+    /// Groups the records by `key`, the first step of a window or of keyed state.
+    ///
+    /// Records move between workers (and, in a cluster, between processes), so the record
+    /// and key types implement `serde::Serialize` and `Deserialize` (`#[derive(Serialize,
+    /// Deserialize)]` on the message struct).
+    pub fn key_by<K: Key>(
+        self,
+        mut key: impl FnMut(&T) -> K + 'static,
+    ) -> KeyedStream<'scope, K, T> {
+        let Stream { inner, shared } = self;
+        shared.exchanged.set(true);
+        let peers = u32::try_from(shared.peers).unwrap_or(u32::MAX);
+        let inner =
+            inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(Pipeline, "KeyBy", |_, _| {
+                move |input, output| {
+                    input.for_each_stamp(|time, batches| {
+                        let mut session = output.session(&time);
+                        for batch in batches {
+                            for item in batch.drain(..) {
+                                match item {
+                                    Item::Record(origin, record) => {
+                                        let key = key(&record);
+                                        session.give(Item::Record(origin, (key, record)));
+                                    }
+                                    // Every worker must hear from every source.
+                                    Item::Watermark(w) => session.give_iterator(
+                                        (0..peers).map(|to| Item::Watermark(Watermark { to, ..w })),
+                                    ),
+                                }
+                            }
+                        }
+                    });
+                }
+            });
+        KeyedStream { inner, shared }
+    }
+}
+
+impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
+    /// Cuts each key's records into windows of event time (`Tumbling`, `Sliding`, `Session`).
+    pub fn window(self, spec: WindowSpec) -> WindowedStream<'scope, K, T> {
+        WindowedStream { keyed: self, spec }
+    }
+
+    /// Keeps a state per key, created with `Default`, and calls `logic` with it for each
+    /// record; what `logic` returns is passed on. The state lives in memory: after a restart
+    /// it is rebuilt only from the records replayed since the last committed offsets.
+    pub fn map_with_state<S, U>(
+        self,
+        mut logic: impl FnMut(&mut S, &K, T) -> Option<U> + 'static,
+    ) -> Stream<'scope, U>
+    where
+        S: Default + 'static,
+        U: 'static,
+    {
+        let KeyedStream { inner, shared } = self;
+        let mut states: HashMap<K, S> = HashMap::new();
+        let inner = inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
+            exchange::<K, T>(),
+            "MapWithState",
+            |_, _| {
+                move |input, output| {
+                    input.for_each_stamp(|time, batches| {
+                        let mut session = output.session(&time);
+                        for batch in batches {
+                            for item in batch.drain(..) {
+                                match item {
+                                    Item::Record(origin, (key, record)) => {
+                                        let state = states.entry(key.clone()).or_default();
+                                        if let Some(out) = logic(state, &key, record) {
+                                            session.give(Item::Record(origin, out));
+                                        }
+                                    }
+                                    Item::Watermark(w) => session.give(Item::Watermark(w)),
+                                }
+                            }
+                        }
+                    });
+                }
+            },
+        );
+        Stream::new(inner, shared)
+    }
+}
+
+impl<'scope, K: Key, T: Exchanged + Clone> WindowedStream<'scope, K, T> {
+    /// Keeps each window open for `lateness` of event time after it ends (see
+    /// [`WindowSpec::allowed_lateness`]).
+    pub fn allowed_lateness(mut self, lateness: std::time::Duration) -> Self {
+        self.spec = self.spec.allowed_lateness(lateness);
+        self
+    }
+
+    /// Turns each window of each key into one record, from all the window's records:
+    /// `|window, key, records| Row { start: window.start, n: records.count(), .. }`.
+    pub fn aggregate<R: 'static>(
+        self,
+        mut logic: impl FnMut(&Window, &K, &Records<'_, T>) -> R + 'static,
+    ) -> Stream<'scope, R> {
+        let fold = Fold {
+            new: Box::new(Vec::new),
+            add: Box::new(|acc: &mut Vec<T>, record| acc.push(record)),
+            merge: Box::new(|acc: &mut Vec<T>, mut other| acc.append(&mut other)),
+        };
+        window_operator(self, fold, "Aggregate", move |key, window, acc| {
+            logic(window, key, &Records::new(acc))
+        })
+    }
+
+    /// Combines each window's records pairwise as they arrive (`|a, b| ..`), keeping one value
+    /// per window instead of all its records, and emits `(window, key, value)`.
+    pub fn reduce(self, logic: impl FnMut(T, T) -> T + 'static) -> Stream<'scope, (Window, K, T)> {
+        let logic = Rc::new(RefCell::new(logic));
+        let combine = move |acc: &mut Option<T>, value: T| {
+            *acc = Some(match acc.take() {
+                Some(current) => (logic.borrow_mut())(current, value),
+                None => value,
+            });
+        };
+        let add = combine.clone();
+        let merge = combine;
+        let fold = Fold {
+            new: Box::new(|| None),
+            add: Box::new(move |acc: &mut Option<T>, record| add(acc, record)),
+            merge: Box::new(move |acc: &mut Option<T>, other: Option<T>| {
+                if let Some(value) = other {
+                    merge(acc, value);
+                }
+            }),
+        };
+        window_operator(self, fold, "Reduce", |key, window, acc| {
+            acc.clone().map(|value| (*window, key.clone(), value))
+        })
+        .flat_map(|result| result)
+    }
+}
+
+/// The window operator: routes records by key, applies each epoch's records and then its
+/// watermarks once the epoch is complete, emits fired windows in that epoch, and holds a
+/// capability for the oldest epoch an open window still holds records of.
+fn window_operator<'scope, K, T, A, R>(
+    windowed: WindowedStream<'scope, K, T>,
+    mut fold: Fold<T, A>,
+    name: &str,
+    mut emit: impl FnMut(&K, &Window, &A) -> R + 'static,
+) -> Stream<'scope, R>
+where
+    K: Key,
+    T: Exchanged + Clone,
+    A: 'static,
+    R: 'static,
+{
+    let WindowedStream { keyed, spec } = windowed;
+    let KeyedStream { inner, shared } = keyed;
+    let worker = Rc::clone(&shared);
+    let source = u32::try_from(shared.index).unwrap_or(u32::MAX);
+    let inner = inner.unary_frontier::<CapacityContainerBuilder<Vec<Item<R>>>, _, _, _>(
+        exchange::<K, T>(),
+        name,
+        move |initial, _info| {
+            let mut held = Some(initial);
+            let mut stash: BTreeMap<Epoch, Vec<Item<(K, T)>>> = BTreeMap::new();
+            let mut book: WindowBook<K, A> = WindowBook::new(spec);
+            let mut marks = Watermarks::new(worker.peers);
+            let mut forwarded = i64::MIN;
+            move |(input, frontier), output| {
+                input.for_each_stamp(|cap, batches| {
+                    let Some(&epoch) = cap.least() else { return };
+                    let items = stash.entry(epoch).or_default();
+                    for batch in batches {
+                        items.append(batch);
+                    }
+                });
+                let Some(cap) = held.as_mut() else {
+                    stash.clear();
+                    return;
+                };
+                let complete = frontier
+                    .frontier()
+                    .iter()
+                    .next()
+                    .copied()
+                    .unwrap_or(Epoch::MAX);
+                let ready: Vec<Epoch> = stash.range(..complete).map(|(e, _)| *e).collect();
+                let mut out = Vec::new();
+                for epoch in ready {
+                    let (mut aggregated, mut late) = (0, 0);
+                    for item in stash.remove(&epoch).unwrap_or_default() {
+                        match item {
+                            Item::Record(origin, (key, record)) => {
+                                if book.insert(key, origin.event_time, epoch, record, &mut fold) {
+                                    aggregated += 1;
+                                } else {
+                                    late += 1;
+                                    let letter =
+                                        late_letter(&worker.topic, origin, book.watermark());
+                                    worker.ledger.borrow_mut().reject(epoch, letter);
+                                }
+                            }
+                            Item::Watermark(w) => marks.update(w),
+                        }
+                    }
+                    Metrics::add(&worker.control.metrics.aggregated, aggregated);
+                    Metrics::add(&worker.control.metrics.dead_lettered, late);
+                    let reached = if complete == Epoch::MAX && stash.is_empty() {
+                        i64::MAX
+                    } else {
+                        marks.merged()
+                    };
+                    book.advance(reached, |key, start, end, acc| {
+                        let window = Window::from_millis(start, end);
+                        out.push(Item::Record(
+                            Origin::derived(end - 1),
+                            emit(key, &window, acc),
+                        ));
+                    });
+                    if book.watermark() > forwarded {
+                        forwarded = book.watermark();
+                        out.push(Item::Watermark(Watermark {
+                            source,
+                            to: source,
+                            millis: forwarded,
+                        }));
+                    }
+                    if !out.is_empty() {
+                        output
+                            .session(&cap.delayed(&epoch))
+                            .give_iterator(out.drain(..));
+                    }
+                }
+
+                let mut floor = complete;
+                if let Some(first) = stash.keys().next() {
+                    floor = floor.min(*first);
+                }
+                if let Some(oldest) = book.oldest_epoch() {
+                    floor = floor.min(oldest);
+                }
+                if floor == Epoch::MAX {
+                    held = None;
+                } else if floor > *cap.time() {
+                    cap.downgrade(&floor);
+                }
+            }
+        },
+    );
+    Stream::new(inner, shared)
+}
+
+fn late_letter(topic: &str, origin: Origin, watermark: i64) -> DeadLetter {
+    let message = if origin.event_time == NO_EVENT_TIME {
+        "the message has no event time: mark a field #[message(event_time)] to use windows"
+            .to_string()
+    } else {
+        format!(
+            "late: event time {} ms is behind the watermark {} ms and its window has closed",
+            origin.event_time, watermark
+        )
+    };
+    DeadLetter {
+        topic: topic.to_owned(),
+        partition: origin.partition,
+        offset: origin.offset,
+        key: None,
+        payload: None,
+        kind: DeadLetterKind::Late,
+        message,
+    }
+}

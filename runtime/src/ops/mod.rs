@@ -1,0 +1,19 @@
+//! Keyed, event-time operators: `key_by`, windows and their aggregates, keyed state.
+//!
+//! Records are routed to workers by key. Each window operator applies the sources' watermarks
+//! (in-band, one per source and epoch) only once every record of that epoch has arrived, so the
+//! windows a record lands in do not depend on thread timing. Open windows keep a capability
+//! for the epoch of their earliest record: the sink's frontier, and with it the committed
+//! source offsets, never pass input a window still needs.
+
+mod keyed;
+mod records;
+mod window_book;
+mod window_spec;
+
+#[cfg(test)]
+mod window_tests;
+
+pub use keyed::{Exchanged, Key, KeyedStream, WindowedStream};
+pub use records::Records;
+pub use window_spec::{Session, Sliding, Tumbling, Window, WindowSpec};
