@@ -34,15 +34,21 @@ impl RunControl {
         self.stop.load(Ordering::Relaxed)
     }
 
-    /// Takes one message from the `--limit` budget; `false` once it is spent.
+    /// Takes one message from the `--limit` budget; `false` once it is spent. Taking the
+    /// last one asks the sources to stop, so a run ends without waiting for one more message.
     #[inline]
     pub fn take_one(&self) -> bool {
         self.budget.as_ref().is_none_or(|budget| {
-            budget
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                    left.checked_sub(1)
-                })
-                .is_ok()
+            match budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(1)
+            }) {
+                Ok(1) => {
+                    self.request_stop();
+                    true
+                }
+                Ok(_) => true,
+                Err(_) => false,
+            }
         })
     }
 

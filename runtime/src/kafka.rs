@@ -81,7 +81,8 @@ pub fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
     Ok(())
 }
 
-/// A producer tuned for loading test data quickly; partitions are chosen by key hash.
+/// A producer tuned for loading test data quickly; partitions are chosen by key hash unless
+/// given.
 #[allow(missing_debug_implementations)]
 pub struct BulkProducer {
     producer: BaseProducer,
@@ -108,9 +109,20 @@ impl BulkProducer {
 
     /// Queues one message, waiting for room when the local queue is full.
     pub fn send(&self, topic: &str, key: &[u8], payload: &[u8]) -> Result<()> {
-        let mut record = BaseRecord::<[u8], [u8]>::to(topic)
-            .key(key)
-            .payload(payload);
+        self.queue(BaseRecord::to(topic).key(key).payload(payload))
+    }
+
+    /// Queues one message for `partition`, whatever its key.
+    pub fn send_to(&self, topic: &str, partition: i32, key: &[u8], payload: &[u8]) -> Result<()> {
+        self.queue(
+            BaseRecord::to(topic)
+                .partition(partition)
+                .key(key)
+                .payload(payload),
+        )
+    }
+
+    fn queue(&self, mut record: BaseRecord<'_, [u8], [u8]>) -> Result<()> {
         loop {
             match self.producer.send(record) {
                 Ok(()) => return Ok(()),

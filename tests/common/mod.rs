@@ -14,8 +14,11 @@ pub use sluice::prelude::*;
 
 #[path = "../../examples/shared/w1.rs"]
 mod w1;
+#[path = "../../examples/shared/w2.rs"]
+mod w2;
 
 pub use w1::{Order, OrderRow, ingest};
+pub use w2::{CustomerMinute, per_customer};
 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -72,6 +72,14 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
     let control = Arc::clone(&shared.control);
     let ledger = Rc::clone(&shared.ledger);
     let exchanged = shared.exchanged.get();
+    if exchanged && R::SCHEMA.shape.append_only {
+        control.fail(Error::Config(format!(
+            "`{}` is #[row(append_only)], but the pipeline groups records with key_by: a \
+             replay after a crash would insert its rows again. Give the table a key and mark \
+             it with #[row(key)]",
+            R::TABLE
+        )));
+    }
     let scope = inner.scope();
     inner.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
         Pipeline,
@@ -145,8 +153,19 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                 } else {
                     complete
                 };
-                if !in_flight && (complete > durable || ledger.borrow().has_before(offsets_upto)) {
-                    let later = pending.split_off(&complete);
+                // After an exchange, an open window holds the frontier back for as long as it
+                // is open; rows that are here are written at once (they are upserts, and the
+                // offsets wait for the probe), not when their epoch completes.
+                let ready = !pending.is_empty()
+                    && (exchanged || pending.keys().next().is_some_and(|e| *e < complete));
+                if !in_flight
+                    && (ready || complete > durable || ledger.borrow().has_before(offsets_upto))
+                {
+                    let later = if exchanged {
+                        BTreeMap::new()
+                    } else {
+                        pending.split_off(&complete)
+                    };
                     let rows = concat(std::mem::replace(&mut pending, later));
                     let commit = ledger.borrow_mut().take_before(offsets_upto);
                     if rows.is_empty() && commit.is_empty() {

@@ -93,17 +93,27 @@ impl Reader {
 
     /// The event time below which no more records are expected from this worker's partitions:
     /// the minimum over its partitions of their largest event time minus `max_delay`.
-    /// Partitions idle for `idle_timeout` (and, in a bounded run, those read to their end) do
-    /// not hold it back; `None` when every partition is idle, so that it stays where it was.
+    /// A partition without messages for `idle_timeout` (or, in a bounded run, read to its end)
+    /// stops holding it back; when every partition is idle, those that had data decide.
+    /// `None` when nothing is known yet.
     pub fn watermark(&self, max_delay: i64, idle_timeout: Duration, bounded: bool) -> Option<i64> {
         if self.partitions.is_empty() || (bounded && self.all_at_end()) {
             return Some(i64::MAX);
         }
-        self.partitions
+        let mark = |p: &PartitionProgress| p.max_event_time.saturating_sub(max_delay);
+        let active = self
+            .partitions
             .values()
             .filter(|p| !(bounded && p.at_end) && p.last_message.elapsed() < idle_timeout)
-            .map(|p| p.max_event_time.saturating_sub(max_delay))
-            .min()
+            .map(mark)
+            .min();
+        active.or_else(|| {
+            self.partitions
+                .values()
+                .filter(|p| p.max_event_time > i64::MIN)
+                .map(mark)
+                .min()
+        })
     }
 
     /// The offsets reached since the last call, for the ledger.
