@@ -51,6 +51,10 @@
 //!   `#[row(append_only)]`, plain `INSERT`) statements and their bind code, and checks the
 //!   struct against the table's DDL at compile time ([`row_schema`]).
 //! - [`macro@pipeline`] turns the function into a module with `run(Config)` and `main()`.
+//! - [`Stream`] has `map`, `filter`, `flat_map`, `inspect`, and [`Stream::key_by`], after
+//!   which come event-time windows ([`Tumbling`], [`Sliding`], [`Session`]) with
+//!   [`WindowedStream::aggregate`] or [`WindowedStream::reduce`], or keyed state with
+//!   [`KeyedStream::map_with_state`].
 //!
 //! ## Delivery
 //!
