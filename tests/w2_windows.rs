@@ -203,3 +203,45 @@ fn records_later_than_their_window_are_dead_letters_and_in_no_window() {
         ]
     );
 }
+
+#[derive(Message)]
+#[message(topic = "orders")]
+struct Untimed {
+    customer_id: u32,
+}
+
+#[pipeline]
+fn untimed_windows(orders: Kafka<Untimed>) -> MySql<CustomerMinute> {
+    orders
+        .map(|o| o.customer_id)
+        .key_by(|c| *c)
+        .window(Tumbling::minutes(1))
+        .aggregate(|window, &customer_id, orders| CustomerMinute {
+            customer_id,
+            window_start: window.start,
+            orders: orders.count(),
+            amount_cents: 0,
+        })
+}
+
+#[test]
+fn windows_over_a_message_without_event_time_stop_at_start_up() {
+    let database = fresh_database("w2_untimed");
+    execute(&database, CUSTOMER_MINUTE_DDL);
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders_untimed", 2).expect("topic");
+    workload::produce_w1(&kafka.bootstrap_servers(), "orders_untimed", 0..100).expect("produce");
+    let error = untimed_windows::run(config(
+        &kafka.bootstrap_servers(),
+        &database,
+        "orders_untimed",
+    ))
+    .expect_err("no event time");
+    assert!(
+        error
+            .to_string()
+            .contains("mark a field #[message(event_time)]"),
+        "{error}"
+    );
+    assert!(windows(&database).is_empty());
+}

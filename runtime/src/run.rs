@@ -95,6 +95,7 @@ where
             control: Arc::clone(&worker_control),
             ledger: Rc::new(RefCell::new(Ledger::default())),
             topic: Arc::clone(&source_plan.topic),
+            has_event_time: M::HAS_EVENT_TIME,
             index: worker.index(),
             peers: worker.peers(),
             exchanged: Cell::new(false),

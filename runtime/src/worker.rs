@@ -14,6 +14,8 @@ pub(crate) struct WorkerShared {
     pub ledger: Rc<RefCell<Ledger>>,
     /// The source topic, for dead letters.
     pub topic: Arc<str>,
+    /// Whether the source's messages carry an event time (`#[message(event_time)]`).
+    pub has_event_time: bool,
     pub index: usize,
     pub peers: usize,
     /// Some operator moves records between workers (`key_by`): a worker's rows no longer

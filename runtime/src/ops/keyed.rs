@@ -217,6 +217,13 @@ where
 {
     let WindowedStream { keyed, spec } = windowed;
     let KeyedStream { inner, shared } = keyed;
+    if !shared.has_event_time {
+        shared.control.fail(crate::error::Error::Config(
+            "windows group records by event time, and the source's message has none: mark a \
+             field #[message(event_time)]"
+                .into(),
+        ));
+    }
     let worker = Rc::clone(&shared);
     let source = u32::try_from(shared.index).unwrap_or(u32::MAX);
     let inner = inner.unary_frontier::<CapacityContainerBuilder<Vec<Item<R>>>, _, _, _>(
