@@ -17,14 +17,13 @@ mod w1;
 #[path = "shared/w2.rs"]
 mod w2;
 
-use orders_topic::{OrdersTopic, parse_args};
+use orders_topic::{OrdersTopic, database_url, parse_args};
 use w2::per_customer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     sluice::cli::init_tracing();
     let args = parse_args()?;
-    let database_url =
-        std::env::var("DATABASE_URL").unwrap_or_else(|_| sluice::DEFAULT_DATABASE_URL.to_owned());
+    let database_url = database_url();
     let runtime = tokio::runtime::Runtime::new()?;
     let orders = OrdersTopic::produce(&args, "windowed")?;
 

@@ -38,6 +38,11 @@ pub fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// `DATABASE_URL`, or MySQL on this machine.
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| sluice::DEFAULT_DATABASE_URL.to_owned())
+}
+
 /// A fresh topic holding orders `0..args.orders`.
 pub struct OrdersTopic {
     /// Keeps the embedded broker running, when there is one.

@@ -22,6 +22,14 @@ use crate::error::{Error, Result};
 /// Timely's timestamp in a sluice dataflow: a number of `epoch` lengths since the run started.
 pub type Epoch = u64;
 
+/// The first epoch an input may still receive records for, given its frontier: every epoch
+/// before it is complete. `Epoch::MAX` once the input has ended.
+pub(crate) fn complete_before(
+    frontier: timely::progress::frontier::AntichainRef<'_, Epoch>,
+) -> Epoch {
+    frontier.iter().next().copied().unwrap_or(Epoch::MAX)
+}
+
 /// The epoch every worker is in at a given instant. Workers share the start instant, so their
 /// epochs stay aligned and no worker holds the others' progress back for long.
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,7 @@ use super::records::Records;
 use super::window_book::{Fold, WindowBook};
 use super::window_spec::{Window, WindowSpec};
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
-use crate::delivery::Epoch;
+use crate::delivery::{Epoch, complete_before};
 use crate::item::{Item, NO_EVENT_TIME, Origin, Watermark, Watermarks};
 use crate::report::Metrics;
 use crate::stream::Stream;
@@ -247,12 +247,7 @@ where
                     stash.clear();
                     return;
                 };
-                let complete = frontier
-                    .frontier()
-                    .iter()
-                    .next()
-                    .copied()
-                    .unwrap_or(Epoch::MAX);
+                let complete = complete_before(frontier.frontier());
                 let ready: Vec<Epoch> = stash.range(..complete).map(|(e, _)| *e).collect();
                 let mut out = Vec::new();
                 for epoch in ready {

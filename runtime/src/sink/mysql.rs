@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 use super::statement::InsertPlan;
 use crate::dead_letter::{DeadLetter, DeadLetterKind, store_dead_letters};
-use crate::delivery::{Commit, Epoch, Ledger, store_offsets};
+use crate::delivery::{Commit, Epoch, Ledger, complete_before, store_offsets};
 use crate::error::Error;
 use crate::item::{Item, Origin};
 use crate::report::Metrics;
@@ -140,12 +140,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                 }
 
                 // Every epoch before `complete` has all its rows here.
-                let complete = frontier
-                    .frontier()
-                    .iter()
-                    .next()
-                    .copied()
-                    .unwrap_or(Epoch::MAX);
+                let complete = complete_before(frontier.frontier());
                 let offsets_upto = if exchanged {
                     durable_everywhere
                         .with_frontier(|f| f.first().copied().unwrap_or(Epoch::MAX))
