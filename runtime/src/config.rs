@@ -44,7 +44,8 @@ pub struct Config {
     pub limit: Option<u64>,
     /// Length of an epoch: the unit of progress, transactions and offset commits.
     pub epoch: Duration,
-    /// Sources pause while the sink is this many epochs behind them.
+    /// A worker's source pauses while its sink holds rows of this many epochs not yet
+    /// written.
     pub max_epochs_in_flight: u64,
     /// Rows per `INSERT` statement; capped so a statement has at most 65,535 placeholders.
     pub rows_per_statement: usize,

@@ -35,6 +35,8 @@ pub(crate) struct WindowBook<K, A> {
     /// How many open windows hold records of each epoch.
     epochs: BTreeMap<Epoch, usize>,
     watermark: i64,
+    /// The windows of the record being inserted; kept to spare an allocation per record.
+    scratch: Vec<(i64, i64)>,
 }
 
 impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
@@ -45,6 +47,7 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
             timers: BTreeMap::new(),
             epochs: BTreeMap::new(),
             watermark: i64::MIN,
+            scratch: Vec::new(),
         }
     }
 
@@ -81,17 +84,20 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
         fold: &mut Fold<T, A>,
     ) -> bool {
         let (lateness, watermark) = (self.spec.lateness, self.watermark);
-        let mut open: Vec<(i64, i64)> = Vec::with_capacity(1);
+        let mut open = std::mem::take(&mut self.scratch);
+        open.clear();
         self.spec.assign(ts, |start, end| {
             if end.saturating_add(lateness) > watermark {
                 open.push((start, end));
             }
         });
         let Some(&last) = open.last() else {
+            self.scratch = open;
             return false;
         };
         if self.spec.is_session() {
             self.insert_session(key, last, epoch, record, fold);
+            self.scratch = open;
             return true;
         }
         let mut record = Some(record);
@@ -126,6 +132,7 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
                 }
             }
         }
+        self.scratch = open;
         true
     }
 
