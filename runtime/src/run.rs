@@ -107,9 +107,9 @@ where
             let rows = build(Stream::new(records, Rc::clone(&shared)));
             mysql_sink(rows, Arc::clone(&sink_plan), durable.clone()).probe_with(&durable);
         });
-        while !durable.done() && !worker_control.failed() {
-            worker.step_or_park(Some(PARK));
-        }
+        // Until the dataflow has finished: the probe alone is not enough, it reads as done
+        // before the first step has given it a frontier.
+        while !worker_control.failed() && worker.step_or_park(Some(PARK)) {}
         if !worker_control.failed() {
             // With an exchange, the last epochs' offsets wait until every sink is done.
             if let Err(error) = commit_rest::<R>(&sink_plan, &shared.ledger) {

@@ -141,9 +141,11 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
 
                 // Every epoch before `complete` has all its rows here.
                 let complete = complete_before(frontier.frontier());
+                // An empty probe frontier means either "all done" or "not yet known" (before
+                // the first progress update): commit nothing on it; `commit_rest` ends the run.
                 let offsets_upto = if exchanged {
                     durable_everywhere
-                        .with_frontier(|f| f.first().copied().unwrap_or(Epoch::MAX))
+                        .with_frontier(|f| f.first().copied().unwrap_or(0))
                         .min(complete)
                 } else {
                     complete
