@@ -2,35 +2,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::*;
 use sluice::kafka::EmbeddedKafka;
 use sluice::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
 
-/// `cargo test` builds the examples next to the test binaries.
-fn ingest_binary() -> PathBuf {
-    let mut path = std::env::current_exe().expect("test binary path");
-    path.pop();
-    if path.ends_with("deps") {
-        path.pop();
-    }
-    path.join("examples")
-        .join(format!("ingest{}", std::env::consts::EXE_SUFFIX))
-}
-
 fn ingest(args: &[&str]) -> Output {
-    let binary = ingest_binary();
-    assert!(
-        binary.exists(),
-        "{} is built by `cargo test`",
-        binary.display()
-    );
-    Command::new(binary)
-        .args(args)
-        .env_remove("SLUICE_BROKERS")
-        .env("RUST_LOG", "warn")
+    example_command("ingest", args)
         .output()
         .expect("run examples/ingest")
 }
@@ -73,7 +52,9 @@ fn runs_to_the_end_of_the_topic_from_the_command_line() {
     assert!(output.status.success(), "{:?}", stderr_lines(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("consumed 2000 messages, wrote 2000 rows"),
+        stdout.contains(
+            "consumed 2000 = 2000 written + 0 aggregated + 0 filtered + 0 dead-lettered + 0 replayed (reconciled)"
+        ),
         "{stdout}"
     );
     assert_eq!(w1_checksum(&database), W1Checksum::expected(2_000));

@@ -94,19 +94,6 @@ fn produce(brokers: &str, topic: &str) {
     producer.flush().expect("flush");
 }
 
-fn count(database: &str, sql: &str) -> i64 {
-    runtime().block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::MySqlConnection::connect(database)
-            .await
-            .expect("connect");
-        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(&mut conn)
-            .await
-            .expect(sql)
-    })
-}
-
 /// A database of the test's own, with `ddl` applied when given, and an embedded broker whose
 /// `topic` holds the N events.
 fn setup(test: &str, ddl: Option<&str>, topic: &str, partitions: i32) -> (String, EmbeddedKafka) {

@@ -94,6 +94,7 @@ impl From<Cli> for Config {
             migrate: cli.migrate,
             max_delay: cli.max_delay_ms.map(Duration::from_millis),
             idle_timeout: Duration::from_millis(cli.idle_timeout_ms),
+            stop_on_signals: true,
         }
     }
 }

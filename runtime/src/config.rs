@@ -59,6 +59,11 @@ pub struct Config {
     pub max_delay: Option<Duration>,
     /// A partition without messages for this long stops holding the watermark back.
     pub idle_timeout: Duration,
+    /// For the run's duration, SIGINT and SIGTERM stop it gracefully: the current epoch is
+    /// finished and committed, open windows are left to the next run, and `run` returns its
+    /// report; a second signal exits at once. The generated `main()` turns this on; it is off
+    /// by default because the handlers are process-wide.
+    pub stop_on_signals: bool,
 }
 
 impl Default for Config {
@@ -79,6 +84,7 @@ impl Default for Config {
             migrate: false,
             max_delay: None,
             idle_timeout: Duration::from_secs(5),
+            stop_on_signals: false,
         }
     }
 }

@@ -1,15 +1,24 @@
-//! State shared by every worker of one run: counters, the stop request, the first fatal error.
+//! State shared by every worker of one run: counters, the stop and shutdown requests, how far
+//! offsets may be committed, the first fatal error.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
+use crate::delivery::Epoch;
 use crate::error::Error;
 use crate::report::Metrics;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RunControl {
     pub metrics: Metrics,
+    /// The input ends here: flush everything, windows included.
     stop: AtomicBool,
+    /// Stop early (a signal): keep only what is complete; open windows are read again by the
+    /// next run. An `Arc` so that a signal handler can set it.
+    shutdown: Arc<AtomicBool>,
+    /// Offsets of this epoch and later must not be committed: records of those epochs sit
+    /// in windows a shutdown discarded.
+    commit_horizon: AtomicU64,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
     /// Messages left before `--limit` is reached; `None` without a limit, so that an
@@ -20,9 +29,35 @@ pub(crate) struct RunControl {
 impl RunControl {
     pub fn new(limit: Option<u64>) -> Self {
         RunControl {
+            metrics: Metrics::default(),
+            stop: AtomicBool::new(false),
+            shutdown: Arc::new(AtomicBool::new(false)),
+            commit_horizon: AtomicU64::new(Epoch::MAX),
+            failed: AtomicBool::new(false),
+            error: Mutex::new(None),
             budget: limit.map(AtomicU64::new),
-            ..RunControl::default()
         }
+    }
+
+    /// The flag a signal handler sets to ask for a graceful shutdown.
+    pub fn shutdown_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.shutdown)
+    }
+
+    /// Whether the run was asked to stop early: sources finish without declaring the end of
+    /// event time, so open windows are not emitted.
+    pub fn shutdown_requested(&self) -> bool {
+        self.shutdown.load(Ordering::Relaxed)
+    }
+
+    /// No offsets of `epoch` or later may be committed in this run.
+    pub fn hold_commits_from(&self, epoch: Epoch) {
+        self.commit_horizon.fetch_min(epoch, Ordering::AcqRel);
+    }
+
+    /// The first epoch whose offsets must stay uncommitted; `Epoch::MAX` when there is none.
+    pub fn commit_horizon(&self) -> Epoch {
+        self.commit_horizon.load(Ordering::Acquire)
     }
 
     /// Asks sources to close their current epoch and finish.
@@ -30,8 +65,9 @@ impl RunControl {
         self.stop.store(true, Ordering::Relaxed);
     }
 
+    /// Whether sources should close their current epoch and finish, for either reason.
     pub fn stop_requested(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
+        self.stop.load(Ordering::Relaxed) || self.shutdown_requested()
     }
 
     /// Takes one message from the `--limit` budget; `false` once it is spent. Taking the

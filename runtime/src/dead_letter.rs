@@ -12,6 +12,9 @@ pub enum DeadLetterKind {
     /// The row made from the message has a value its column cannot hold (too long, out of
     /// range), found before it reached MySQL.
     Convert,
+    /// MySQL refused the row (a CHECK or foreign key constraint, a trigger, a duplicate in an
+    /// append-only table, a value the server would not take); the rest of its batch was written.
+    Constraint,
     /// The record's event time is behind the watermark and every window it belongs to has
     /// closed (beyond the allowed lateness).
     Late,
@@ -23,6 +26,7 @@ impl DeadLetterKind {
         match self {
             DeadLetterKind::Decode => "decode",
             DeadLetterKind::Convert => "convert",
+            DeadLetterKind::Constraint => "constraint",
             DeadLetterKind::Late => "late",
         }
     }

@@ -74,6 +74,10 @@ pub(crate) struct Ledger {
     open_dead_letters: Vec<DeadLetter>,
     /// Rows the sink rejected before writing, by the epoch they arrived in.
     rejected: Vec<(Epoch, DeadLetter)>,
+    /// Each time a window operator let go of epochs: the first epoch it still held, and its
+    /// watermark then. Every window that ended before that watermark had been emitted at an
+    /// earlier epoch; every window still open held no record of an earlier epoch.
+    releases: VecDeque<(Epoch, i64)>,
 }
 
 /// The ledger entries of several epochs, merged for one transaction.
@@ -81,11 +85,15 @@ pub(crate) struct Ledger {
 pub(crate) struct Commit {
     pub offsets: Vec<OffsetUpdate>,
     pub dead_letters: Vec<DeadLetter>,
+    /// A watermark such that every window that ended before it is written and every later
+    /// window is rebuilt whole from the records after the committed offsets. A restart starts
+    /// its windows from there.
+    pub watermark: Option<i64>,
 }
 
 impl Commit {
     pub fn is_empty(&self) -> bool {
-        self.offsets.is_empty() && self.dead_letters.is_empty()
+        self.offsets.is_empty() && self.dead_letters.is_empty() && self.watermark.is_none()
     }
 
     fn merge_offset(&mut self, update: OffsetUpdate) {
@@ -122,6 +130,13 @@ impl Ledger {
         self.rejected.push((epoch, letter));
     }
 
+    /// Notes that a window operator, at `watermark`, now holds no epoch before `from`.
+    pub fn released(&mut self, from: Epoch, watermark: i64) {
+        if watermark > i64::MIN {
+            self.releases.push_back((from, watermark));
+        }
+    }
+
     /// Closes `epoch` with the offsets reached in it.
     pub fn close(&mut self, epoch: Epoch, offsets: Vec<OffsetUpdate>) {
         let letters = std::mem::take(&mut self.open_dead_letters);
@@ -153,6 +168,12 @@ impl Ledger {
                 .into_iter()
                 .map(|(_, letter): (Epoch, DeadLetter)| letter),
         );
+        // The first release at or past `upto`: a restart that reads again from `upto` finds
+        // every window it would rebuild either whole in what it reads or already written.
+        while self.releases.front().is_some_and(|(from, _)| *from < upto) {
+            self.releases.pop_front();
+        }
+        commit.watermark = self.releases.front().map(|(_, watermark)| *watermark);
         commit
     }
 }
@@ -165,6 +186,42 @@ pub(crate) const CREATE_OFFSETS_TABLE: &str = "CREATE TABLE IF NOT EXISTS sluice
   updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
   PRIMARY KEY (pipeline, topic, `partition`)
 ) ENGINE=InnoDB";
+
+pub(crate) const CREATE_WATERMARKS_TABLE: &str = "CREATE TABLE IF NOT EXISTS sluice_watermarks (
+  pipeline VARCHAR(255) NOT NULL PRIMARY KEY,
+  watermark BIGINT NOT NULL,
+  updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)
+) ENGINE=InnoDB";
+
+/// The event-time watermark stored by an earlier run's windows, if any.
+pub(crate) async fn load_watermark(pool: &Pool<MySql>, pipeline: &str) -> Result<Option<i64>> {
+    sqlx::query_scalar::<_, i64>("SELECT watermark FROM sluice_watermarks WHERE pipeline = ?")
+        .bind(pipeline)
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| Error::mysql("sluice_watermarks", e))
+}
+
+/// Raises the stored watermark inside the caller's transaction. Workers commit different
+/// epochs; the largest is right, since every worker's rows before it are durable.
+pub(crate) async fn store_watermark(
+    conn: &mut MySqlConnection,
+    pipeline: &str,
+    watermark: Option<i64>,
+) -> std::result::Result<(), sqlx::Error> {
+    let Some(watermark) = watermark else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO sluice_watermarks (pipeline, watermark) VALUES (?, ?) \
+         ON DUPLICATE KEY UPDATE watermark = GREATEST(watermark, VALUES(watermark))",
+    )
+    .bind(pipeline)
+    .bind(watermark)
+    .execute(conn)
+    .await
+    .map(drop)
+}
 
 /// The stored next offset of each partition of `topic` for `pipeline`.
 pub(crate) async fn load_offsets(
@@ -229,6 +286,19 @@ mod tests {
         let rest = ledger.take_before(Epoch::MAX);
         assert_eq!(rest.offsets, vec![update(1, 9)]);
         assert!(ledger.take_before(Epoch::MAX).is_empty());
+    }
+
+    #[test]
+    fn a_commit_carries_the_watermark_of_the_first_release_at_or_past_it() {
+        let mut ledger = Ledger::default();
+        ledger.released(2, i64::MIN);
+        ledger.released(3, 100);
+        ledger.released(7, 300);
+        assert_eq!(ledger.take_before(1).watermark, Some(100));
+        assert_eq!(ledger.take_before(3).watermark, Some(100));
+        assert_eq!(ledger.take_before(4).watermark, Some(300));
+        assert_eq!(ledger.take_before(7).watermark, Some(300));
+        assert_eq!(ledger.take_before(9).watermark, None);
     }
 
     #[test]

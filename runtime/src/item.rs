@@ -26,6 +26,11 @@ impl Origin {
             event_time,
         }
     }
+
+    /// Whether an aggregate produced the record, rather than one source message.
+    pub fn is_derived(&self) -> bool {
+        self.offset < 0
+    }
 }
 
 /// A source's promise, sent at the end of an epoch: it will send no more records with an

@@ -18,6 +18,7 @@ mod report;
 mod row;
 mod run;
 mod schema;
+mod signals;
 mod sink;
 mod source;
 mod stream;

@@ -10,7 +10,10 @@ pub(crate) struct Metrics {
     pub aggregated: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub filtered: AtomicU64,
+    pub replayed: AtomicU64,
     pub written: AtomicU64,
+    pub window_rows: AtomicU64,
+    pub expanded: AtomicU64,
     pub transactions: AtomicU64,
 }
 
@@ -28,7 +31,10 @@ impl Metrics {
             aggregated: get(&self.aggregated),
             dead_lettered: get(&self.dead_lettered),
             filtered: get(&self.filtered),
+            replayed: get(&self.replayed),
             written: get(&self.written),
+            window_rows: get(&self.window_rows),
+            expanded: get(&self.expanded),
             transactions: get(&self.transactions),
             elapsed,
         }
@@ -48,8 +54,14 @@ pub struct RunReport {
     pub dead_lettered: u64,
     /// Records dropped by `filter`.
     pub filtered: u64,
+    /// Records read again after a restart whose windows an earlier run had already written.
+    pub replayed: u64,
     /// Rows written to the sink table.
     pub written: u64,
+    /// Of `written`, the rows windows produced (each from many records).
+    pub window_rows: u64,
+    /// Extra records `flat_map` made: a message that became three records adds two.
+    pub expanded: u64,
     /// Transactions committed by the sink.
     pub transactions: u64,
     /// From the start of `run` to the last commit.
@@ -57,7 +69,24 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// One line: the counters, the duration and the row rate.
+    /// Records that became one row each (not through a window).
+    pub fn written_records(&self) -> u64 {
+        self.written.saturating_sub(self.window_rows)
+    }
+
+    /// Whether every message read is accounted for, exactly once:
+    /// consumed (+ records `flat_map` added) = rows written from records + aggregated +
+    /// filtered + dead-lettered + replayed.
+    pub fn reconciles(&self) -> bool {
+        self.consumed + self.expanded
+            == self.written_records()
+                + self.aggregated
+                + self.filtered
+                + self.dead_lettered
+                + self.replayed
+    }
+
+    /// Two lines: the counters with how they reconcile, then the duration and the row rate.
     pub fn summary(&self) -> String {
         let secs = self.elapsed.as_secs_f64();
         let rate = if secs > 0.0 {
@@ -65,14 +94,28 @@ impl RunReport {
         } else {
             0.0
         };
+        let expanded = if self.expanded > 0 {
+            format!(" + {} added by flat_map", self.expanded)
+        } else {
+            String::new()
+        };
+        let verdict = if self.reconciles() {
+            "reconciled"
+        } else {
+            "DO NOT RECONCILE"
+        };
         format!(
-            "consumed {} messages, wrote {} rows in {} transactions, {} aggregated, {} dead-lettered, {} filtered; {:.2} s, {:.0} rows/s",
+            "consumed {}{expanded} = {} written + {} aggregated + {} filtered + {} dead-lettered + {} replayed ({verdict})\n\
+             wrote {} rows ({} from windows) in {} transactions; {:.2} s, {:.0} rows/s",
             self.consumed,
-            self.written,
-            self.transactions,
+            self.written_records(),
             self.aggregated,
-            self.dead_lettered,
             self.filtered,
+            self.dead_lettered,
+            self.replayed,
+            self.written,
+            self.window_rows,
+            self.transactions,
             secs,
             rate
         )

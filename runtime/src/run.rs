@@ -10,15 +10,19 @@ use sqlx::{MySql, Pool};
 use timely::dataflow::ProbeHandle;
 use timely::dataflow::operators::Probe;
 
-use crate::config::Config;
+use crate::config::{Config, StartFrom};
 use crate::control::RunControl;
 use crate::dead_letter::CREATE_DEAD_LETTERS_TABLE;
-use crate::delivery::{CREATE_OFFSETS_TABLE, Epoch, EpochClock, Ledger, load_offsets};
+use crate::delivery::{
+    CREATE_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, Epoch, EpochClock, Ledger, load_offsets,
+    load_watermark,
+};
 use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::report::RunReport;
 use crate::row::Row;
 use crate::schema::{apply_migrations, check_table};
+use crate::signals::StopOnSignals;
 use crate::sink::mysql::{SinkPlan, commit_rest, mysql_sink};
 use crate::source::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
 use crate::stream::Stream;
@@ -57,6 +61,15 @@ where
         "partitions found"
     );
     let stored = runtime.block_on(load_offsets(&pool, &pipeline, &topic))?;
+    // Windows resume from the watermark of the offsets they resume from; starting elsewhere
+    // rebuilds every window from what is read.
+    let restored_watermark = match config.from {
+        StartFrom::Committed if !stored.is_empty() => {
+            runtime.block_on(load_watermark(&pool, &pipeline))?
+        }
+        _ => None,
+    }
+    .unwrap_or(i64::MIN);
     tracing::info!(
         pipeline = %pipeline,
         topic = %topic,
@@ -88,6 +101,11 @@ where
         rows_per_statement: config.rows_per_statement,
     });
     let control = Arc::new(RunControl::new(config.limit));
+    let _signals = if config.stop_on_signals {
+        Some(StopOnSignals::install(&control.shutdown_flag())?)
+    } else {
+        None
+    };
 
     let worker_control = Arc::clone(&control);
     let guards = timely::execute(timely::Config::process(config.workers), move |worker| {
@@ -100,6 +118,7 @@ where
             peers: worker.peers(),
             exchanged: Cell::new(false),
             sink_backlog: Cell::new(0),
+            restored_watermark,
         });
         let durable = ProbeHandle::<Epoch>::new();
         worker.dataflow::<Epoch, _, _>(|scope| {
@@ -112,7 +131,8 @@ where
         while !worker_control.failed() && worker.step_or_park(Some(PARK)) {}
         if !worker_control.failed() {
             // With an exchange, the last epochs' offsets wait until every sink is done.
-            if let Err(error) = commit_rest::<R>(&sink_plan, &shared.ledger) {
+            let horizon = worker_control.commit_horizon();
+            if let Err(error) = commit_rest::<R>(&sink_plan, &shared.ledger, horizon) {
                 worker_control.fail(error);
             }
         }
@@ -125,7 +145,12 @@ where
     runtime.shutdown_timeout(Duration::from_secs(5));
     match control.take_error() {
         Some(error) => Err(error),
-        None => Ok(control.metrics.report(started.elapsed())),
+        None => {
+            if control.shutdown_requested() {
+                tracing::info!("stopped by a signal after committing what was complete");
+            }
+            Ok(control.metrics.report(started.elapsed()))
+        }
     }
 }
 
@@ -147,6 +172,7 @@ async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
         .map_err(|e| Error::mysql(None, e))?;
     for (table, ddl) in [
         ("sluice_offsets", CREATE_OFFSETS_TABLE),
+        ("sluice_watermarks", CREATE_WATERMARKS_TABLE),
         ("sluice_dead_letters", CREATE_DEAD_LETTERS_TABLE),
     ] {
         sqlx::query(ddl)

@@ -72,33 +72,46 @@ impl<'scope, T: 'static> Stream<'scope, T> {
         Stream::new(inner, shared)
     }
 
-    /// Replaces each record by the records of an iterator (none, one or many).
+    /// Replaces each record by the records of an iterator (none, one or many). A record that
+    /// becomes none is counted as filtered.
     pub fn flat_map<I>(self, mut logic: impl FnMut(T) -> I + 'static) -> Stream<'scope, I::Item>
     where
         I: IntoIterator,
         I::Item: 'static,
     {
         let Stream { inner, shared } = self;
+        let control = Arc::clone(&shared.control);
         let inner = inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
             Pipeline,
             "FlatMap",
             |_, _| {
                 move |input, output| {
+                    let (mut dropped, mut added) = (0, 0);
                     input.for_each_stamp(|time, batches| {
                         let mut session = output.session(&time);
                         for batch in batches {
                             for item in batch.drain(..) {
                                 match item {
-                                    Item::Record(origin, record) => session.give_iterator(
-                                        logic(record)
-                                            .into_iter()
-                                            .map(move |out| Item::Record(origin, out)),
-                                    ),
+                                    Item::Record(origin, record) => {
+                                        let mut made = 0u64;
+                                        session.give_iterator(logic(record).into_iter().map(
+                                            |out| {
+                                                made += 1;
+                                                Item::Record(origin, out)
+                                            },
+                                        ));
+                                        match made {
+                                            0 => dropped += 1,
+                                            n => added += n - 1,
+                                        }
+                                    }
                                     Item::Watermark(w) => session.give(Item::Watermark(w)),
                                 }
                             }
                         }
                     });
+                    Metrics::add(&control.metrics.filtered, dropped);
+                    Metrics::add(&control.metrics.expanded, added);
                 }
             },
         );

@@ -25,4 +25,7 @@ pub(crate) struct WorkerShared {
     /// Epochs of rows the sink has received and not yet written; the source pauses while
     /// this is too large.
     pub sink_backlog: Cell<u64>,
+    /// The watermark an earlier run's windows had reached (`i64::MIN` when none): windows
+    /// that ended before it are already written.
+    pub restored_watermark: i64,
 }

@@ -91,6 +91,85 @@ pub fn stored_offsets(url: &str, pipeline: &str) -> Vec<(i32, i64)> {
     })
 }
 
+/// An example binary `cargo test` built next to the test binaries.
+pub fn example_binary(name: &str) -> PathBuf {
+    let mut path = std::env::current_exe().expect("test binary path");
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    let binary = path
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is built by `cargo test`",
+        binary.display()
+    );
+    binary
+}
+
+/// An example pipeline binary with its standard input closed and `SLUICE_BROKERS` unset.
+pub fn example_command(name: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(example_binary(name));
+    command
+        .args(args)
+        .env_remove("SLUICE_BROKERS")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    command
+}
+
+/// A small seeded generator (SplitMix64), so that a failing random test can be replayed.
+pub struct Seeded(u64);
+
+impl Seeded {
+    /// Seeded from `SLUICE_TEST_SEED` when set, else from the clock; prints the seed.
+    pub fn from_env(test: &str) -> Seeded {
+        let seed = std::env::var("SLUICE_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64)
+            });
+        eprintln!("{test}: seed {seed} (replay with SLUICE_TEST_SEED={seed})");
+        Seeded(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `low..high`.
+    pub fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next() % (high - low).max(1)
+    }
+}
+
+/// Every row of `table` in key order, each as one string of its columns.
+pub fn dump(url: &str, table: &str, columns: &str, order_by: &str) -> Vec<String> {
+    query_strings(
+        url,
+        &format!("SELECT CONCAT_WS('|', {columns}) FROM `{table}` ORDER BY {order_by}"),
+    )
+}
+
+pub fn count(url: &str, sql: &str) -> i64 {
+    runtime().block_on(async {
+        let mut conn = MySqlConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&mut conn)
+            .await
+            .expect(sql)
+    })
+}
+
 pub fn config(brokers: &str, database_url: &str, topic: &str) -> sluice::Config {
     let mut config = sluice::Config::default();
     config.brokers = brokers.to_owned();

@@ -233,6 +233,8 @@ where
             let mut held = Some(initial);
             let mut stash: BTreeMap<Epoch, Vec<Item<(K, T)>>> = BTreeMap::new();
             let mut book: WindowBook<K, A> = WindowBook::new(spec);
+            let restored = worker.restored_watermark;
+            book.resume_at(restored);
             let mut marks = Watermarks::new(worker.peers);
             let mut forwarded = i64::MIN;
             move |(input, frontier), output| {
@@ -248,15 +250,19 @@ where
                     return;
                 };
                 let complete = complete_before(frontier.frontier());
+                let shutdown = worker.control.shutdown_requested();
                 let ready: Vec<Epoch> = stash.range(..complete).map(|(e, _)| *e).collect();
                 let mut out = Vec::new();
                 for epoch in ready {
-                    let (mut aggregated, mut late) = (0, 0);
+                    let (mut aggregated, mut late, mut replayed) = (0, 0, 0);
                     for item in stash.remove(&epoch).unwrap_or_default() {
                         match item {
                             Item::Record(origin, (key, record)) => {
                                 if book.insert(key, origin.event_time, epoch, record, &mut fold) {
                                     aggregated += 1;
+                                } else if book.expired_at(origin.event_time, restored) {
+                                    // Read again after a restart: its window was written.
+                                    replayed += 1;
                                 } else {
                                     late += 1;
                                     let letter =
@@ -269,7 +275,8 @@ where
                     }
                     Metrics::add(&worker.control.metrics.aggregated, aggregated);
                     Metrics::add(&worker.control.metrics.dead_lettered, late);
-                    let reached = if complete == Epoch::MAX && stash.is_empty() {
+                    Metrics::add(&worker.control.metrics.replayed, replayed);
+                    let reached = if complete == Epoch::MAX && stash.is_empty() && !shutdown {
                         i64::MAX
                     } else {
                         marks.merged()
@@ -289,11 +296,23 @@ where
                             millis: forwarded,
                         }));
                     }
+                    // At the held capability, not this epoch: the sink's frontier then cannot
+                    // pass the oldest input of a window before its row is written.
                     if !out.is_empty() {
-                        output
-                            .session(&cap.delayed(&epoch))
-                            .give_iterator(out.drain(..));
+                        output.session(cap).give_iterator(out.drain(..));
                     }
+                }
+                if complete == Epoch::MAX && shutdown {
+                    // Open windows are dropped unwritten; their input is read again next run.
+                    if let Some(oldest) = book.oldest_epoch() {
+                        worker.control.hold_commits_from(oldest);
+                    }
+                    worker
+                        .ledger
+                        .borrow_mut()
+                        .released(Epoch::MAX, book.watermark());
+                    held = None;
+                    return;
                 }
 
                 let mut floor = complete;
@@ -304,8 +323,11 @@ where
                     floor = floor.min(oldest);
                 }
                 if floor == Epoch::MAX {
+                    // The input ended: its windows fired at an end of event time that the
+                    // next run's input does not share, so no watermark is released for it.
                     held = None;
                 } else if floor > *cap.time() {
+                    worker.ledger.borrow_mut().released(floor, book.watermark());
                     cap.downgrade(&floor);
                 }
             }

@@ -60,6 +60,21 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
         self.watermark
     }
 
+    /// Starts from the watermark an earlier run had reached: windows that ended before it were
+    /// written then.
+    pub fn resume_at(&mut self, watermark: i64) {
+        self.watermark = self.watermark.max(watermark);
+    }
+
+    /// Whether every window a record at `ts` belongs to had expired at `watermark`.
+    pub fn expired_at(&self, ts: i64, watermark: i64) -> bool {
+        let mut expired = true;
+        self.spec.assign(ts, |_, end| {
+            expired &= end.saturating_add(self.spec.lateness) <= watermark;
+        });
+        expired
+    }
+
     fn hold(&mut self, epoch: Epoch) {
         *self.epochs.entry(epoch).or_default() += 1;
     }

@@ -1,4 +1,6 @@
 //! Sinks: operators that write a stream out and hold each epoch until it is durable.
 
+mod isolate;
 pub(crate) mod mysql;
+mod retry;
 mod statement;

@@ -20,9 +20,11 @@ use timely::dataflow::{ProbeHandle, StreamVec};
 use timely::scheduling::SyncActivator;
 use tokio::sync::mpsc;
 
+use super::isolate::{Refused, write_isolating};
+use super::retry::{RETRY_FOR, backoff, is_transient};
 use super::statement::InsertPlan;
 use crate::dead_letter::{DeadLetter, DeadLetterKind, store_dead_letters};
-use crate::delivery::{Commit, Epoch, Ledger, complete_before, store_offsets};
+use crate::delivery::{Commit, Epoch, Ledger, complete_before, store_offsets, store_watermark};
 use crate::error::Error;
 use crate::item::{Item, Origin};
 use crate::report::Metrics;
@@ -32,9 +34,6 @@ use crate::stream::Stream;
 
 /// How often a sink with offsets waiting for the other workers' sinks looks again.
 const RECHECK: Duration = Duration::from_millis(20);
-
-/// How many times a transaction that failed for a transient reason is tried again.
-const MAX_RETRIES: u32 = 12;
 
 #[derive(Debug)]
 pub(crate) struct SinkPlan {
@@ -46,15 +45,56 @@ pub(crate) struct SinkPlan {
     pub rows_per_statement: usize,
 }
 
+/// Rows waiting to be written, each with the message it came from.
+struct Batch<R> {
+    rows: Vec<R>,
+    origins: Vec<Origin>,
+}
+
+impl<R> Default for Batch<R> {
+    fn default() -> Self {
+        Batch {
+            rows: Vec::new(),
+            origins: Vec::new(),
+        }
+    }
+}
+
+impl<R> Batch<R> {
+    fn append(&mut self, mut other: Batch<R>) {
+        self.rows.append(&mut other.rows);
+        self.origins.append(&mut other.origins);
+    }
+
+    fn concat(epochs: BTreeMap<Epoch, Batch<R>>) -> Batch<R> {
+        let mut batches = epochs.into_values();
+        let mut all = batches.next().unwrap_or_default();
+        for batch in batches {
+            all.append(batch);
+        }
+        all
+    }
+}
+
 /// Everything that becomes durable together: all epochs before `upto`.
 struct Job<R> {
     upto: Epoch,
-    rows: Vec<R>,
+    batch: Batch<R>,
     commit: Commit,
 }
 
-/// A finished job: the epoch durability reached and the rows written, or why it failed.
-type Done = Result<(Epoch, u64), Error>;
+/// What a committed job wrote.
+#[derive(Debug, Default)]
+struct Written {
+    rows: u64,
+    /// Of `rows`, those a window produced (not one source message each).
+    from_windows: u64,
+    /// Rows MySQL refused, now dead letters.
+    refused: u64,
+}
+
+/// A finished job: the epoch durability reached and what it wrote, or why it failed.
+type Done = Result<(Epoch, Written), Error>;
 
 /// Builds the sink operator of one worker. Its output carries no data; its frontier is the
 /// durability frontier.
@@ -97,13 +137,13 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
             ));
 
             let mut held = Some(capability);
-            let mut pending: BTreeMap<Epoch, Vec<R>> = BTreeMap::new();
+            let mut pending: BTreeMap<Epoch, Batch<R>> = BTreeMap::new();
             let mut in_flight = false;
             let mut durable: Epoch = 0;
             move |(input, frontier), _output| {
                 input.for_each_stamp(|stamp, batches| {
                     let Some(&epoch) = stamp.least() else { return };
-                    let rows = pending.entry(epoch).or_default();
+                    let waiting = pending.entry(epoch).or_default();
                     let mut ledger = ledger.borrow_mut();
                     let mut rejected = 0;
                     for batch in batches {
@@ -112,7 +152,10 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                                 continue;
                             };
                             match row.validate() {
-                                Ok(()) => rows.push(row),
+                                Ok(()) => {
+                                    waiting.rows.push(row);
+                                    waiting.origins.push(origin);
+                                }
                                 Err(error) => {
                                     rejected += 1;
                                     ledger.reject(epoch, rejected_row(&plan.topic, origin, error));
@@ -127,8 +170,11 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     match finished {
                         Ok((upto, written)) => {
                             durable = upto;
-                            Metrics::add(&control.metrics.written, written);
-                            Metrics::add(&control.metrics.transactions, 1);
+                            let metrics = &control.metrics;
+                            Metrics::add(&metrics.written, written.rows);
+                            Metrics::add(&metrics.window_rows, written.from_windows);
+                            Metrics::add(&metrics.dead_lettered, written.refused);
+                            Metrics::add(&metrics.transactions, 1);
                         }
                         Err(error) => control.fail(error),
                     }
@@ -149,7 +195,8 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                         .min(complete)
                 } else {
                     complete
-                };
+                }
+                .min(control.commit_horizon());
                 // After an exchange, an open window holds the frontier back for as long as it
                 // is open; rows that are here are written at once (they are upserts, and the
                 // offsets wait for the probe), not when their epoch completes.
@@ -163,14 +210,14 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     } else {
                         pending.split_off(&complete)
                     };
-                    let rows = concat(std::mem::replace(&mut pending, later));
+                    let batch = Batch::concat(std::mem::replace(&mut pending, later));
                     let commit = ledger.borrow_mut().take_before(offsets_upto);
-                    if rows.is_empty() && commit.is_empty() {
+                    if batch.rows.is_empty() && commit.is_empty() {
                         durable = complete;
                     } else if jobs
                         .send(Job {
                             upto: complete,
-                            rows,
+                            batch,
                             commit,
                         })
                         .is_ok()
@@ -201,44 +248,46 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
     )
 }
 
-/// The dead letter of a row whose value does not fit its column. The source message is named
-/// by its offset; its bytes are not kept this far down the pipeline.
+/// The dead letter of a row whose value does not fit its column.
 fn rejected_row(topic: &str, origin: Origin, error: ValueError) -> DeadLetter {
+    row_letter(topic, origin, DeadLetterKind::Convert, error.to_string())
+}
+
+/// The dead letter of a row. The source message is named by its offset; its bytes are not
+/// kept this far down the pipeline.
+fn row_letter(topic: &str, origin: Origin, kind: DeadLetterKind, message: String) -> DeadLetter {
     DeadLetter {
         topic: topic.to_owned(),
         partition: origin.partition,
         offset: origin.offset,
         key: None,
         payload: None,
-        kind: DeadLetterKind::Convert,
-        message: error.to_string(),
+        kind,
+        message,
     }
 }
 
 /// After the dataflow has finished, commits what the ledger still holds: with an exchange,
 /// the offsets of the last epochs, which had to wait for every worker's sink.
-pub(crate) fn commit_rest<R: Row>(plan: &SinkPlan, ledger: &RefCell<Ledger>) -> Result<(), Error> {
-    let commit = ledger.borrow_mut().take_before(Epoch::MAX);
+/// Offsets at or after `horizon` stay uncommitted (see [`RunControl::hold_commits_from`]).
+pub(crate) fn commit_rest<R: Row>(
+    plan: &SinkPlan,
+    ledger: &RefCell<Ledger>,
+    horizon: Epoch,
+) -> Result<(), Error> {
+    let commit = ledger.borrow_mut().take_before(horizon);
     if commit.is_empty() {
         return Ok(());
     }
     let insert = InsertPlan::new::<R>(plan.rows_per_statement);
     let job = Job {
         upto: Epoch::MAX,
-        rows: Vec::<R>::new(),
+        batch: Batch::<R>::default(),
         commit,
     };
     plan.runtime
         .block_on(commit_with_retries(plan, &insert, &job))
-}
-
-fn concat<R>(epochs: BTreeMap<Epoch, Vec<R>>) -> Vec<R> {
-    let mut batches = epochs.into_values();
-    let mut rows = batches.next().unwrap_or_default();
-    for mut batch in batches {
-        rows.append(&mut batch);
-    }
-    rows
+        .map(drop)
 }
 
 async fn writer<R: Row>(
@@ -252,10 +301,10 @@ async fn writer<R: Row>(
         let begun = std::time::Instant::now();
         let result = commit_with_retries(&plan, &insert, &job)
             .await
-            .map(|()| (job.upto, job.rows.len() as u64));
+            .map(|written| (job.upto, written));
         let failed = result.is_err();
         tracing::debug!(
-            rows = job.rows.len(),
+            rows = job.batch.rows.len(),
             upto = job.upto,
             ms = begun.elapsed().as_millis() as u64,
             "committed"
@@ -271,12 +320,22 @@ async fn commit_with_retries<R: Row>(
     plan: &SinkPlan,
     insert: &InsertPlan,
     job: &Job<R>,
-) -> Result<(), Error> {
+) -> Result<Written, Error> {
+    let first_failure = std::time::Instant::now();
     let mut attempt = 0;
     loop {
         match commit::<R>(plan, insert, job).await {
-            Ok(()) => return Ok(()),
-            Err(error) if attempt < MAX_RETRIES && is_transient(&error) => {
+            Ok(written) => {
+                if attempt > 0 {
+                    tracing::info!(
+                        table = R::TABLE,
+                        attempts = attempt + 1,
+                        "transaction committed"
+                    );
+                }
+                return Ok(written);
+            }
+            Err(error) if is_transient(&error) && first_failure.elapsed() < RETRY_FOR => {
                 let delay = backoff(attempt);
                 tracing::warn!(
                     table = R::TABLE,
@@ -290,41 +349,39 @@ async fn commit_with_retries<R: Row>(
     }
 }
 
+/// One transaction: the rows (those MySQL refuses become dead letters of kind `constraint`),
+/// the dead letters, the offsets and the windows' watermark.
 async fn commit<R: Row>(
     plan: &SinkPlan,
     insert: &InsertPlan,
     job: &Job<R>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Written, sqlx::Error> {
     let mut tx = plan.pool.begin().await?;
-    insert.execute(&mut tx, &job.rows).await?;
+    let refused = write_isolating(&mut tx, insert, &job.batch.rows).await?;
+    let refused_origins: Vec<(Origin, String)> = refused
+        .into_iter()
+        .filter_map(|Refused { index, reason }| Some((*job.batch.origins.get(index)?, reason)))
+        .collect();
+    let refused_letters: Vec<DeadLetter> = refused_origins
+        .iter()
+        .map(|(origin, reason)| {
+            let message = format!("MySQL refused the row: {reason}");
+            row_letter(&plan.topic, *origin, DeadLetterKind::Constraint, message)
+        })
+        .collect();
     store_dead_letters(&mut tx, &plan.pipeline, &job.commit.dead_letters).await?;
+    store_dead_letters(&mut tx, &plan.pipeline, &refused_letters).await?;
     store_offsets(&mut tx, &plan.pipeline, &job.commit.offsets).await?;
-    tx.commit().await
-}
-
-/// 100 ms doubling up to 10 s, with up to 25% jitter so that workers do not retry in step.
-fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(7));
-    let base = base.min(Duration::from_secs(10));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    base + base.mul_f64(f64::from(nanos % 250) / 1000.0)
-}
-
-/// Errors after which the same transaction can succeed: lost connections, deadlocks, a server
-/// shutting down. Data errors (a value that does not fit, a constraint) are not.
-fn is_transient(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => db
-            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
-            .is_some_and(|e| {
-                matches!(
-                    e.number(),
-                    1040 | 1053 | 1158..=1161 | 1205 | 1213 | 1927 | 2006 | 2013
-                )
-            }),
-        _ => false,
-    }
+    store_watermark(&mut tx, &plan.pipeline, job.commit.watermark).await?;
+    tx.commit().await?;
+    let derived = |origins: &mut dyn Iterator<Item = &Origin>| {
+        origins.filter(|o| o.is_derived()).count() as u64
+    };
+    let refused = refused_origins.len() as u64;
+    Ok(Written {
+        rows: job.batch.rows.len() as u64 - refused,
+        from_windows: derived(&mut job.batch.origins.iter())
+            - derived(&mut refused_origins.iter().map(|(o, _)| o)),
+        refused,
+    })
 }

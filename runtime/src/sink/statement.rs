@@ -43,37 +43,35 @@ impl InsertPlan {
         }
     }
 
-    #[cfg(test)]
+    /// The most rows one statement carries.
     pub fn rows_per_statement(&self) -> usize {
         self.rows_per_statement
     }
 
-    /// Writes `rows` on `conn`, which the caller has put in a transaction.
+    /// Writes `rows` (at most [`Self::rows_per_statement`]) in one statement on `conn`, which
+    /// the caller has put in a transaction.
     pub async fn execute<R: Row>(
         &self,
         conn: &mut MySqlConnection,
-        rows: &[R],
+        chunk: &[R],
     ) -> Result<(), sqlx::Error> {
-        for chunk in rows.chunks(self.rows_per_statement) {
-            let mut arguments = MySqlArguments::default();
-            arguments.reserve(
-                chunk.len() * R::COLUMNS.len(),
-                chunk.len() * R::COLUMNS.len() * 8,
-            );
-            for row in chunk {
-                row.bind(&mut arguments).map_err(sqlx::Error::Encode)?;
-            }
-            let full = chunk.len() == self.rows_per_statement;
-            let query = if full {
-                sqlx::query_with(AssertSqlSafe(Arc::clone(&self.full)), arguments)
-            } else {
-                // A one-off size: not worth a cached prepared statement.
-                sqlx::query_with(AssertSqlSafe(statement_for::<R>(chunk.len())), arguments)
-                    .persistent(false)
-            };
-            query.execute(&mut *conn).await?;
+        let mut arguments = MySqlArguments::default();
+        arguments.reserve(
+            chunk.len() * R::COLUMNS.len(),
+            chunk.len() * R::COLUMNS.len() * 8,
+        );
+        for row in chunk {
+            row.bind(&mut arguments).map_err(sqlx::Error::Encode)?;
         }
-        Ok(())
+        let full = chunk.len() == self.rows_per_statement;
+        let query = if full {
+            sqlx::query_with(AssertSqlSafe(Arc::clone(&self.full)), arguments)
+        } else {
+            // A one-off size: not worth a cached prepared statement.
+            sqlx::query_with(AssertSqlSafe(statement_for::<R>(chunk.len())), arguments)
+                .persistent(false)
+        };
+        query.execute(&mut *conn).await.map(drop)
     }
 }
 

@@ -183,8 +183,9 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                     || control.failed()
                     || (plan.until_end && reader.all_at_end());
                 if now > *cap.time() || finished {
-                    // The epoch ends: its watermark, then its offsets.
-                    let reached = if finished {
+                    // The epoch ends: its watermark, then its offsets. Input that ends
+                    // closes every window; a shutdown leaves open windows to the next run.
+                    let reached = if finished && !control.shutdown_requested() {
                         Some(i64::MAX)
                     } else {
                         reader.watermark(plan.max_delay, plan.idle_timeout, plan.until_end)

@@ -1,0 +1,149 @@
+//! Exactly-once under `kill -9`: the job runs as a child process, is killed at seeded random
+//! moments while orders keep arriving, and is restarted each time; the final table must equal
+//! the table a clean run writes from the same topic.
+
+mod common;
+
+use std::process::Child;
+use std::time::Duration;
+
+use common::*;
+use sluice::kafka::EmbeddedKafka;
+use sluice::workload::{self, CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Checksum};
+
+const KILLS: u64 = 5;
+
+struct Job {
+    example: &'static str,
+    pipeline: &'static str,
+    table: &'static str,
+    ddl: &'static str,
+    columns: &'static str,
+    order_by: &'static str,
+    /// Kills land this many milliseconds after the start, at random.
+    kill_after_ms: (u64, u64),
+}
+
+const W1: Job = Job {
+    example: "ingest",
+    pipeline: "ingest",
+    table: "orders",
+    ddl: ORDERS_DDL,
+    columns: "id, customer_id, amount_cents, currency, ts",
+    order_by: "id",
+    kill_after_ms: (50, 900),
+};
+
+const W2: Job = Job {
+    example: "customer_minute",
+    pipeline: "per_customer",
+    table: "customer_minute",
+    ddl: CUSTOMER_MINUTE_DDL,
+    columns: "customer_id, window_start, orders, amount_cents",
+    order_by: "customer_id, window_start",
+    // A run re-reads from the oldest open window: give it time to get past one.
+    kill_after_ms: (300, 2_500),
+};
+
+fn spawn(job: &Job, brokers: &str, database: &str, until_end: bool) -> Child {
+    let mut args = vec![
+        "--brokers",
+        brokers,
+        "--database-url",
+        database,
+        "--workers",
+        "2",
+        "--epoch-ms",
+        "50",
+    ];
+    if until_end {
+        args.push("--until-end");
+    }
+    example_command(job.example, &args)
+        .spawn()
+        .expect("start the job")
+}
+
+fn run_to_end(job: &Job, brokers: &str, database: &str) {
+    let status = spawn(job, brokers, database, true)
+        .wait()
+        .expect("wait for the job");
+    assert!(status.success(), "{} exited with {status}", job.example);
+}
+
+/// Orders `0..n` arrive in `KILLS + 1` slices. While each of the first `KILLS` slices is being
+/// produced, the job (a streaming run) is started and killed with SIGKILL after a random delay;
+/// then the last slice arrives and a final run reads to the end. Returns the database.
+fn crash_run(job: &Job, test: &str, n: u64) -> String {
+    let mut rng = Seeded::from_env(test);
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders", PARTITIONS).expect("topic");
+    let brokers = kafka.bootstrap_servers();
+    let database = fresh_database(test);
+    execute(&database, job.ddl);
+
+    let slice = n / (KILLS + 1);
+    for k in 0..KILLS {
+        let mut child = spawn(job, &brokers, &database, false);
+        workload::produce_w1(&brokers, "orders", k * slice..(k + 1) * slice).expect("produce");
+        let delay = rng.between(job.kill_after_ms.0, job.kill_after_ms.1);
+        std::thread::sleep(Duration::from_millis(delay));
+        assert!(
+            child.try_wait().expect("poll the job").is_none(),
+            "a streaming run ended by itself"
+        );
+        child.kill().expect("kill -9");
+        child.wait().expect("reap the job");
+        eprintln!("{test}: kill {} after {delay} ms", k + 1);
+    }
+    workload::produce_w1(&brokers, "orders", KILLS * slice..n).expect("produce");
+    run_to_end(job, &brokers, &database);
+    assert_eq!(
+        count(&database, "SELECT COUNT(*) FROM sluice_dead_letters"),
+        0
+    );
+    let stored: i64 = stored_offsets(&database, job.pipeline)
+        .iter()
+        .map(|(_, next)| next)
+        .sum();
+    assert_eq!(
+        stored, n as i64,
+        "the stored offsets cover every order once"
+    );
+    database
+}
+
+fn clean_run(job: &Job, test: &str, n: u64) -> Vec<String> {
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders", PARTITIONS).expect("topic");
+    let brokers = kafka.bootstrap_servers();
+    workload::produce_w1(&brokers, "orders", 0..n).expect("produce");
+    let database = fresh_database(test);
+    execute(&database, job.ddl);
+    run_to_end(job, &brokers, &database);
+    dump(&database, job.table, job.columns, job.order_by)
+}
+
+#[test]
+fn w1_killed_five_times_equals_a_clean_run() {
+    const N: u64 = 50_000;
+    let database = crash_run(&W1, "crash_w1", N);
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
+    let crashed = dump(&database, W1.table, W1.columns, W1.order_by);
+    assert!(
+        crashed == clean_run(&W1, "crash_w1_clean", N),
+        "the tables differ"
+    );
+}
+
+/// 150,000 orders span two and a half minutes of event time, so windows close (and are
+/// written) while the job runs and between kills, not only at the end.
+#[test]
+fn w2_killed_five_times_equals_a_clean_run() {
+    const N: u64 = 150_000;
+    let database = crash_run(&W2, "crash_w2", N);
+    let crashed = dump(&database, W2.table, W2.columns, W2.order_by);
+    let clean = clean_run(&W2, "crash_w2_clean", N);
+    assert_eq!(clean.len(), 3_000);
+    assert!(crashed == clean, "the tables differ");
+}
