@@ -48,6 +48,10 @@ pub struct Cli {
     #[arg(long, default_value_t = 200)]
     pub epoch_ms: u64,
 
+    /// Rows a worker may hold for MySQL before it stops reading (back-pressure).
+    #[arg(long, default_value_t = 100_000)]
+    pub max_rows_in_flight: u64,
+
     /// Rows per INSERT statement (capped at 65,535 placeholders).
     #[arg(long, default_value_t = 10_000)]
     pub rows_per_statement: usize,
@@ -89,6 +93,7 @@ impl From<Cli> for Config {
             limit: cli.limit,
             epoch: Duration::from_millis(cli.epoch_ms),
             max_epochs_in_flight: Config::default().max_epochs_in_flight,
+            max_rows_in_flight: cli.max_rows_in_flight,
             rows_per_statement: cli.rows_per_statement,
             kafka_options: cli.kafka_option,
             migrate: cli.migrate,

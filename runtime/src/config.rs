@@ -47,6 +47,9 @@ pub struct Config {
     /// A worker's source pauses while its sink holds rows of this many epochs not yet
     /// written.
     pub max_epochs_in_flight: u64,
+    /// A worker's source pauses while its sink holds this many rows not yet committed: with a
+    /// slow database, memory stays bounded whatever the input rate.
+    pub max_rows_in_flight: u64,
     /// Rows per `INSERT` statement; capped so a statement has at most 65,535 placeholders.
     pub rows_per_statement: usize,
     /// Extra librdkafka consumer properties (`-X key=value`), applied last.
@@ -79,6 +82,7 @@ impl Default for Config {
             limit: None,
             epoch: Duration::from_millis(200),
             max_epochs_in_flight: 8,
+            max_rows_in_flight: 100_000,
             rows_per_statement: 10_000,
             kafka_options: Vec::new(),
             migrate: false,
@@ -107,6 +111,11 @@ impl Config {
         }
         if self.epoch.is_zero() {
             return Err(Error::Config("--epoch-ms must be at least 1".into()));
+        }
+        if self.max_epochs_in_flight == 0 || self.max_rows_in_flight == 0 {
+            return Err(Error::Config(
+                "--max-rows-in-flight and max_epochs_in_flight must be at least 1".into(),
+            ));
         }
         if self.rows_per_statement == 0 {
             return Err(Error::Config(

@@ -43,6 +43,21 @@ impl EmbeddedKafka {
         self.cluster.bootstrap_servers()
     }
 
+    /// Takes the broker offline, as an outage would: its connections are closed and new ones
+    /// refused; what it stores is kept.
+    pub fn take_down(&self) -> Result<()> {
+        self.cluster
+            .broker_down(1)
+            .map_err(|e| Error::kafka(&self.bootstrap_servers(), e))
+    }
+
+    /// Brings the broker back after [`EmbeddedKafka::take_down`].
+    pub fn bring_up(&self) -> Result<()> {
+        self.cluster
+            .broker_up(1)
+            .map_err(|e| Error::kafka(&self.bootstrap_servers(), e))
+    }
+
     /// Creates `topic` with `partitions` partitions.
     pub fn create_topic(&self, topic: &str, partitions: i32) -> Result<()> {
         self.cluster

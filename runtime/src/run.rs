@@ -5,7 +5,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sqlx::mysql::MySqlPoolOptions;
+use std::str::FromStr;
+
+use sqlx::ConnectOptions;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::{MySql, Pool};
 use timely::dataflow::ProbeHandle;
 use timely::dataflow::operators::Probe;
@@ -26,7 +29,7 @@ use crate::signals::StopOnSignals;
 use crate::sink::mysql::{SinkPlan, commit_rest, mysql_sink};
 use crate::source::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
 use crate::stream::Stream;
-use crate::worker::WorkerShared;
+use crate::worker::{Backlog, BacklogLimit, WorkerShared};
 
 /// How long start-up waits for MySQL before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -87,7 +90,10 @@ where
         until_end: config.until_end,
         options: config.kafka_options.clone(),
         clock: EpochClock::new(config.epoch),
-        max_epochs_in_flight: config.max_epochs_in_flight,
+        backlog_limit: BacklogLimit {
+            epochs: config.max_epochs_in_flight,
+            rows: config.max_rows_in_flight,
+        },
         max_delay: config.max_delay.map_or(M::MAX_DELAY_MILLIS, |d| {
             i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
         }),
@@ -117,7 +123,7 @@ where
             index: worker.index(),
             peers: worker.peers(),
             exchanged: Cell::new(false),
-            sink_backlog: Cell::new(0),
+            sink_backlog: Cell::new(Backlog::default()),
             restored_watermark,
         });
         let durable = ProbeHandle::<Epoch>::new();
@@ -164,10 +170,15 @@ async fn check_sink_table<R: Row>(pool: &Pool<MySql>, migrate: bool) -> Result<(
 
 /// Connects and creates the bookkeeping tables.
 async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
+    // sqlx would log every slow statement with its full text: a 10,000-row INSERT. The sink
+    // logs its own transactions instead.
+    let options = MySqlConnectOptions::from_str(&config.database_url)
+        .map_err(|e| Error::Config(format!("--database-url: {e}")))?
+        .disable_statement_logging();
     let pool = MySqlPoolOptions::new()
         .max_connections(u32::try_from(config.workers + 1).unwrap_or(u32::MAX))
         .acquire_timeout(CONNECT_TIMEOUT)
-        .connect(&config.database_url)
+        .connect_with(options)
         .await
         .map_err(|e| Error::mysql(None, e))?;
     for (table, ddl) in [

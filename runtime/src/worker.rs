@@ -8,6 +8,26 @@ use std::sync::Arc;
 use crate::control::RunControl;
 use crate::delivery::Ledger;
 
+/// Rows a sink holds that are not yet committed, and how many epochs they span.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Backlog {
+    pub epochs: u64,
+    pub rows: u64,
+}
+
+/// How much a sink may hold before its worker's source stops reading.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BacklogLimit {
+    pub epochs: u64,
+    pub rows: u64,
+}
+
+impl Backlog {
+    pub fn exceeds(self, limit: BacklogLimit) -> bool {
+        self.epochs >= limit.epochs || self.rows >= limit.rows
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct WorkerShared {
     pub control: Arc<RunControl>,
@@ -22,9 +42,9 @@ pub(crate) struct WorkerShared {
     /// come only from its own partitions, so offsets wait for every sink (the durability
     /// probe) instead of riding in the worker's own transaction.
     pub exchanged: Cell<bool>,
-    /// Epochs of rows the sink has received and not yet written; the source pauses while
-    /// this is too large.
-    pub sink_backlog: Cell<u64>,
+    /// What the sink has received and not yet written; the source pauses while it is too
+    /// large.
+    pub sink_backlog: Cell<Backlog>,
     /// The watermark an earlier run's windows had reached (`i64::MIN` when none): windows
     /// that ended before it are already written.
     pub restored_watermark: i64,

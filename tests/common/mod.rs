@@ -12,6 +12,9 @@ use sqlx::{Connection, MySqlConnection};
 
 pub use sluice::prelude::*;
 
+mod mariadb;
+pub use mariadb::PrivateMariaDb;
+
 #[path = "../../examples/shared/w1.rs"]
 mod w1;
 #[path = "../../examples/shared/w2.rs"]
@@ -170,6 +173,36 @@ pub fn count(url: &str, sql: &str) -> i64 {
     })
 }
 
+/// Slows every insert into `table` down to a few thousand rows per second (MariaDB's
+/// `SLEEP` in a trigger), so that a test can hold a job mid-run.
+pub fn throttle_inserts(url: &str, table: &str) {
+    execute(
+        url,
+        &format!(
+            "CREATE TRIGGER `{table}_throttle` BEFORE INSERT ON `{table}` FOR EACH ROW SET @sluice_throttle = SLEEP(0.00005)"
+        ),
+    );
+}
+
+/// The largest resident set a process has had so far, in KiB (`VmHWM`).
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The first line of a run summary: `consumed N = ...`.
+pub fn consumed_in(stdout: &[u8]) -> u64 {
+    let text = String::from_utf8_lossy(stdout);
+    text.lines()
+        .find_map(|line| line.strip_prefix("consumed "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no run summary in {text:?}"))
+}
+
 pub fn config(brokers: &str, database_url: &str, topic: &str) -> sluice::Config {
     let mut config = sluice::Config::default();
     config.brokers = brokers.to_owned();
@@ -205,37 +238,126 @@ fn tansu_binary() -> PathBuf {
     })
 }
 
+fn spawn_tansu(url: &str, storage: &str, env: &[(&str, String)]) -> Child {
+    Command::new(tansu_binary())
+        .args([
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            storage,
+        ])
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tansu")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn wait_for_listener(address: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(address).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {address}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 impl Tansu {
     pub fn start() -> Tansu {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(tansu_binary())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-                "--storage-engine",
-                "memory://tansu/",
-            ])
+        let child = spawn_tansu(&url, "memory://tansu/", &[]);
+        let brokers = format!("127.0.0.1:{port}");
+        wait_for_listener(&brokers);
+        Tansu { child, brokers }
+    }
+}
+
+/// A tansu broker that keeps its log in S3 (a `moto` server, from PyPI `moto[server]`), so
+/// that it can be restarted without losing anything, as a production broker would.
+pub struct DurableTansu {
+    s3: Child,
+    s3_url: String,
+    broker: Option<Child>,
+    pub brokers: String,
+}
+
+impl DurableTansu {
+    pub fn start() -> DurableTansu {
+        let s3_port = free_port();
+        let s3 = Command::new("python3")
+            .args(["-m", "moto.server", "-p", &s3_port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start tansu");
+            .expect("start `python3 -m moto.server` (pip install 'moto[server]==5.2.1')");
+        let s3_address = format!("127.0.0.1:{s3_port}");
+        wait_for_listener(&s3_address);
+        create_bucket(&s3_address, "tansu");
+        let port = free_port();
         let brokers = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(&brokers).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tansu did not listen on {brokers}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let mut durable = DurableTansu {
+            s3,
+            s3_url: format!("http://{s3_address}"),
+            broker: None,
+            brokers,
+        };
+        durable.restart();
+        durable
+    }
+
+    /// Kills the broker with SIGKILL and starts it again on the same port and storage.
+    pub fn restart(&mut self) {
+        if let Some(mut broker) = self.broker.take() {
+            let _ = broker.kill();
+            let _ = broker.wait();
         }
-        Tansu { child, brokers }
+        let env = [
+            ("AWS_ENDPOINT", self.s3_url.clone()),
+            ("AWS_ACCESS_KEY_ID", "sluice".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "sluice".to_owned()),
+            ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+        ];
+        let url = format!("tcp://{}", self.brokers);
+        self.broker = Some(spawn_tansu(&url, "s3://tansu/", &env));
+        wait_for_listener(&self.brokers);
+    }
+}
+
+/// `PUT /bucket` on an S3 server, in plain HTTP/1.1.
+fn create_bucket(address: &str, bucket: &str) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect to S3");
+    write!(
+        stream,
+        "PUT /{bucket} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send PUT");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+        "creating bucket {bucket}: {response}"
+    );
+}
+
+impl Drop for DurableTansu {
+    fn drop(&mut self) {
+        for child in self.broker.iter_mut().chain([&mut self.s3]) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

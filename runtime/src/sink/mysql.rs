@@ -31,6 +31,7 @@ use crate::report::Metrics;
 use crate::row::Row;
 use crate::schema::ValueError;
 use crate::stream::Stream;
+use crate::worker::Backlog;
 
 /// How often a sink with offsets waiting for the other workers' sinks looks again.
 const RECHECK: Duration = Duration::from_millis(20);
@@ -139,6 +140,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
             let mut held = Some(capability);
             let mut pending: BTreeMap<Epoch, Batch<R>> = BTreeMap::new();
             let mut in_flight = false;
+            let mut in_flight_rows = 0;
             let mut durable: Epoch = 0;
             move |(input, frontier), _output| {
                 input.for_each_stamp(|stamp, batches| {
@@ -167,6 +169,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                 });
                 while let Ok(finished) = done.try_recv() {
                     in_flight = false;
+                    in_flight_rows = 0;
                     match finished {
                         Ok((upto, written)) => {
                             durable = upto;
@@ -212,6 +215,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     };
                     let batch = Batch::concat(std::mem::replace(&mut pending, later));
                     let commit = ledger.borrow_mut().take_before(offsets_upto);
+                    let rows = batch.rows.len() as u64;
                     if batch.rows.is_empty() && commit.is_empty() {
                         durable = complete;
                     } else if jobs
@@ -223,14 +227,17 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                         .is_ok()
                     {
                         in_flight = true;
+                        in_flight_rows = rows;
                     } else {
                         control.fail(Error::Worker("the MySQL writer task stopped".into()));
                     }
                 }
 
-                shared
-                    .sink_backlog
-                    .set(pending.len() as u64 + u64::from(in_flight));
+                shared.sink_backlog.set(Backlog {
+                    epochs: pending.len() as u64 + u64::from(in_flight),
+                    rows: in_flight_rows
+                        + pending.values().map(|b| b.rows.len() as u64).sum::<u64>(),
+                });
                 if exchanged && !ledger.borrow().is_empty() {
                     // Other workers' sinks move `durable_everywhere`; look again soon.
                     recheck.activate_after(RECHECK);

@@ -21,7 +21,7 @@ use crate::delivery::{Epoch, EpochClock};
 use crate::error::{Error, Result};
 use crate::item::{Item, Watermark};
 use crate::message::Message;
-use crate::worker::WorkerShared;
+use crate::worker::{BacklogLimit, WorkerShared};
 
 /// How long start-up waits for the brokers to describe the topic.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,7 +39,8 @@ pub(crate) struct KafkaSourcePlan {
     pub until_end: bool,
     pub options: Vec<(String, String)>,
     pub clock: EpochClock,
-    pub max_epochs_in_flight: u64,
+    /// The source pauses while its sink holds more than this.
+    pub backlog_limit: BacklogLimit,
     /// How far behind the largest event time seen a partition's records may still arrive.
     pub max_delay: i64,
     /// A partition without messages for this long stops holding the watermark back.
@@ -63,7 +64,9 @@ pub(crate) fn consumer_config(
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
-        .set("queued.min.messages", "200000")
+        .set("queued.min.messages", "50000")
+        // librdkafka's default (64 MB per consumer) dominates resident memory otherwise.
+        .set("queued.max.messages.kbytes", "16384")
         .set("fetch.queue.backoff.ms", "5")
         .set("fetch.wait.max.ms", if until_end { "10" } else { "100" })
         .set("fetch.error.backoff.ms", "100");
@@ -206,7 +209,7 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                     cap.downgrade(&now);
                 }
 
-                if shared.sink_backlog.get() >= plan.max_epochs_in_flight {
+                if shared.sink_backlog.get().exceeds(plan.backlog_limit) {
                     activator.activate_after(IDLE_POLL);
                     return;
                 }

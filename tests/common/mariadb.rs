@@ -1,0 +1,107 @@
+//! A MariaDB server of the test's own, which the test may kill and start again.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct PrivateMariaDb {
+    dir: PathBuf,
+    port: u16,
+    server: Option<Child>,
+}
+
+impl PrivateMariaDb {
+    /// Initialises a data directory and starts `mariadbd` on a free port, with a `test`
+    /// database and a passwordless root.
+    pub fn start(test: &str) -> PrivateMariaDb {
+        let dir =
+            std::env::temp_dir().join(format!("sluice_mariadb_{test}_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("data directory");
+        let installed = Command::new("mariadb-install-db")
+            .args([
+                "--no-defaults",
+                &format!("--datadir={}", dir.join("data").display()),
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--user=root",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("mariadb-install-db (Debian package mariadb-server)");
+        assert!(installed.success(), "mariadb-install-db failed");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut server = PrivateMariaDb {
+            dir,
+            port,
+            server: None,
+        };
+        server.restart();
+        super::execute(
+            &server.url_of("mysql"),
+            "CREATE DATABASE IF NOT EXISTS test",
+        );
+        server
+    }
+
+    fn url_of(&self, database: &str) -> String {
+        format!("mysql://root@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// The URL of its `test` database.
+    pub fn url(&self) -> String {
+        self.url_of("test")
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+    }
+
+    /// Starts the server on the same data directory and port, and waits until it answers.
+    pub fn restart(&mut self) {
+        self.kill();
+        let data = self.dir.join("data");
+        let child = Command::new("/usr/sbin/mariadbd")
+            .args([
+                "--no-defaults",
+                &format!("--datadir={}", data.display()),
+                &format!("--port={}", self.port),
+                "--bind-address=127.0.0.1",
+                &format!("--socket={}", self.dir.join("mysqld.sock").display()),
+                &format!("--pid-file={}", self.dir.join("mysqld.pid").display()),
+                "--user=root",
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=64M",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mariadbd");
+        self.server = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let address = format!("127.0.0.1:{}", self.port);
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mariadbd did not listen on {address}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for PrivateMariaDb {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
