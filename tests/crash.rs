@@ -1,10 +1,10 @@
-//! Exactly-once under `kill -9`: the job runs as a child process, is killed at seeded random
-//! moments while orders keep arriving, and is restarted each time; the final table must equal
-//! the table a clean run writes from the same topic.
+//! Exactly-once when the job stops abruptly or is asked to stop. The job runs as a child
+//! process; under `kill -9` at seeded random moments while orders keep arriving, and after a
+//! SIGTERM, restarts must end with the table a clean run writes from the same topic.
 
 mod common;
 
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -45,7 +45,7 @@ const W2: Job = Job {
     kill_after_ms: (300, 2_500),
 };
 
-fn spawn(job: &Job, brokers: &str, database: &str, until_end: bool) -> Child {
+fn spawn(job: &Job, brokers: &str, database: &str, until_end: bool, extra: &[&str]) -> Child {
     let mut args = vec![
         "--brokers",
         brokers,
@@ -59,16 +59,25 @@ fn spawn(job: &Job, brokers: &str, database: &str, until_end: bool) -> Child {
     if until_end {
         args.push("--until-end");
     }
+    args.extend_from_slice(extra);
     example_command(job.example, &args)
+        .stdout(Stdio::piped())
         .spawn()
         .expect("start the job")
 }
 
-fn run_to_end(job: &Job, brokers: &str, database: &str) {
-    let status = spawn(job, brokers, database, true)
-        .wait()
+/// Runs the job to the end of the topic; returns how many messages it consumed.
+fn run_to_end(job: &Job, brokers: &str, database: &str) -> u64 {
+    let output = spawn(job, brokers, database, true, &[])
+        .wait_with_output()
         .expect("wait for the job");
-    assert!(status.success(), "{} exited with {status}", job.example);
+    assert!(
+        output.status.success(),
+        "{} exited with {}",
+        job.example,
+        output.status
+    );
+    consumed_in(&output.stdout)
 }
 
 /// Orders `0..n` arrive in `KILLS + 1` slices. While each of the first `KILLS` slices is being
@@ -84,7 +93,7 @@ fn crash_run(job: &Job, test: &str, n: u64) -> String {
 
     let slice = n / (KILLS + 1);
     for k in 0..KILLS {
-        let mut child = spawn(job, &brokers, &database, false);
+        let mut child = spawn(job, &brokers, &database, false, &[]);
         workload::produce_w1(&brokers, "orders", k * slice..(k + 1) * slice).expect("produce");
         let delay = rng.between(job.kill_after_ms.0, job.kill_after_ms.1);
         std::thread::sleep(Duration::from_millis(delay));
@@ -113,15 +122,35 @@ fn crash_run(job: &Job, test: &str, n: u64) -> String {
     database
 }
 
-fn clean_run(job: &Job, test: &str, n: u64) -> Vec<String> {
+/// A fresh database with the job's table, and a broker holding orders `0..n`.
+fn topic_and_table(job: &Job, test: &str, n: u64) -> (EmbeddedKafka, String) {
     let kafka = EmbeddedKafka::start().expect("mock cluster");
     kafka.create_topic("orders", PARTITIONS).expect("topic");
-    let brokers = kafka.bootstrap_servers();
-    workload::produce_w1(&brokers, "orders", 0..n).expect("produce");
+    workload::produce_w1(&kafka.bootstrap_servers(), "orders", 0..n).expect("produce");
     let database = fresh_database(test);
     execute(&database, job.ddl);
-    run_to_end(job, &brokers, &database);
+    (kafka, database)
+}
+
+fn clean_run(job: &Job, test: &str, n: u64) -> Vec<String> {
+    let (kafka, database) = topic_and_table(job, test, n);
+    run_to_end(job, &kafka.bootstrap_servers(), &database);
     dump(&database, job.table, job.columns, job.order_by)
+}
+
+/// Starts a streaming run, sends it SIGTERM after `after`, and expects exit status 0.
+/// Returns how many messages it consumed.
+fn terminate(job: &Job, brokers: &str, database: &str, after: Duration, extra: &[&str]) -> u64 {
+    let child = spawn(job, brokers, database, false, extra);
+    std::thread::sleep(after);
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(sent.success());
+    let output = child.wait_with_output().expect("wait for the job");
+    assert!(output.status.success(), "after SIGTERM: {}", output.status);
+    consumed_in(&output.stdout)
 }
 
 #[test]
@@ -146,4 +175,61 @@ fn w2_killed_five_times_equals_a_clean_run() {
     let clean = clean_run(&W2, "crash_w2_clean", N);
     assert_eq!(clean.len(), 3_000);
     assert!(crashed == clean, "the tables differ");
+}
+
+#[test]
+fn w1_stopped_by_sigterm_commits_what_it_read_and_a_restart_reads_the_rest() {
+    const N: u64 = 20_000;
+    let (kafka, database) = topic_and_table(&W1, "sigterm_w1", N);
+    let brokers = kafka.bootstrap_servers();
+    // A slow table and a small back-pressure bound: the job is mid-run when the signal comes.
+    throttle_inserts(&database, "orders");
+    let slow = [
+        "--max-rows-in-flight",
+        "2000",
+        "--rows-per-statement",
+        "500",
+    ];
+    let first = terminate(
+        &W1,
+        &brokers,
+        &database,
+        Duration::from_millis(1_000),
+        &slow,
+    );
+    assert!(
+        first > 0 && first < N,
+        "SIGTERM came mid-run: {first} of {N} read"
+    );
+    assert_eq!(
+        count(&database, "SELECT COUNT(*) FROM orders"),
+        first as i64
+    );
+    let stored: i64 = stored_offsets(&database, W1.pipeline)
+        .iter()
+        .map(|(_, o)| o)
+        .sum();
+    assert_eq!(
+        stored, first as i64,
+        "offsets committed for every row written"
+    );
+
+    let rest = run_to_end(&W1, &brokers, &database);
+    assert_eq!(first + rest, N, "the restart read nothing twice");
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
+}
+
+#[test]
+fn w2_stopped_by_sigterm_leaves_open_windows_to_the_restart() {
+    const N: u64 = 150_000;
+    let (kafka, database) = topic_and_table(&W2, "sigterm_w2", N);
+    let brokers = kafka.bootstrap_servers();
+    let first = terminate(&W2, &brokers, &database, Duration::from_millis(1_500), &[]);
+    assert!(first > 0, "SIGTERM came before any message was read");
+    run_to_end(&W2, &brokers, &database);
+    let stopped = dump(&database, W2.table, W2.columns, W2.order_by);
+    assert!(
+        stopped == clean_run(&W2, "sigterm_w2_clean", N),
+        "the tables differ"
+    );
 }

@@ -88,8 +88,9 @@ pub(crate) async fn store_dead_letters(
     pipeline: &str,
     letters: &[DeadLetter],
 ) -> std::result::Result<(), sqlx::Error> {
-    // 8 placeholders per row; stay far below MySQL's 65,535.
-    for chunk in letters.chunks(1_000) {
+    // 8 placeholders per row: far below MySQL's 65,535. Few distinct sizes: see chunks.rs.
+    for range in crate::sink::statement_ranges(0..letters.len(), 512) {
+        let chunk = &letters[range];
         let mut query = QueryBuilder::<MySql>::new(
             "INSERT INTO sluice_dead_letters (pipeline, topic, `partition`, `offset`, kind, message, `key`, payload) ",
         );

@@ -245,20 +245,21 @@ pub(crate) async fn store_offsets(
     pipeline: &str,
     offsets: &[OffsetUpdate],
 ) -> std::result::Result<(), sqlx::Error> {
-    if offsets.is_empty() {
-        return Ok(());
+    // Few distinct statement sizes, each prepared once per connection: see chunks.rs.
+    for range in crate::sink::statement_ranges(0..offsets.len(), 64) {
+        let mut query = QueryBuilder::<MySql>::new(
+            "INSERT INTO sluice_offsets (pipeline, topic, `partition`, next_offset) ",
+        );
+        query.push_values(&offsets[range], |mut row, update| {
+            row.push_bind(pipeline)
+                .push_bind(&*update.topic)
+                .push_bind(update.partition)
+                .push_bind(update.next_offset);
+        });
+        query.push(" ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)");
+        query.build().execute(&mut *conn).await?;
     }
-    let mut query = QueryBuilder::<MySql>::new(
-        "INSERT INTO sluice_offsets (pipeline, topic, `partition`, next_offset) ",
-    );
-    query.push_values(offsets, |mut row, update| {
-        row.push_bind(pipeline)
-            .push_bind(&*update.topic)
-            .push_bind(update.partition)
-            .push_bind(update.next_offset);
-    });
-    query.push(" ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)");
-    query.build().execute(conn).await.map(drop)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,10 +2,9 @@
 //! row's values is rolled back alone (the transaction goes on), so the batch is split in halves
 //! until each refused row stands alone, and every other row is written.
 
-use std::ops::Range;
-
 use sqlx::MySqlConnection;
 
+use super::chunks::{split_refused, statement_ranges};
 use super::statement::InsertPlan;
 use crate::row::Row;
 
@@ -23,12 +22,8 @@ pub(crate) async fn write_isolating<R: Row>(
     insert: &InsertPlan,
     rows: &[R],
 ) -> Result<Vec<Refused>, sqlx::Error> {
-    let size = insert.rows_per_statement();
-    let mut todo: Vec<Range<usize>> = (0..rows.len())
-        .step_by(size)
-        .map(|start| start..(start + size).min(rows.len()))
-        .rev()
-        .collect();
+    let mut todo = statement_ranges(0..rows.len(), insert.rows_per_statement());
+    todo.reverse();
     let mut refused = Vec::new();
     while let Some(range) = todo.pop() {
         match insert.execute(conn, &rows[range.clone()]).await {
@@ -40,9 +35,7 @@ pub(crate) async fn write_isolating<R: Row>(
                         reason: database_message(&error),
                     });
                 } else {
-                    let middle = range.start + range.len() / 2;
-                    todo.push(middle..range.end);
-                    todo.push(range.start..middle);
+                    todo.extend(split_refused(range).into_iter().rev());
                 }
             }
             Err(error) => return Err(error),

@@ -1,21 +1,24 @@
 //! Multi-row `INSERT` statements for a [`Row`] type.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sqlx::mysql::MySqlArguments;
 use sqlx::{Arguments, AssertSqlSafe, MySqlConnection};
 
+use super::chunks::sizes_below;
 use crate::row::Row;
 
 /// MySQL's limit on placeholders in one prepared statement.
 pub(crate) const MAX_PLACEHOLDERS: usize = 65_535;
 
-/// The statements one batch of rows is written with: full statements of `rows_per_statement`
-/// rows, whose text (and server-side prepared statement) is reused, then one for the rest.
+/// The statements rows are written with: whole statements of `rows_per_statement` rows and
+/// statements of every power of two below that (see `chunks.rs`). Their texts are built once,
+/// and each is prepared once per connection.
 #[derive(Debug)]
 pub(crate) struct InsertPlan {
     rows_per_statement: usize,
-    full: Arc<str>,
+    texts: HashMap<usize, Arc<str>>,
 }
 
 fn statement_for<R: Row>(rows: usize) -> String {
@@ -37,9 +40,13 @@ impl InsertPlan {
     pub fn new<R: Row>(rows_per_statement: usize) -> Self {
         let by_placeholders = MAX_PLACEHOLDERS / R::COLUMNS.len().max(1);
         let rows_per_statement = rows_per_statement.clamp(1, by_placeholders);
+        let texts = sizes_below(rows_per_statement)
+            .chain([rows_per_statement])
+            .map(|rows| (rows, Arc::from(statement_for::<R>(rows))))
+            .collect();
         InsertPlan {
             rows_per_statement,
-            full: Arc::from(statement_for::<R>(rows_per_statement)),
+            texts,
         }
     }
 
@@ -48,8 +55,8 @@ impl InsertPlan {
         self.rows_per_statement
     }
 
-    /// Writes `rows` (at most [`Self::rows_per_statement`]) in one statement on `conn`, which
-    /// the caller has put in a transaction.
+    /// Writes `chunk` in one statement on `conn`, which the caller has put in a transaction.
+    /// Its length should be one the plan has a text for (see `chunks.rs`).
     pub async fn execute<R: Row>(
         &self,
         conn: &mut MySqlConnection,
@@ -63,15 +70,14 @@ impl InsertPlan {
         for row in chunk {
             row.bind(&mut arguments).map_err(sqlx::Error::Encode)?;
         }
-        let full = chunk.len() == self.rows_per_statement;
-        let query = if full {
-            sqlx::query_with(AssertSqlSafe(Arc::clone(&self.full)), arguments)
-        } else {
-            // A one-off size: not worth a cached prepared statement.
-            sqlx::query_with(AssertSqlSafe(statement_for::<R>(chunk.len())), arguments)
-                .persistent(false)
+        let text = match self.texts.get(&chunk.len()) {
+            Some(text) => Arc::clone(text),
+            None => Arc::from(statement_for::<R>(chunk.len())),
         };
-        query.execute(&mut *conn).await.map(drop)
+        sqlx::query_with(AssertSqlSafe(text), arguments)
+            .execute(&mut *conn)
+            .await
+            .map(drop)
     }
 }
 
