@@ -115,6 +115,38 @@ fn an_unknown_topic_is_one_clear_line_and_a_failure() {
     assert_fails_with_one_line(&output, "kafka topic `no_such_topic`");
 }
 
+#[test]
+fn an_unreachable_broker_is_one_clear_line_after_a_bounded_wait() {
+    let database = fresh_database("cli_no_broker");
+    execute(&database, ORDERS_DDL);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let started = std::time::Instant::now();
+    let output = ingest(&[
+        "--brokers",
+        &closed.to_string(),
+        "--database-url",
+        &database,
+    ]);
+    assert_fails_with_one_line(&output, &format!("kafka topic `orders` on {closed}"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn a_malformed_database_url_is_one_clear_line() {
+    for (url, needle) in [
+        (
+            "postgres://localhost/test",
+            "--database-url must start with mysql://",
+        ),
+        ("mysql://root@127.0.0.1:notaport/test", "--database-url"),
+    ] {
+        let output = ingest(&["--brokers", "127.0.0.1:9092", "--database-url", url]);
+        assert_fails_with_one_line(&output, needle);
+    }
+}
+
 /// A fresh database and a topic `orders` of W1 orders, for the schema tests.
 struct OrdersTopic {
     _kafka: EmbeddedKafka,

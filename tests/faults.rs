@@ -45,6 +45,18 @@ fn finish(mut child: Child, limit: Duration) -> Output {
     output
 }
 
+/// The orders table in `database`, its inserts slowed down, and orders `0..n` on an embedded
+/// broker (returned with its address).
+fn slow_table_and_orders(database: &str, n: u64) -> (EmbeddedKafka, String) {
+    execute(database, ORDERS_DDL);
+    throttle_inserts(database, "orders");
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders", PARTITIONS).expect("topic");
+    let brokers = kafka.bootstrap_servers();
+    workload::produce_w1(&brokers, "orders", 0..n).expect("produce");
+    (kafka, brokers)
+}
+
 /// Everything arrived once: the checksum, no dead letters, offsets at the end of the topic.
 fn assert_exactly_once(database: &str, n: u64) {
     assert_eq!(w1_checksum(database), W1Checksum::expected(n));
@@ -64,12 +76,7 @@ fn mysql_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
     const N: u64 = 20_000;
     let mut mysql = PrivateMariaDb::start("faults_mysql_restart");
     let database = mysql.url();
-    execute(&database, ORDERS_DDL);
-    throttle_inserts(&database, "orders");
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
-    kafka.create_topic("orders", PARTITIONS).expect("topic");
-    let brokers = kafka.bootstrap_servers();
-    workload::produce_w1(&brokers, "orders", 0..N).expect("produce");
+    let (_kafka, brokers) = slow_table_and_orders(&database, N);
 
     let job = ingest(
         &brokers,
@@ -98,12 +105,7 @@ fn killed_connections_are_retried() {
         .next()
         .expect("database name")
         .to_owned();
-    execute(&database, ORDERS_DDL);
-    throttle_inserts(&database, "orders");
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
-    kafka.create_topic("orders", PARTITIONS).expect("topic");
-    let brokers = kafka.bootstrap_servers();
-    workload::produce_w1(&brokers, "orders", 0..N).expect("produce");
+    let (_kafka, brokers) = slow_table_and_orders(&database, N);
 
     let mut job = ingest(
         &brokers,
@@ -159,12 +161,7 @@ const SLOW_READER: [&str; 10] = [
 fn the_embedded_broker_down_mid_run_loses_and_doubles_nothing() {
     const N: u64 = 20_000;
     let database = fresh_database("faults_broker_down");
-    execute(&database, ORDERS_DDL);
-    throttle_inserts(&database, "orders");
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
-    kafka.create_topic("orders", PARTITIONS).expect("topic");
-    let brokers = kafka.bootstrap_servers();
-    workload::produce_w1(&brokers, "orders", 0..N).expect("produce");
+    let (kafka, brokers) = slow_table_and_orders(&database, N);
 
     let job = ingest(&brokers, &database, &[&SLOW_READER[..], &["500"]].concat());
     std::thread::sleep(Duration::from_millis(1_000));

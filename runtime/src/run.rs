@@ -105,6 +105,7 @@ where
         topic: Arc::clone(&source_plan.topic),
         runtime: runtime.handle().clone(),
         rows_per_statement: config.rows_per_statement,
+        writers: std::sync::Mutex::new(Vec::new()),
     });
     let control = Arc::new(RunControl::new(config.limit));
     let _signals = if config.stop_on_signals {
@@ -114,6 +115,7 @@ where
     };
 
     let worker_control = Arc::clone(&control);
+    let writer_plan = Arc::clone(&sink_plan);
     let guards = timely::execute(timely::Config::process(config.workers), move |worker| {
         let shared = Rc::new(WorkerShared {
             control: Arc::clone(&worker_control),
@@ -147,6 +149,11 @@ where
 
     for result in guards.join() {
         result.map_err(|panic| Error::Worker(format!("a worker panicked: {panic}")))?;
+    }
+    // Shutting the runtime down cancels its tasks: a transaction still running would be lost.
+    // After a failure nothing more needs to be committed.
+    if !control.failed() {
+        writer_plan.wait_for_writers();
     }
     runtime.shutdown_timeout(Duration::from_secs(5));
     match control.take_error() {

@@ -44,6 +44,26 @@ pub(crate) struct SinkPlan {
     pub topic: Arc<str>,
     pub runtime: tokio::runtime::Handle,
     pub rows_per_statement: usize,
+    /// Each worker's writer task, awaited before the run returns.
+    pub writers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl SinkPlan {
+    /// Waits until every writer task has finished its last transaction. Writers end once
+    /// their worker's sink is dropped, that is once the workers have returned.
+    pub fn wait_for_writers(&self) {
+        let writers = self
+            .writers
+            .lock()
+            .map(|mut writers| std::mem::take(&mut *writers))
+            .unwrap_or_default();
+        self.runtime.block_on(async {
+            for writer in writers {
+                // A writer that panicked has already failed the run.
+                let _ = writer.await;
+            }
+        });
+    }
 }
 
 /// Rows waiting to be written, each with the message it came from.
@@ -130,12 +150,15 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
             let recheck = scope.activator_for(info.address.clone());
             let (jobs, job_queue) = mpsc::unbounded_channel::<Job<R>>();
             let (done_sender, done) = std::sync::mpsc::channel::<Done>();
-            plan.runtime.spawn(writer::<R>(
+            let writer = plan.runtime.spawn(writer::<R>(
                 Arc::clone(&plan),
                 job_queue,
                 done_sender,
                 activator,
             ));
+            if let Ok(mut writers) = plan.writers.lock() {
+                writers.push(writer);
+            }
 
             let mut held = Some(capability);
             let mut pending: BTreeMap<Epoch, Batch<R>> = BTreeMap::new();
@@ -185,6 +208,12 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                 if control.failed() {
                     held = None;
                     pending.clear();
+                    return;
+                }
+                if held.is_none() {
+                    // Finished: what the ledger still holds is committed by `commit_rest` once
+                    // every worker's sink is done. A job sent from here could still be running
+                    // when the run ends, and be cancelled with the runtime.
                     return;
                 }
 

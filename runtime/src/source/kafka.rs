@@ -89,7 +89,7 @@ pub(crate) fn discover_partitions(
         config.set(key, value);
     }
     let consumer: BaseConsumer<SourceContext> = config
-        .create_with_context(SourceContext)
+        .create_with_context(SourceContext { quiet: true })
         .map_err(|e| Error::kafka(brokers, e))?;
     let metadata = consumer
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)

@@ -7,10 +7,17 @@ use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 #[derive(Debug, Default)]
-pub(crate) struct SourceContext;
+pub(crate) struct SourceContext {
+    /// Everything at debug level: for start-up, whose outcome is reported as one error line.
+    pub quiet: bool,
+}
 
 impl ClientContext for SourceContext {
     fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if self.quiet {
+            tracing::debug!(target: "librdkafka", "{facility}: {message}");
+            return;
+        }
         match level {
             RDKafkaLogLevel::Emerg
             | RDKafkaLogLevel::Alert
@@ -31,6 +38,10 @@ impl ClientContext for SourceContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        if self.quiet {
+            tracing::debug!(target: "librdkafka", "{error}: {reason}");
+            return;
+        }
         match error {
             KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF) => {
                 tracing::trace!(target: "librdkafka", "{reason}")

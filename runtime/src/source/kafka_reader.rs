@@ -63,7 +63,7 @@ impl Reader {
             .collect();
         let consumer: BaseConsumer<SourceContext> =
             consumer_config(&plan.brokers, &plan.group, plan.until_end, &plan.options)
-                .create_with_context(SourceContext)
+                .create_with_context(SourceContext::default())
                 .map_err(|e| Error::kafka(&plan.brokers, e))?;
         let mut assignment = TopicPartitionList::new();
         for (partition, offset) in &owned {
