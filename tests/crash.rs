@@ -138,11 +138,11 @@ fn clean_run(job: &Job, test: &str, n: u64) -> Vec<String> {
     dump(&database, job.table, job.columns, job.order_by)
 }
 
-/// Starts a streaming run, sends it SIGTERM after `after`, and expects exit status 0.
-/// Returns how many messages it consumed.
-fn terminate(job: &Job, brokers: &str, database: &str, after: Duration, extra: &[&str]) -> u64 {
+/// Starts a streaming run, sends it SIGTERM once `progress` (a count) is positive, and expects
+/// exit status 0. Returns how many messages it consumed.
+fn terminate(job: &Job, brokers: &str, database: &str, progress: &str, extra: &[&str]) -> u64 {
     let child = spawn(job, brokers, database, false, extra);
-    std::thread::sleep(after);
+    wait_for_progress(database, progress);
     let sent = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -194,7 +194,7 @@ fn w1_stopped_by_sigterm_commits_what_it_read_and_a_restart_reads_the_rest() {
         &W1,
         &brokers,
         &database,
-        Duration::from_millis(1_000),
+        "SELECT COUNT(*) FROM orders",
         &slow,
     );
     assert!(
@@ -224,7 +224,14 @@ fn w2_stopped_by_sigterm_leaves_open_windows_to_the_restart() {
     const N: u64 = 150_000;
     let (kafka, database) = topic_and_table(&W2, "sigterm_w2", N);
     let brokers = kafka.bootstrap_servers();
-    let first = terminate(&W2, &brokers, &database, Duration::from_millis(1_500), &[]);
+    // Once the first minute's windows are written, the second minute's are open.
+    let first = terminate(
+        &W2,
+        &brokers,
+        &database,
+        "SELECT COUNT(*) FROM sluice_watermarks",
+        &[],
+    );
     assert!(first > 0, "SIGTERM came before any message was read");
     run_to_end(&W2, &brokers, &database);
     let stopped = dump(&database, W2.table, W2.columns, W2.order_by);

@@ -57,6 +57,8 @@ fn slow_table_and_orders(database: &str, n: u64) -> (EmbeddedKafka, String) {
     (kafka, brokers)
 }
 
+const ORDERS_WRITTEN: &str = "SELECT COUNT(*) FROM orders";
+
 /// Everything arrived once: the checksum, no dead letters, offsets at the end of the topic.
 fn assert_exactly_once(database: &str, n: u64) {
     assert_eq!(w1_checksum(database), W1Checksum::expected(n));
@@ -83,7 +85,7 @@ fn mysql_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
         &database,
         &["--until-end", "--rows-per-statement", "1000"],
     );
-    std::thread::sleep(Duration::from_millis(1_500));
+    wait_for_progress(&database, ORDERS_WRITTEN);
     let before = count(&database, "SELECT COUNT(*) FROM orders");
     assert!(
         before < N as i64,
@@ -164,7 +166,7 @@ fn the_embedded_broker_down_mid_run_loses_and_doubles_nothing() {
     let (kafka, brokers) = slow_table_and_orders(&database, N);
 
     let job = ingest(&brokers, &database, &[&SLOW_READER[..], &["500"]].concat());
-    std::thread::sleep(Duration::from_millis(1_000));
+    wait_for_progress(&database, ORDERS_WRITTEN);
     assert!(count(&database, "SELECT COUNT(*) FROM orders") < N as i64 / 2);
     kafka.take_down().expect("broker down");
     std::thread::sleep(Duration::from_secs(3));
@@ -186,7 +188,7 @@ fn a_tansu_broker_restarted_mid_run_loses_and_doubles_nothing() {
     workload::produce_w1(&brokers, "orders", 0..N).expect("produce");
 
     let job = ingest(&brokers, &database, &[&SLOW_READER[..], &["500"]].concat());
-    std::thread::sleep(Duration::from_millis(1_500));
+    wait_for_progress(&database, ORDERS_WRITTEN);
     assert!(count(&database, "SELECT COUNT(*) FROM orders") < N as i64 / 2);
     tansu.restart();
     finish(job, Duration::from_secs(120));

@@ -28,22 +28,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
 
     /// Transforms each record.
     pub fn map<U: 'static>(self, mut logic: impl FnMut(T) -> U + 'static) -> Stream<'scope, U> {
-        let Stream { inner, shared } = self;
-        let inner =
-            inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(Pipeline, "Map", |_, _| {
-                move |input, output| {
-                    input.for_each_stamp(|time, batches| {
-                        let mut session = output.session(&time);
-                        for batch in batches {
-                            session.give_iterator(batch.drain(..).map(|item| match item {
-                                Item::Record(origin, record) => Item::Record(origin, logic(record)),
-                                Item::Watermark(w) => Item::Watermark(w),
-                            }));
-                        }
-                    });
-                }
-            });
-        Stream::new(inner, shared)
+        self.flat_map(move |record| std::iter::once(logic(record)))
     }
 
     /// Keeps the records for which `predicate` is true; the others are counted as filtered.

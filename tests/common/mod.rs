@@ -184,6 +184,29 @@ pub fn throttle_inserts(url: &str, table: &str) {
     );
 }
 
+/// Waits until `sql` (a count) is positive: the moment a child job has made progress, however
+/// loaded the machine is. Panics after a minute.
+pub fn wait_for_progress(url: &str, sql: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The table may not exist yet: the job creates its bookkeeping tables at start-up.
+    let positive = || {
+        runtime().block_on(async {
+            let mut conn = MySqlConnection::connect(url).await.ok()?;
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(&mut conn)
+                .await
+                .ok()
+        }) > Some(0)
+    };
+    while !positive() {
+        assert!(
+            Instant::now() < deadline,
+            "no progress within a minute: {sql}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// The largest resident set a process has had so far, in KiB (`VmHWM`).
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
