@@ -118,7 +118,11 @@ pub fn example_command(name: &str, args: &[&str]) -> Command {
     command
         .args(args)
         .env_remove("SLUICE_BROKERS")
-        .env("RUST_LOG", "warn")
+        // `SLUICE_TEST_JOB_LOG=debug` shows what a child job does.
+        .env(
+            "RUST_LOG",
+            std::env::var("SLUICE_TEST_JOB_LOG").unwrap_or_else(|_| "warn".to_owned()),
+        )
         .stdin(Stdio::null());
     command
 }
@@ -176,18 +180,23 @@ pub fn count(url: &str, sql: &str) -> i64 {
 /// Slows every insert into `table` down to a few thousand rows per second (MariaDB's
 /// `SLEEP` in a trigger), so that a test can hold a job mid-run.
 pub fn throttle_inserts(url: &str, table: &str) {
+    throttle_inserts_to(url, table, 0.00005);
+}
+
+/// Like [`throttle_inserts`], sleeping `seconds` per row.
+pub fn throttle_inserts_to(url: &str, table: &str, seconds: f64) {
     execute(
         url,
         &format!(
-            "CREATE TRIGGER `{table}_throttle` BEFORE INSERT ON `{table}` FOR EACH ROW SET @sluice_throttle = SLEEP(0.00005)"
+            "CREATE TRIGGER `{table}_throttle` BEFORE INSERT ON `{table}` FOR EACH ROW SET @sluice_throttle = SLEEP({seconds})"
         ),
     );
 }
 
 /// Waits until `sql` (a count) is positive: the moment a child job has made progress, however
-/// loaded the machine is. Panics after a minute.
+/// loaded the machine is. Panics after two minutes.
 pub fn wait_for_progress(url: &str, sql: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(120);
     // The table may not exist yet: the job creates its bookkeeping tables at start-up.
     let positive = || {
         runtime().block_on(async {
@@ -201,7 +210,7 @@ pub fn wait_for_progress(url: &str, sql: &str) {
     while !positive() {
         assert!(
             Instant::now() < deadline,
-            "no progress within a minute: {sql}"
+            "no progress within two minutes: {sql}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
