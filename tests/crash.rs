@@ -179,20 +179,21 @@ fn w2_killed_five_times_equals_a_clean_run() {
 
 #[test]
 fn w1_stopped_by_sigterm_commits_what_it_read_and_a_restart_reads_the_rest() {
-    const N: u64 = 10_000;
+    const N: u64 = 30_000;
     let (kafka, database) = topic_and_table(&W1, "sigterm_w1", N);
     let brokers = kafka.bootstrap_servers();
-    // A slow table (~2,000 rows/s) and a small back-pressure bound: the job is mid-run when
-    // the signal comes.
-    throttle_inserts_to(&database, "orders", 0.0005);
+    // A slow table and a small back-pressure bound: the job is mid-run when the signal comes.
+    throttle_inserts(&database, "orders");
     let slow = [
-        "--max-rows-in-flight",
-        "2000",
-        "--rows-per-statement",
-        "500",
-        "-X",
-        "queued.min.messages=500",
-    ];
+        &[
+            "--max-rows-in-flight",
+            "2000",
+            "--rows-per-statement",
+            "500",
+        ][..],
+        &SMALL_FETCHES,
+    ]
+    .concat();
     let first = terminate(
         &W1,
         &brokers,

@@ -149,21 +149,21 @@ fn killed_connections_are_retried() {
     assert_exactly_once(&database, N);
 }
 
-/// A slow sink, a small back-pressure bound and a small prefetch keep the source fetching
-/// from the broker while it goes away and comes back.
-const SLOW_READER: [&str; 11] = [
-    "--until-end",
-    "--max-rows-in-flight",
-    "2000",
-    "-X",
-    "queued.min.messages=500",
-    "-X",
-    "queued.max.messages.kbytes=64",
-    "-X",
-    "max.partition.fetch.bytes=8192",
-    "--rows-per-statement",
-    "500",
-];
+/// A slow sink, a small back-pressure bound and small fetches keep the source fetching from
+/// the broker while it goes away and comes back.
+fn slow_reader() -> Vec<&'static str> {
+    [
+        &[
+            "--until-end",
+            "--max-rows-in-flight",
+            "2000",
+            "--rows-per-statement",
+            "500",
+        ][..],
+        &SMALL_FETCHES,
+    ]
+    .concat()
+}
 
 #[test]
 fn the_embedded_broker_down_mid_run_loses_and_doubles_nothing() {
@@ -171,7 +171,7 @@ fn the_embedded_broker_down_mid_run_loses_and_doubles_nothing() {
     let database = fresh_database("faults_broker_down");
     let (kafka, brokers) = slow_table_and_orders(&database, N);
 
-    let job = ingest(&brokers, &database, &SLOW_READER);
+    let job = ingest(&brokers, &database, &slow_reader());
     wait_for_progress(&database, ORDERS_WRITTEN);
     assert_mid_run(&database, N);
     kafka.take_down().expect("broker down");

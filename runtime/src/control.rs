@@ -7,10 +7,13 @@ use std::sync::{Arc, Mutex};
 use crate::delivery::Epoch;
 use crate::error::Error;
 use crate::report::Metrics;
+use crate::window_progress::WindowProgress;
 
 #[derive(Debug)]
 pub(crate) struct RunControl {
     pub metrics: Metrics,
+    /// Where the window operators of all workers stand, for the sinks' commits.
+    pub windows: WindowProgress,
     /// The input ends here: flush everything, windows included.
     stop: AtomicBool,
     /// Stop early (a signal): keep only what is complete; open windows are read again by the
@@ -27,9 +30,10 @@ pub(crate) struct RunControl {
 }
 
 impl RunControl {
-    pub fn new(limit: Option<u64>) -> Self {
+    pub fn new(limit: Option<u64>, workers: usize) -> Self {
         RunControl {
             metrics: Metrics::default(),
+            windows: WindowProgress::new(workers),
             stop: AtomicBool::new(false),
             shutdown: Arc::new(AtomicBool::new(false)),
             commit_horizon: AtomicU64::new(Epoch::MAX),

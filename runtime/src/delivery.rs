@@ -74,10 +74,6 @@ pub(crate) struct Ledger {
     open_dead_letters: Vec<DeadLetter>,
     /// Rows the sink rejected before writing, by the epoch they arrived in.
     rejected: Vec<(Epoch, DeadLetter)>,
-    /// Each time a window operator let go of epochs: the first epoch it still held, and its
-    /// watermark then. Every window that ended before that watermark had been emitted at an
-    /// earlier epoch; every window still open held no record of an earlier epoch.
-    releases: VecDeque<(Epoch, i64)>,
 }
 
 /// The ledger entries of several epochs, merged for one transaction.
@@ -86,8 +82,8 @@ pub(crate) struct Commit {
     pub offsets: Vec<OffsetUpdate>,
     pub dead_letters: Vec<DeadLetter>,
     /// A watermark such that every window that ended before it is written and every later
-    /// window is rebuilt whole from the records after the committed offsets. A restart starts
-    /// its windows from there.
+    /// window is rebuilt whole from the records after the committed offsets (see
+    /// `window_progress.rs`). A restart starts its windows from there.
     pub watermark: Option<i64>,
 }
 
@@ -130,13 +126,6 @@ impl Ledger {
         self.rejected.push((epoch, letter));
     }
 
-    /// Notes that a window operator, at `watermark`, now holds no epoch before `from`.
-    pub fn released(&mut self, from: Epoch, watermark: i64) {
-        if watermark > i64::MIN {
-            self.releases.push_back((from, watermark));
-        }
-    }
-
     /// Closes `epoch` with the offsets reached in it.
     pub fn close(&mut self, epoch: Epoch, offsets: Vec<OffsetUpdate>) {
         let letters = std::mem::take(&mut self.open_dead_letters);
@@ -168,12 +157,6 @@ impl Ledger {
                 .into_iter()
                 .map(|(_, letter): (Epoch, DeadLetter)| letter),
         );
-        // The first release at or past `upto`: a restart that reads again from `upto` finds
-        // every window it would rebuild either whole in what it reads or already written.
-        while self.releases.front().is_some_and(|(from, _)| *from < upto) {
-            self.releases.pop_front();
-        }
-        commit.watermark = self.releases.front().map(|(_, watermark)| *watermark);
         commit
     }
 }
@@ -287,19 +270,6 @@ mod tests {
         let rest = ledger.take_before(Epoch::MAX);
         assert_eq!(rest.offsets, vec![update(1, 9)]);
         assert!(ledger.take_before(Epoch::MAX).is_empty());
-    }
-
-    #[test]
-    fn a_commit_carries_the_watermark_of_the_first_release_at_or_past_it() {
-        let mut ledger = Ledger::default();
-        ledger.released(2, i64::MIN);
-        ledger.released(3, 100);
-        ledger.released(7, 300);
-        assert_eq!(ledger.take_before(1).watermark, Some(100));
-        assert_eq!(ledger.take_before(3).watermark, Some(100));
-        assert_eq!(ledger.take_before(4).watermark, Some(300));
-        assert_eq!(ledger.take_before(7).watermark, Some(300));
-        assert_eq!(ledger.take_before(9).watermark, None);
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod signals;
 mod sink;
 mod source;
 mod stream;
+mod window_progress;
 mod worker;
 pub mod workload;
 

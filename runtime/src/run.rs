@@ -107,7 +107,7 @@ where
         rows_per_statement: config.rows_per_statement,
         writers: std::sync::Mutex::new(Vec::new()),
     });
-    let control = Arc::new(RunControl::new(config.limit));
+    let control = Arc::new(RunControl::new(config.limit, config.workers));
     let _signals = if config.stop_on_signals {
         Some(StopOnSignals::install(&control.shutdown_flag())?)
     } else {
@@ -140,7 +140,8 @@ where
         if !worker_control.failed() {
             // With an exchange, the last epochs' offsets wait until every sink is done.
             let horizon = worker_control.commit_horizon();
-            if let Err(error) = commit_rest::<R>(&sink_plan, &shared.ledger, horizon) {
+            let windows = &worker_control.windows;
+            if let Err(error) = commit_rest::<R>(&sink_plan, &shared.ledger, windows, horizon) {
                 worker_control.fail(error);
             }
         }

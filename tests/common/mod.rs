@@ -177,18 +177,24 @@ pub fn count(url: &str, sql: &str) -> i64 {
     })
 }
 
+/// librdkafka options that make a job fetch a few messages at a time, so that back-pressure
+/// holds it mid-topic instead of its first fetch taking everything.
+pub const SMALL_FETCHES: [&str; 6] = [
+    "-X",
+    "queued.min.messages=500",
+    "-X",
+    "queued.max.messages.kbytes=64",
+    "-X",
+    "max.partition.fetch.bytes=8192",
+];
+
 /// Slows every insert into `table` down to a few thousand rows per second (MariaDB's
 /// `SLEEP` in a trigger), so that a test can hold a job mid-run.
 pub fn throttle_inserts(url: &str, table: &str) {
-    throttle_inserts_to(url, table, 0.00005);
-}
-
-/// Like [`throttle_inserts`], sleeping `seconds` per row.
-pub fn throttle_inserts_to(url: &str, table: &str, seconds: f64) {
     execute(
         url,
         &format!(
-            "CREATE TRIGGER `{table}_throttle` BEFORE INSERT ON `{table}` FOR EACH ROW SET @sluice_throttle = SLEEP({seconds})"
+            "CREATE TRIGGER `{table}_throttle` BEFORE INSERT ON `{table}` FOR EACH ROW SET @sluice_throttle = SLEEP(0.00005)"
         ),
     );
 }

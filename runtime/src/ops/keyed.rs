@@ -235,6 +235,9 @@ where
             let mut book: WindowBook<K, A> = WindowBook::new(spec);
             let restored = worker.restored_watermark;
             book.resume_at(restored);
+            // The last epoch whose completion was applied: fired windows went out at or before.
+            let mut applied: Epoch = 0;
+            worker.control.windows.windows_exist();
             let mut marks = Watermarks::new(worker.peers);
             let mut forwarded = i64::MIN;
             move |(input, frontier), output| {
@@ -254,6 +257,7 @@ where
                 let ready: Vec<Epoch> = stash.range(..complete).map(|(e, _)| *e).collect();
                 let mut out = Vec::new();
                 for epoch in ready {
+                    applied = applied.max(epoch);
                     let (mut aggregated, mut late, mut replayed) = (0, 0, 0);
                     for item in stash.remove(&epoch).unwrap_or_default() {
                         match item {
@@ -307,10 +311,12 @@ where
                     if let Some(oldest) = book.oldest_epoch() {
                         worker.control.hold_commits_from(oldest);
                     }
-                    worker
-                        .ledger
-                        .borrow_mut()
-                        .released(Epoch::MAX, book.watermark());
+                    worker.control.windows.released(
+                        worker.index,
+                        Epoch::MAX,
+                        applied,
+                        book.watermark(),
+                    );
                     held = None;
                     return;
                 }
@@ -327,7 +333,11 @@ where
                     // next run's input does not share, so no watermark is released for it.
                     held = None;
                 } else if floor > *cap.time() {
-                    worker.ledger.borrow_mut().released(floor, book.watermark());
+                    let watermark = book.watermark();
+                    worker
+                        .control
+                        .windows
+                        .released(worker.index, floor, applied, watermark);
                     cap.downgrade(&floor);
                 }
             }

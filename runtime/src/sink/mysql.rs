@@ -31,6 +31,7 @@ use crate::report::Metrics;
 use crate::row::Row;
 use crate::schema::ValueError;
 use crate::stream::Stream;
+use crate::window_progress::WindowProgress;
 use crate::worker::Backlog;
 
 /// How often a sink with offsets waiting for the other workers' sinks looks again.
@@ -164,6 +165,8 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
             let mut pending: BTreeMap<Epoch, Batch<R>> = BTreeMap::new();
             let mut in_flight = false;
             let mut in_flight_rows = 0;
+            // The offsets commit point of the job in flight.
+            let mut committing: Epoch = 0;
             let mut durable: Epoch = 0;
             move |(input, frontier), _output| {
                 input.for_each_stamp(|stamp, batches| {
@@ -196,6 +199,9 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     match finished {
                         Ok((upto, written)) => {
                             durable = upto;
+                            if exchanged {
+                                control.windows.committed(shared.index, committing);
+                            }
                             let metrics = &control.metrics;
                             Metrics::add(&metrics.written, written.rows);
                             Metrics::add(&metrics.window_rows, written.from_windows);
@@ -221,14 +227,14 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                 let complete = complete_before(frontier.frontier());
                 // An empty probe frontier means either "all done" or "not yet known" (before
                 // the first progress update): commit nothing on it; `commit_rest` ends the run.
-                let offsets_upto = if exchanged {
-                    durable_everywhere
-                        .with_frontier(|f| f.first().copied().unwrap_or(0))
-                        .min(complete)
+                let (offsets_upto, watermark) = if exchanged {
+                    let durable =
+                        durable_everywhere.with_frontier(|f| f.first().copied().unwrap_or(0));
+                    let limit = durable.min(complete).min(control.commit_horizon());
+                    control.windows.commit_point(limit, durable)
                 } else {
-                    complete
-                }
-                .min(control.commit_horizon());
+                    (complete, None)
+                };
                 // After an exchange, an open window holds the frontier back for as long as it
                 // is open; rows that are here are written at once (they are upserts, and the
                 // offsets wait for the probe), not when their epoch completes.
@@ -243,7 +249,9 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                         pending.split_off(&complete)
                     };
                     let batch = Batch::concat(std::mem::replace(&mut pending, later));
-                    let commit = ledger.borrow_mut().take_before(offsets_upto);
+                    let mut commit = ledger.borrow_mut().take_before(offsets_upto);
+                    commit.watermark = watermark;
+                    committing = offsets_upto;
                     let rows = batch.rows.len() as u64;
                     if batch.rows.is_empty() && commit.is_empty() {
                         durable = complete;
@@ -309,9 +317,18 @@ fn row_letter(topic: &str, origin: Origin, kind: DeadLetterKind, message: String
 pub(crate) fn commit_rest<R: Row>(
     plan: &SinkPlan,
     ledger: &RefCell<Ledger>,
+    windows: &WindowProgress,
     horizon: Epoch,
 ) -> Result<(), Error> {
-    let commit = ledger.borrow_mut().take_before(horizon);
+    // After a shutdown the open windows' records must be read again; otherwise the input
+    // ended, every window is written, and all offsets commit.
+    let (upto, watermark) = if horizon == Epoch::MAX {
+        (Epoch::MAX, None)
+    } else {
+        windows.commit_point(horizon, Epoch::MAX)
+    };
+    let mut commit = ledger.borrow_mut().take_before(upto);
+    commit.watermark = watermark;
     if commit.is_empty() {
         return Ok(());
     }
