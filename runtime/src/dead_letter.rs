@@ -51,6 +51,27 @@ pub struct DeadLetter {
     pub message: String,
 }
 
+impl DeadLetter {
+    /// The dead letter of a record past decoding, named by the message it came from: its bytes
+    /// are not kept this far down the pipeline.
+    pub(crate) fn of_record(
+        topic: &str,
+        origin: crate::item::Origin,
+        kind: DeadLetterKind,
+        message: String,
+    ) -> Self {
+        DeadLetter {
+            topic: topic.to_owned(),
+            partition: origin.partition,
+            offset: origin.offset,
+            key: None,
+            payload: None,
+            kind,
+            message,
+        }
+    }
+}
+
 #[cfg(test)]
 impl DeadLetter {
     pub(crate) fn for_test(offset: i64) -> Self {

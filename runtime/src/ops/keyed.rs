@@ -356,13 +356,5 @@ fn late_letter(topic: &str, origin: Origin, watermark: i64) -> DeadLetter {
             origin.event_time, watermark
         )
     };
-    DeadLetter {
-        topic: topic.to_owned(),
-        partition: origin.partition,
-        offset: origin.offset,
-        key: None,
-        payload: None,
-        kind: DeadLetterKind::Late,
-        message,
-    }
+    DeadLetter::of_record(topic, origin, DeadLetterKind::Late, message)
 }

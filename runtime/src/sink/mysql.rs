@@ -294,21 +294,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
 
 /// The dead letter of a row whose value does not fit its column.
 fn rejected_row(topic: &str, origin: Origin, error: ValueError) -> DeadLetter {
-    row_letter(topic, origin, DeadLetterKind::Convert, error.to_string())
-}
-
-/// The dead letter of a row. The source message is named by its offset; its bytes are not
-/// kept this far down the pipeline.
-fn row_letter(topic: &str, origin: Origin, kind: DeadLetterKind, message: String) -> DeadLetter {
-    DeadLetter {
-        topic: topic.to_owned(),
-        partition: origin.partition,
-        offset: origin.offset,
-        key: None,
-        payload: None,
-        kind,
-        message,
-    }
+    DeadLetter::of_record(topic, origin, DeadLetterKind::Convert, error.to_string())
 }
 
 /// After the dataflow has finished, commits what the ledger still holds: with an exchange,
@@ -419,7 +405,7 @@ async fn commit<R: Row>(
         .iter()
         .map(|(origin, reason)| {
             let message = format!("MySQL refused the row: {reason}");
-            row_letter(&plan.topic, *origin, DeadLetterKind::Constraint, message)
+            DeadLetter::of_record(&plan.topic, *origin, DeadLetterKind::Constraint, message)
         })
         .collect();
     store_dead_letters(&mut tx, &plan.pipeline, &job.commit.dead_letters).await?;
