@@ -17,6 +17,7 @@ mod ops;
 mod report;
 mod row;
 mod run;
+mod run_in_memory;
 mod schema;
 mod signals;
 mod sink;
@@ -36,6 +37,7 @@ pub use ops::{
 };
 pub use report::RunReport;
 pub use row::{ColumnValue, EncodeError, Row};
+pub use run_in_memory::{InMemory, run_in_memory};
 pub use schema::{
     CheckValue, Declared, DeclaredColumn, MigrationFile, RowSchema, ValueError, ValueLimit,
 };

@@ -3,3 +3,4 @@
 pub(crate) mod kafka;
 mod kafka_context;
 mod kafka_reader;
+pub(crate) mod memory;

@@ -1,0 +1,77 @@
+//! End-to-end benchmark of the workloads of `shared/bench/WORKLOADS.md`, each against its
+//! reference measured in the same run:
+//!
+//! - W1 (Kafka JSON orders into `orders`): sluice, the MySQL insert ceiling with the same
+//!   connections, and a hand-written rdkafka + sqlx consumer on 1 and N connections;
+//! - W2 (per-customer one-minute windows into `customer_minute`): sluice, and a plain
+//!   consume-and-decode loop over the same topic;
+//! - W3 (10,000,000 in-memory events, keyed one-minute window sums, discarded): sluice on 1
+//!   and 2 workers, and a single-threaded HashMap loop.
+//!
+//! ```text
+//! cargo bench --bench e2e                                   # embedded broker, 150,000 orders
+//! cargo bench --bench e2e -- --brokers 127.0.0.1:9092       # a real broker, 1,000,000 orders
+//! cargo bench --bench e2e -- --only w3 --events 10000000
+//! ```
+//!
+//! Every run is checked (W1 checksum, W2 order count, W3 window count); a wrong result fails
+//! the bench instead of printing a rate.
+
+#[path = "e2e/args.rs"]
+mod args;
+#[path = "e2e/ceiling.rs"]
+mod ceiling;
+#[path = "e2e/database.rs"]
+mod database;
+#[path = "e2e/handwritten.rs"]
+mod handwritten;
+#[path = "../examples/shared/orders_topic.rs"]
+#[allow(dead_code)]
+mod orders_topic;
+#[path = "e2e/rss.rs"]
+mod rss;
+#[path = "e2e/table.rs"]
+mod table;
+#[path = "../examples/shared/w1.rs"]
+mod w1;
+#[path = "../examples/shared/w2.rs"]
+mod w2;
+#[path = "e2e/w3.rs"]
+mod w3;
+#[path = "e2e/workloads.rs"]
+mod workloads;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("e2e bench failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), database::BoxError> {
+    let args = args::parse()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut results = Vec::new();
+    let mut broker = None;
+    if args.runs("w1") || args.runs("w2") {
+        let topic = workloads::orders_topic(&runtime, &args)?;
+        broker = Some(topic.brokers.clone());
+        if args.runs("w1") {
+            results.extend(workloads::w1(&runtime, &args, &topic)?);
+        }
+        if args.runs("w2") {
+            results.extend(workloads::w2(&runtime, &args, &topic)?);
+        }
+    }
+    if args.runs("w3") {
+        results.extend(workloads::w3(&args)?);
+    }
+    table::print(&results);
+    workloads::print_machine(&runtime, &args, broker.as_deref());
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! The bench's command line: `cargo bench --bench e2e -- [--brokers H:P] [--orders N] ...`.
+
+/// What to run and how big.
+pub struct Args {
+    /// A Kafka-protocol broker; `None` starts librdkafka's embedded mock cluster.
+    pub brokers: Option<String>,
+    /// Orders in the W1/W2 topic.
+    pub orders: u64,
+    /// Events of W3.
+    pub events: u64,
+    /// Timely workers of the sluice runs, and connections of the references.
+    pub workers: usize,
+    /// Which workloads: any of `w1`, `w2`, `w3`.
+    pub only: Vec<String>,
+}
+
+/// The embedded broker keeps about 5 MB per partition, so about 180,000 W1 orders in 4
+/// partitions; with it the bench uses fewer orders than WORKLOADS.md's 1,000,000.
+const EMBEDDED_ORDERS: u64 = 150_000;
+const FULL_ORDERS: u64 = 1_000_000;
+const W3_EVENTS: u64 = 10_000_000;
+
+const USAGE: &str = "cargo bench --bench e2e -- [--brokers HOST:PORT] [--orders N] \
+                     [--events N] [--workers N] [--only w1,w2,w3]";
+
+pub fn parse() -> Result<Args, String> {
+    let mut brokers = std::env::var("SLUICE_BROKERS").ok();
+    let (mut orders, mut events, mut workers, mut only) = (None, W3_EVENTS, 2, Vec::new());
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .ok_or(format!("{flag} needs a value; usage: {USAGE}"))
+        };
+        let number = |v: String| {
+            v.replace('_', "")
+                .parse::<u64>()
+                .map_err(|e| format!("{flag}: {e}"))
+        };
+        match flag.as_str() {
+            // `cargo bench` passes `--bench` to every bench binary.
+            "--bench" => {}
+            "--brokers" => brokers = Some(value()?),
+            "--orders" => orders = Some(number(value()?)?),
+            "--events" => events = number(value()?)?,
+            "--workers" => workers = number(value()?)? as usize,
+            "--only" => {
+                only = value()?
+                    .split(',')
+                    .map(|w| w.trim().to_lowercase())
+                    .collect()
+            }
+            other => return Err(format!("unknown argument `{other}`; usage: {USAGE}")),
+        }
+    }
+    let orders = orders.unwrap_or(if brokers.is_some() {
+        FULL_ORDERS
+    } else {
+        EMBEDDED_ORDERS
+    });
+    Ok(Args {
+        brokers,
+        orders,
+        events,
+        workers: workers.max(1),
+        only,
+    })
+}
+
+impl Args {
+    pub fn runs(&self, workload: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|w| w == workload)
+    }
+}

@@ -1,0 +1,52 @@
+//! The bench's own database, so that a run never touches the tables of `DATABASE_URL`'s.
+
+use sqlx::{Connection, MySqlConnection};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The database every run of the bench writes to.
+const BENCH_DATABASE: &str = "sluice_bench";
+
+/// `DATABASE_URL` (or sluice's default) with its database replaced by the bench's.
+pub fn bench_url() -> String {
+    let base =
+        std::env::var("DATABASE_URL").unwrap_or_else(|_| sluice::DEFAULT_DATABASE_URL.to_owned());
+    let (before_query, query) = match base.split_once('?') {
+        Some((url, query)) => (url.to_owned(), format!("?{query}")),
+        None => (base.clone(), String::new()),
+    };
+    let server = match before_query.rfind('/') {
+        Some(slash) if slash > "mysql://".len() => &before_query[..slash],
+        _ => before_query.as_str(),
+    };
+    format!("{server}/{BENCH_DATABASE}{query}")
+}
+
+/// Creates the bench database and the workload tables, empty.
+pub async fn prepare(tables: &[(&str, &'static str)]) -> Result<(), BoxError> {
+    let url = bench_url();
+    let server = url.replacen(&format!("/{BENCH_DATABASE}"), "/", 1);
+    let mut admin = MySqlConnection::connect(&server).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE IF NOT EXISTS {BENCH_DATABASE}"
+    )))
+    .execute(&mut admin)
+    .await?;
+    let mut db = MySqlConnection::connect(&url).await?;
+    for (table, ddl) in tables {
+        sqlx::query(*ddl).execute(&mut db).await?;
+        truncate(&mut db, table).await?;
+    }
+    Ok(())
+}
+
+pub async fn truncate(db: &mut MySqlConnection, table: &str) -> Result<(), BoxError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("TRUNCATE TABLE `{table}`")))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn connect() -> Result<MySqlConnection, BoxError> {
+    Ok(MySqlConnection::connect(&bench_url()).await?)
+}

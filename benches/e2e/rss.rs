@@ -1,0 +1,14 @@
+//! Peak resident memory of this process during one measured run.
+
+/// Resets the process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs`, value 5).
+pub fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// VmHWM in MiB, or `None` where `/proc` does not tell.
+pub fn peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

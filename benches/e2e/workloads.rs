@@ -1,0 +1,224 @@
+//! Each workload's runs, in the order they are measured, with the checks that make their
+//! figures mean something.
+
+use std::hint::black_box;
+
+use sluice::workload::{self, W1Checksum};
+
+use super::args::Args;
+use super::database::{self, BoxError};
+use super::orders_topic::{self, OrdersTopic};
+use super::table::{Measured, measure};
+use super::{ceiling, handwritten, w1, w2, w3};
+
+/// A fresh `orders` topic with `args.orders` orders, and the bench database's tables.
+pub fn orders_topic(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+) -> Result<OrdersTopic, BoxError> {
+    runtime.block_on(database::prepare(&[
+        ("orders", workload::ORDERS_DDL),
+        ("customer_minute", workload::CUSTOMER_MINUTE_DDL),
+    ]))?;
+    let topic_args = orders_topic::Args {
+        orders: args.orders,
+        brokers: args.brokers.clone(),
+        workers: Some(args.workers),
+    };
+    OrdersTopic::produce(&topic_args, "bench").map_err(|e| e.to_string().into())
+}
+
+fn sluice_config(topic: &OrdersTopic, args: &Args, run: &str) -> sluice::Config {
+    let topic_args = orders_topic::Args {
+        orders: args.orders,
+        brokers: args.brokers.clone(),
+        workers: Some(args.workers),
+    };
+    let mut config = topic.config(&topic_args, &database::bench_url());
+    config.pipeline_id = Some(format!("bench_{run}_{}", topic.topic));
+    config
+}
+
+/// Empties `orders`, runs `work`, and checks that `orders` then holds exactly the W1 rows.
+fn w1_run(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    what: String,
+    work: impl FnOnce() -> Result<u64, BoxError>,
+) -> Result<Measured, BoxError> {
+    runtime
+        .block_on(async { database::truncate(&mut database::connect().await?, "orders").await })?;
+    let measured = measure("W1", what, "rows", work)?;
+    let found = runtime.block_on(async {
+        W1Checksum::query(&mut database::connect().await?)
+            .await
+            .map_err(BoxError::from)
+    })?;
+    let expected = W1Checksum::expected(args.orders);
+    if found != expected {
+        return Err(format!("{}: expected {expected:?}, found {found:?}", measured.what).into());
+    }
+    Ok(measured)
+}
+
+pub fn w1(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    topic: &OrdersTopic,
+) -> Result<Vec<Measured>, BoxError> {
+    let n = args.workers;
+    let mut ceiling = w1_run(
+        runtime,
+        args,
+        format!("MySQL ceiling: multi-row INSERT, {n} conn."),
+        || ceiling::insert_all(runtime, args.orders, n),
+    )?;
+    let mut sluice = w1_run(runtime, args, format!("sluice, {n} workers"), || {
+        let report = w1::ingest::run(sluice_config(topic, args, "w1"))?;
+        Ok(report.written)
+    })?;
+    let mut hand = Vec::new();
+    for connections in [1, n] {
+        if connections == 1 && !hand.is_empty() {
+            continue;
+        }
+        hand.push(w1_run(
+            runtime,
+            args,
+            format!("hand-written rdkafka + sqlx, {connections} conn."),
+            || {
+                handwritten::ingest(
+                    runtime,
+                    &topic.brokers,
+                    &topic.topic,
+                    workload::PARTITIONS,
+                    connections,
+                )
+            },
+        )?);
+    }
+    hand.dedup_by(|a, b| a.what == b.what);
+    sluice.against("ceiling", &ceiling);
+    if let Some(best) = hand.iter().max_by(|a, b| a.rate().total_cmp(&b.rate())) {
+        sluice.against("best hand-written", best);
+    }
+    for h in &mut hand {
+        h.against("ceiling", &ceiling);
+    }
+    ceiling.ratios.clear();
+    let mut runs = vec![ceiling, sluice];
+    runs.extend(hand);
+    Ok(runs)
+}
+
+pub fn w2(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    topic: &OrdersTopic,
+) -> Result<Vec<Measured>, BoxError> {
+    let reference = measure(
+        "W2",
+        "consume + decode (rdkafka, serde_json), 1 thread",
+        "events",
+        || {
+            handwritten::consume(
+                &topic.brokers,
+                &topic.topic,
+                workload::PARTITIONS,
+                |order| {
+                    black_box(order);
+                },
+            )
+        },
+    )?;
+    runtime.block_on(async {
+        database::truncate(&mut database::connect().await?, "customer_minute").await
+    })?;
+    let mut sluice = measure(
+        "W2",
+        format!("sluice, {} workers", args.workers),
+        "events",
+        || {
+            let report = w2::per_customer::run(sluice_config(topic, args, "w2"))?;
+            Ok::<_, BoxError>(report.consumed)
+        },
+    )?;
+    let counted: Option<sqlx::types::Decimal> = runtime.block_on(async {
+        sqlx::query_scalar("SELECT SUM(orders) FROM customer_minute")
+            .fetch_one(&mut database::connect().await?)
+            .await
+            .map_err(BoxError::from)
+    })?;
+    if counted != Some(args.orders.into()) {
+        return Err(format!(
+            "W2: customer_minute counts {counted:?} orders, not {}",
+            args.orders
+        )
+        .into());
+    }
+    sluice.against("consume + decode", &reference);
+    Ok(vec![reference, sluice])
+}
+
+pub fn w3(args: &Args) -> Result<Vec<Measured>, BoxError> {
+    let events = args.events;
+    let mut windows = 0;
+    let reference = measure("W3", "single-threaded HashMap loop", "events", || {
+        windows = w3::hash_map_loop(events);
+        Ok::<_, BoxError>(events)
+    })?;
+    let mut runs = vec![reference];
+    for workers in [1, 2] {
+        let mut emitted = 0;
+        let mut run = measure(
+            "W3",
+            format!("sluice, {workers} worker(s)"),
+            "events",
+            || {
+                emitted = w3::sluice(events, workers)?;
+                Ok::<_, BoxError>(events)
+            },
+        )?;
+        if emitted != windows {
+            return Err(format!("W3: sluice emitted {emitted} windows, the loop {windows}").into());
+        }
+        run.against("HashMap loop", &runs[0]);
+        if workers > 1 {
+            run.against("1 worker", &runs[1]);
+        }
+        runs.push(run);
+    }
+    Ok(runs)
+}
+
+/// The machine and services the figures come from.
+pub fn print_machine(runtime: &tokio::runtime::Runtime, args: &Args, broker: Option<&str>) {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "?".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let mysql: String = runtime
+        .block_on(async {
+            sqlx::query_scalar::<_, String>("SELECT VERSION()")
+                .fetch_one(&mut database::connect().await?)
+                .await
+                .map_err(BoxError::from)
+        })
+        .unwrap_or_else(|_| "?".into());
+    let broker = match (&args.brokers, broker) {
+        (Some(b), _) => format!("broker at {b}"),
+        (None, Some(_)) => "embedded librdkafka mock broker".into(),
+        (None, None) => "no broker".into(),
+    };
+    println!();
+    println!(
+        "{cores} cores ({cpu}); MySQL {mysql}; {broker}; W1/W2 {} orders, W3 {} events; {} workers",
+        args.orders, args.events, args.workers
+    );
+}

@@ -1,0 +1,112 @@
+//! Runs a pipeline body over events generated in memory, its output counted and dropped: the
+//! engine alone, without Kafka or MySQL.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::control::RunControl;
+use crate::delivery::Ledger;
+use crate::error::{Error, Result};
+use crate::report::RunReport;
+use crate::sink::discard::discard_sink;
+use crate::source::memory::memory_source;
+use crate::stream::Stream;
+use crate::worker::{Backlog, WorkerShared};
+
+/// How an in-memory run is cut into workers and epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InMemory {
+    /// Timely worker threads.
+    pub workers: usize,
+    /// Events each worker's source gives before it closes an epoch and sends its watermark.
+    pub epoch_events: usize,
+}
+
+impl InMemory {
+    /// `workers` threads, an epoch every 100,000 events per worker.
+    pub fn workers(workers: usize) -> Self {
+        InMemory {
+            workers,
+            epoch_events: 100_000,
+        }
+    }
+
+    /// Closes an epoch every `events` events per worker instead.
+    pub fn epoch_events(self, events: usize) -> Self {
+        InMemory {
+            epoch_events: events,
+            ..self
+        }
+    }
+}
+
+/// Runs `build` on every worker over the events `events(worker, workers)` yields for it, as
+/// `(event time in milliseconds, record)` in event-time order, and counts what comes out.
+///
+/// In the report, `consumed` counts the events and `written` the records that reached the end
+/// of the pipeline (`window_rows` of them from windows); nothing is stored anywhere. Useful to
+/// measure the engine (workload W3 of the benchmarks) and to try a pipeline body without a
+/// broker or a database.
+///
+/// ```
+/// use sluice::{InMemory, Tumbling, run_in_memory};
+///
+/// let report = run_in_memory(
+///     InMemory::workers(2),
+///     |worker, workers| {
+///         (worker as u64..10_000).step_by(workers).map(|i| (i as i64, (i % 10, 1u64)))
+///     },
+///     |events| {
+///         events
+///             .key_by(|&(key, _)| key)
+///             .window(Tumbling::seconds(1))
+///             .reduce(|(key, a), (_, b)| (key, a + b))
+///     },
+/// )?;
+/// assert_eq!(report.consumed, 10_000);
+/// assert_eq!(report.written, 10 * 10); // 10 keys in 10 one-second windows
+/// # Ok::<(), sluice::Error>(())
+/// ```
+pub fn run_in_memory<T, O, G, I, F>(plan: InMemory, events: G, build: F) -> Result<RunReport>
+where
+    T: 'static,
+    O: 'static,
+    G: Fn(usize, usize) -> I + Send + Sync + 'static,
+    I: Iterator<Item = (i64, T)> + 'static,
+    F: for<'scope> Fn(Stream<'scope, T>) -> Stream<'scope, O> + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let workers = plan.workers.max(1);
+    let control = Arc::new(RunControl::new(None, workers));
+    let worker_control = Arc::clone(&control);
+    let guards = timely::execute(timely::Config::process(workers), move |worker| {
+        let shared = Rc::new(WorkerShared {
+            control: Arc::clone(&worker_control),
+            ledger: Rc::new(RefCell::new(Ledger::default())),
+            topic: Arc::from("memory"),
+            has_event_time: true,
+            index: worker.index(),
+            peers: worker.peers(),
+            exchanged: Cell::new(false),
+            sink_backlog: Cell::new(Backlog::default()),
+            restored_watermark: i64::MIN,
+        });
+        let generated = events(worker.index(), worker.peers());
+        worker.dataflow::<crate::delivery::Epoch, _, _>(|scope| {
+            let records = memory_source(scope, generated, plan.epoch_events, Rc::clone(&shared));
+            discard_sink(build(Stream::new(records, shared)));
+        });
+        while !worker_control.failed() && worker.step() {}
+    })
+    .map_err(Error::Worker)?;
+    for result in guards.join() {
+        result.map_err(|panic| Error::Worker(format!("a worker panicked: {panic}")))?;
+    }
+    match control.take_error() {
+        Some(error) => Err(error),
+        None => Ok(control.metrics.report(started.elapsed())),
+    }
+}
