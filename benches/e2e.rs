@@ -23,6 +23,8 @@ mod args;
 mod ceiling;
 #[path = "e2e/database.rs"]
 mod database;
+#[path = "e2e/db_cpu.rs"]
+mod db_cpu;
 #[path = "e2e/handwritten.rs"]
 mod handwritten;
 #[path = "../examples/shared/orders_topic.rs"]

@@ -12,6 +12,8 @@ pub struct Args {
     pub workers: usize,
     /// Which workloads: any of `w1`, `w2`, `w3`.
     pub only: Vec<String>,
+    /// Rounds of every measurement; the table shows each run's median.
+    pub repeat: usize,
 }
 
 /// The embedded broker keeps about 5 MB per partition, so about 180,000 W1 orders in 4
@@ -21,11 +23,12 @@ const FULL_ORDERS: u64 = 1_000_000;
 const W3_EVENTS: u64 = 10_000_000;
 
 const USAGE: &str = "cargo bench --bench e2e -- [--brokers HOST:PORT] [--orders N] \
-                     [--events N] [--workers N] [--only w1,w2,w3]";
+                     [--events N] [--workers N] [--repeat N] [--only w1,w2,w3]";
 
 pub fn parse() -> Result<Args, String> {
     let mut brokers = std::env::var("SLUICE_BROKERS").ok();
     let (mut orders, mut events, mut workers, mut only) = (None, W3_EVENTS, 2, Vec::new());
+    let mut repeat = 3;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || {
@@ -44,6 +47,7 @@ pub fn parse() -> Result<Args, String> {
             "--orders" => orders = Some(number(value()?)?),
             "--events" => events = number(value()?)?,
             "--workers" => workers = number(value()?)? as usize,
+            "--repeat" => repeat = number(value()?)? as usize,
             "--only" => {
                 only = value()?
                     .split(',')
@@ -64,6 +68,7 @@ pub fn parse() -> Result<Args, String> {
         events,
         workers: workers.max(1),
         only,
+        repeat: repeat.max(1),
     })
 }
 

@@ -47,6 +47,24 @@ pub async fn truncate(db: &mut MySqlConnection, table: &str) -> Result<(), BoxEr
     Ok(())
 }
 
+/// Waits (at most 60 s) until InnoDB has flushed the dirty pages an earlier run left, so that
+/// a run does not pay for its predecessor's writes.
+pub async fn settle() -> Result<(), BoxError> {
+    let mut db = connect().await?;
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(60) {
+        let (_, dirty): (String, String) =
+            sqlx::query_as("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
+                .fetch_one(&mut db)
+                .await?;
+        if dirty.parse::<u64>().unwrap_or(0) < 100 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
 pub async fn connect() -> Result<MySqlConnection, BoxError> {
     Ok(MySqlConnection::connect(&bench_url()).await?)
 }

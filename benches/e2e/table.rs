@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::rss;
+use super::{db_cpu, rss};
 
 /// What one run measured.
 pub struct Measured {
@@ -12,13 +12,34 @@ pub struct Measured {
     pub unit: &'static str,
     pub elapsed: Duration,
     pub peak_rss_mib: Option<f64>,
+    /// CPU seconds the database server spent meanwhile.
+    pub db_cpu_seconds: Option<f64>,
     /// `(reference, ratio)` pairs printed beside the figure.
     pub ratios: Vec<(String, f64)>,
+    /// The lowest and highest rate over the rounds this median was taken from.
+    pub spread: Option<(f64, f64)>,
 }
 
 impl Measured {
     pub fn rate(&self) -> f64 {
         self.items as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// The round with the median rate, with the spread of all of them; peak RSS is the
+    /// highest of any round.
+    pub fn median(mut rounds: Vec<Measured>) -> Option<Measured> {
+        rounds.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+        let lowest = rounds.first()?.rate();
+        let highest = rounds.last()?.rate();
+        let peak = rounds
+            .iter()
+            .filter_map(|m| m.peak_rss_mib)
+            .reduce(f64::max);
+        let count = rounds.len();
+        let mut median = rounds.swap_remove(count / 2);
+        median.peak_rss_mib = peak;
+        median.spread = (count > 1).then_some((lowest, highest));
+        Some(median)
     }
 
     /// Adds this run's rate divided by `reference`'s.
@@ -40,9 +61,13 @@ pub fn measure<E>(
     let what = what.into();
     eprintln!("{workload}: {what} ...");
     rss::reset_peak();
+    let db_before = db_cpu::seconds();
     let started = Instant::now();
     let items = work()?;
     let elapsed = started.elapsed();
+    let db_cpu_seconds = db_cpu::seconds()
+        .zip(db_before)
+        .map(|(after, before)| after - before);
     let measured = Measured {
         workload,
         what,
@@ -50,7 +75,9 @@ pub fn measure<E>(
         unit,
         elapsed,
         peak_rss_mib: rss::peak_mib(),
+        db_cpu_seconds,
         ratios: Vec::new(),
+        spread: None,
     };
     eprintln!(
         "{workload}: {} -> {:.0} {unit}/s",
@@ -63,12 +90,20 @@ pub fn measure<E>(
 /// The results as a Markdown table, the form `benches/README.md` keeps them in.
 pub fn print(results: &[Measured]) {
     println!();
-    println!("| workload | run | items | seconds | rate | peak RSS | ratios |");
-    println!("|---|---|---:|---:|---:|---:|---|");
+    println!(
+        "| workload | run | items | seconds | rate (median) | spread | peak RSS | MySQL CPU | ratios |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|");
     for m in results {
         let rss = m
             .peak_rss_mib
             .map_or_else(|| "?".to_owned(), |mib| format!("{mib:.0} MiB"));
+        let db_cpu = m
+            .db_cpu_seconds
+            .map_or_else(|| "?".to_owned(), |s| format!("{s:.2} s"));
+        let spread = m.spread.map_or_else(String::new, |(low, high)| {
+            format!("{:.0}–{:.0}k", low / 1000.0, high / 1000.0)
+        });
         let ratios = m
             .ratios
             .iter()
@@ -76,14 +111,16 @@ pub fn print(results: &[Measured]) {
             .collect::<Vec<_>>()
             .join(", ");
         println!(
-            "| {} | {} | {} | {:.2} | {:.0} {}/s | {} | {} |",
+            "| {} | {} | {} | {:.2} | {:.0} {}/s | {} | {} | {} | {} |",
             m.workload,
             m.what,
             m.items,
             m.elapsed.as_secs_f64(),
             m.rate(),
             m.unit,
+            spread,
             rss,
+            db_cpu,
             ratios
         );
     }

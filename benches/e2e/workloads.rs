@@ -46,8 +46,10 @@ fn w1_run(
     what: String,
     work: impl FnOnce() -> Result<u64, BoxError>,
 ) -> Result<Measured, BoxError> {
-    runtime
-        .block_on(async { database::truncate(&mut database::connect().await?, "orders").await })?;
+    runtime.block_on(async {
+        database::truncate(&mut database::connect().await?, "orders").await?;
+        database::settle().await
+    })?;
     let measured = measure("W1", what, "rows", work)?;
     let found = runtime.block_on(async {
         W1Checksum::query(&mut database::connect().await?)
@@ -61,134 +63,170 @@ fn w1_run(
     Ok(measured)
 }
 
+/// W1 in `args.repeat` rounds: ceiling, sluice, hand-written on 1 and N connections.
 pub fn w1(
     runtime: &tokio::runtime::Runtime,
     args: &Args,
     topic: &OrdersTopic,
 ) -> Result<Vec<Measured>, BoxError> {
     let n = args.workers;
-    let mut ceiling = w1_run(
-        runtime,
-        args,
-        format!("MySQL ceiling: multi-row INSERT, {n} conn."),
-        || ceiling::insert_all(runtime, args.orders, n),
-    )?;
-    let mut sluice = w1_run(runtime, args, format!("sluice, {n} workers"), || {
-        let report = w1::ingest::run(sluice_config(topic, args, "w1"))?;
-        Ok(report.written)
-    })?;
-    let mut hand = Vec::new();
-    for connections in [1, n] {
-        if connections == 1 && !hand.is_empty() {
-            continue;
+    let mut connections = vec![1, n];
+    connections.dedup();
+    let mut rounds = Vec::new();
+    for _ in 0..args.repeat {
+        let mut round = vec![
+            w1_run(
+                runtime,
+                args,
+                format!("MySQL ceiling: multi-row INSERT, {n} conn."),
+                || ceiling::insert_all(runtime, args.orders, n),
+            )?,
+            w1_run(runtime, args, format!("sluice, {n} workers"), || {
+                let report = w1::ingest::run(sluice_config(topic, args, "w1"))?;
+                Ok(report.written)
+            })?,
+        ];
+        for &c in &connections {
+            round.push(w1_run(
+                runtime,
+                args,
+                format!("hand-written rdkafka + sqlx, {c} conn."),
+                || {
+                    handwritten::ingest(
+                        runtime,
+                        &topic.brokers,
+                        &topic.topic,
+                        workload::PARTITIONS,
+                        c,
+                    )
+                },
+            )?);
         }
-        hand.push(w1_run(
-            runtime,
-            args,
-            format!("hand-written rdkafka + sqlx, {connections} conn."),
-            || {
-                handwritten::ingest(
-                    runtime,
-                    &topic.brokers,
-                    &topic.topic,
-                    workload::PARTITIONS,
-                    connections,
-                )
-            },
-        )?);
+        rounds.push(round);
     }
-    hand.dedup_by(|a, b| a.what == b.what);
-    sluice.against("ceiling", &ceiling);
+    let mut runs = median_of(rounds);
+    let (ceiling, rest) = runs.split_at_mut(1);
+    let (sluice, hand) = rest.split_at_mut(1);
+    sluice[0].against("ceiling", &ceiling[0]);
     if let Some(best) = hand.iter().max_by(|a, b| a.rate().total_cmp(&b.rate())) {
-        sluice.against("best hand-written", best);
+        sluice[0].against("best hand-written", best);
     }
-    for h in &mut hand {
-        h.against("ceiling", &ceiling);
+    for h in hand.iter_mut() {
+        h.against("ceiling", &ceiling[0]);
     }
-    ceiling.ratios.clear();
-    let mut runs = vec![ceiling, sluice];
-    runs.extend(hand);
     Ok(runs)
 }
 
+/// W2 in `args.repeat` rounds: consume + decode, then sluice.
 pub fn w2(
     runtime: &tokio::runtime::Runtime,
     args: &Args,
     topic: &OrdersTopic,
 ) -> Result<Vec<Measured>, BoxError> {
-    let reference = measure(
-        "W2",
-        "consume + decode (rdkafka, serde_json), 1 thread",
-        "events",
-        || {
-            handwritten::consume(
-                &topic.brokers,
-                &topic.topic,
-                workload::PARTITIONS,
-                |order| {
-                    black_box(order);
-                },
-            )
-        },
-    )?;
-    runtime.block_on(async {
-        database::truncate(&mut database::connect().await?, "customer_minute").await
-    })?;
-    let mut sluice = measure(
-        "W2",
-        format!("sluice, {} workers", args.workers),
-        "events",
-        || {
-            let report = w2::per_customer::run(sluice_config(topic, args, "w2"))?;
-            Ok::<_, BoxError>(report.consumed)
-        },
-    )?;
-    let counted: Option<sqlx::types::Decimal> = runtime.block_on(async {
-        sqlx::query_scalar("SELECT SUM(orders) FROM customer_minute")
-            .fetch_one(&mut database::connect().await?)
-            .await
-            .map_err(BoxError::from)
-    })?;
-    if counted != Some(args.orders.into()) {
-        return Err(format!(
-            "W2: customer_minute counts {counted:?} orders, not {}",
-            args.orders
-        )
-        .into());
-    }
-    sluice.against("consume + decode", &reference);
-    Ok(vec![reference, sluice])
-}
-
-pub fn w3(args: &Args) -> Result<Vec<Measured>, BoxError> {
-    let events = args.events;
-    let mut windows = 0;
-    let reference = measure("W3", "single-threaded HashMap loop", "events", || {
-        windows = w3::hash_map_loop(events);
-        Ok::<_, BoxError>(events)
-    })?;
-    let mut runs = vec![reference];
-    for workers in [1, 2] {
-        let mut emitted = 0;
-        let mut run = measure(
-            "W3",
-            format!("sluice, {workers} worker(s)"),
+    let mut rounds = Vec::new();
+    for _ in 0..args.repeat {
+        let reference = measure(
+            "W2",
+            "consume + decode (rdkafka, serde_json), 1 thread",
             "events",
             || {
-                emitted = w3::sluice(events, workers)?;
-                Ok::<_, BoxError>(events)
+                handwritten::consume(
+                    &topic.brokers,
+                    &topic.topic,
+                    workload::PARTITIONS,
+                    |order| {
+                        black_box(order);
+                    },
+                )
             },
         )?;
-        if emitted != windows {
-            return Err(format!("W3: sluice emitted {emitted} windows, the loop {windows}").into());
+        runtime.block_on(async {
+            database::truncate(&mut database::connect().await?, "customer_minute").await?;
+            database::settle().await
+        })?;
+        let sluice = measure(
+            "W2",
+            format!("sluice, {} workers", args.workers),
+            "events",
+            || {
+                let report = w2::per_customer::run(sluice_config(topic, args, "w2"))?;
+                Ok::<_, BoxError>(report.consumed)
+            },
+        )?;
+        let counted: Option<sqlx::types::Decimal> = runtime.block_on(async {
+            sqlx::query_scalar("SELECT SUM(orders) FROM customer_minute")
+                .fetch_one(&mut database::connect().await?)
+                .await
+                .map_err(BoxError::from)
+        })?;
+        if counted != Some(args.orders.into()) {
+            return Err(format!(
+                "W2: customer_minute counts {counted:?} orders, not {}",
+                args.orders
+            )
+            .into());
         }
-        run.against("HashMap loop", &runs[0]);
-        if workers > 1 {
-            run.against("1 worker", &runs[1]);
-        }
-        runs.push(run);
+        rounds.push(vec![reference, sluice]);
     }
+    let mut runs = median_of(rounds);
+    let (reference, sluice) = runs.split_at_mut(1);
+    sluice[0].against("consume + decode", &reference[0]);
     Ok(runs)
+}
+
+/// W3 in `args.repeat` rounds: the HashMap loop, then sluice on 1 and 2 workers.
+pub fn w3(args: &Args) -> Result<Vec<Measured>, BoxError> {
+    let events = args.events;
+    let mut rounds = Vec::new();
+    for _ in 0..args.repeat {
+        let mut windows = 0;
+        let mut round = vec![measure(
+            "W3",
+            "single-threaded HashMap loop",
+            "events",
+            || {
+                windows = w3::hash_map_loop(events);
+                Ok::<_, BoxError>(events)
+            },
+        )?];
+        for workers in [1, 2] {
+            let mut emitted = 0;
+            round.push(measure(
+                "W3",
+                format!("sluice, {workers} worker(s)"),
+                "events",
+                || {
+                    emitted = w3::sluice(events, workers)?;
+                    Ok::<_, BoxError>(events)
+                },
+            )?);
+            if emitted != windows {
+                return Err(
+                    format!("W3: sluice emitted {emitted} windows, the loop {windows}").into(),
+                );
+            }
+        }
+        rounds.push(round);
+    }
+    let mut runs = median_of(rounds);
+    let (reference, sluice) = runs.split_at_mut(1);
+    let (one, two) = sluice.split_at_mut(1);
+    one[0].against("HashMap loop", &reference[0]);
+    two[0].against("HashMap loop", &reference[0]);
+    two[0].against("1 worker", &one[0]);
+    Ok(runs)
+}
+
+/// Each run's median-rate round, with the spread of all rounds.
+fn median_of(rounds: Vec<Vec<Measured>>) -> Vec<Measured> {
+    let runs = rounds.first().map_or(0, Vec::len);
+    let mut by_run: Vec<Vec<Measured>> = (0..runs).map(|_| Vec::new()).collect();
+    for round in rounds {
+        for (i, measured) in round.into_iter().enumerate() {
+            by_run[i].push(measured);
+        }
+    }
+    by_run.into_iter().filter_map(Measured::median).collect()
 }
 
 /// The machine and services the figures come from.

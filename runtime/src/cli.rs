@@ -48,7 +48,8 @@ pub struct Cli {
     #[arg(long, default_value_t = 200)]
     pub epoch_ms: u64,
 
-    /// Rows a worker may hold for MySQL before it stops reading (back-pressure).
+    /// Rows a worker may hold for its next transaction before it stops reading
+    /// (back-pressure); the transaction being written holds at most as many again.
     #[arg(long, default_value_t = 100_000)]
     pub max_rows_in_flight: u64,
 

@@ -47,7 +47,8 @@ pub struct Config {
     /// A worker's source pauses while its sink holds rows of this many epochs not yet
     /// written.
     pub max_epochs_in_flight: u64,
-    /// A worker's source pauses while its sink holds this many rows not yet committed: with a
+    /// A worker's source pauses while its sink holds this many rows waiting for the next
+    /// transaction (besides those of the transaction being written, at most as many): with a
     /// slow database, memory stays bounded whatever the input rate.
     pub max_rows_in_flight: u64,
     /// Rows per `INSERT` statement; capped so a statement has at most 65,535 placeholders.

@@ -26,11 +26,13 @@ pub struct InMemory {
 }
 
 impl InMemory {
-    /// `workers` threads, an epoch every 100,000 events per worker.
+    /// `workers` threads, an epoch every 8,192 events per worker: a window operator applies
+    /// an epoch's records once the epoch is complete, and epochs this small keep them in the
+    /// cache (W3 on 2 workers: 32M events/s, against 27M with epochs of 100,000).
     pub fn workers(workers: usize) -> Self {
         InMemory {
             workers,
-            epoch_events: 100_000,
+            epoch_events: 8_192,
         }
     }
 

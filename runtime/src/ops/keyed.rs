@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -44,12 +44,22 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Exchanged for T {}
 pub trait Key: Exchanged + Hash + Eq + Clone {}
 impl<K: Exchanged + Hash + Eq + Clone> Key for K {}
 
-/// Where a key's records are processed. The hasher has fixed keys, so every worker (and every
-/// process of a cluster) agrees.
+/// Where a key's records are processed. The hash is the same in every worker and every
+/// process of a cluster (FxHash, no random seed), and mixed so that keys differing only in
+/// their high bits (ids that are all multiples of 4) still spread over the workers.
 fn route<K: Hash>(key: &K) -> u64 {
-    let mut hasher = DefaultHasher::new();
+    let mut hasher = rustc_hash::FxHasher::default();
     key.hash(&mut hasher);
-    hasher.finish()
+    mix(hasher.finish())
+}
+
+/// MurmurHash3's 64-bit finalizer.
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 /// Records to their key's worker, watermarks to the worker they are addressed to.
@@ -119,7 +129,7 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
         U: 'static,
     {
         let KeyedStream { inner, shared } = self;
-        let mut states: HashMap<K, S> = HashMap::new();
+        let mut states: HashMap<K, S, foldhash::fast::RandomState> = HashMap::default();
         let inner = inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
             exchange::<K, T>(),
             "MapWithState",

@@ -29,7 +29,9 @@ pub(crate) struct Fold<T, A> {
 
 pub(crate) struct WindowBook<K, A> {
     spec: WindowSpec,
-    slots: HashMap<K, Vec<Slot<A>>>,
+    /// foldhash: fast, and seeded per process, so keys read from the input cannot be chosen
+    /// to collide.
+    slots: HashMap<K, Vec<Slot<A>>, foldhash::fast::RandomState>,
     /// Event times at which a key's windows may fire or expire; entries can be stale.
     timers: BTreeMap<i64, Vec<K>>,
     /// How many open windows hold records of each epoch.
@@ -43,7 +45,7 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
     pub fn new(spec: WindowSpec) -> Self {
         WindowBook {
             spec,
-            slots: HashMap::new(),
+            slots: HashMap::default(),
             timers: BTreeMap::new(),
             epochs: BTreeMap::new(),
             watermark: i64::MIN,

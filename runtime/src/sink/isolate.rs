@@ -5,7 +5,7 @@
 use sqlx::MySqlConnection;
 
 use super::chunks::{split_refused, statement_ranges};
-use super::statement::InsertPlan;
+use super::statement::{InsertPlan, WriteMode};
 use crate::row::Row;
 
 /// A row MySQL refused: its index in the batch and the server's message.
@@ -25,8 +25,9 @@ pub(crate) async fn write_isolating<R: Row>(
     let mut todo = statement_ranges(0..rows.len(), insert.rows_per_statement());
     todo.reverse();
     let mut refused = Vec::new();
+    let mut mode = WriteMode::default();
     while let Some(range) = todo.pop() {
-        match insert.execute(conn, &rows[range.clone()]).await {
+        match insert.execute(conn, &rows[range.clone()], &mut mode).await {
             Ok(()) => {}
             Err(error) if is_row_error(&error) => {
                 if range.len() == 1 {

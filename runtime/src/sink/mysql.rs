@@ -88,6 +88,19 @@ impl<R> Batch<R> {
         self.origins.append(&mut other.origins);
     }
 
+    /// Puts the rows in key order ([`Row::cmp_key`]), each with its origin.
+    fn sort_by_key(&mut self)
+    where
+        R: Row,
+    {
+        if R::KEY.is_empty() || self.rows.is_sorted_by(|a, b| a.cmp_key(b).is_le()) {
+            return;
+        }
+        let mut pairs: Vec<(R, Origin)> = self.rows.drain(..).zip(self.origins.drain(..)).collect();
+        pairs.sort_by(|a, b| a.0.cmp_key(&b.0));
+        (self.rows, self.origins) = pairs.into_iter().unzip();
+    }
+
     fn concat(epochs: BTreeMap<Epoch, Batch<R>>) -> Batch<R> {
         let mut batches = epochs.into_values();
         let mut all = batches.next().unwrap_or_default();
@@ -164,7 +177,6 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
             let mut held = Some(capability);
             let mut pending: BTreeMap<Epoch, Batch<R>> = BTreeMap::new();
             let mut in_flight = false;
-            let mut in_flight_rows = 0;
             // The offsets commit point of the job in flight.
             let mut committing: Epoch = 0;
             let mut durable: Epoch = 0;
@@ -195,7 +207,6 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                 });
                 while let Ok(finished) = done.try_recv() {
                     in_flight = false;
-                    in_flight_rows = 0;
                     match finished {
                         Ok((upto, written)) => {
                             durable = upto;
@@ -252,7 +263,6 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     let mut commit = ledger.borrow_mut().take_before(offsets_upto);
                     commit.watermark = watermark;
                     committing = offsets_upto;
-                    let rows = batch.rows.len() as u64;
                     if batch.rows.is_empty() && commit.is_empty() {
                         durable = complete;
                     } else if jobs
@@ -264,16 +274,16 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                         .is_ok()
                     {
                         in_flight = true;
-                        in_flight_rows = rows;
                     } else {
                         control.fail(Error::Worker("the MySQL writer task stopped".into()));
                     }
                 }
 
+                // The transaction being written does not count: the next one must be ready when
+                // it commits, or the connection idles.
                 shared.sink_backlog.set(Backlog {
                     epochs: pending.len() as u64 + u64::from(in_flight),
-                    rows: in_flight_rows
-                        + pending.values().map(|b| b.rows.len() as u64).sum::<u64>(),
+                    rows: pending.values().map(|b| b.rows.len() as u64).sum::<u64>(),
                 });
                 if exchanged && !ledger.borrow().is_empty() {
                     // Other workers' sinks move `durable_everywhere`; look again soon.
@@ -336,8 +346,9 @@ async fn writer<R: Row>(
     activator: SyncActivator,
 ) {
     let insert = InsertPlan::new::<R>(plan.rows_per_statement);
-    while let Some(job) = jobs.recv().await {
+    while let Some(mut job) = jobs.recv().await {
         let begun = std::time::Instant::now();
+        job.batch.sort_by_key();
         let result = commit_with_retries(&plan, &insert, &job)
             .await
             .map(|written| (job.upto, written));

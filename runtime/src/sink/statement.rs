@@ -7,6 +7,7 @@ use sqlx::mysql::MySqlArguments;
 use sqlx::{Arguments, AssertSqlSafe, MySqlConnection};
 
 use super::chunks::sizes_below;
+use super::isolate::database_number;
 use crate::row::Row;
 
 /// MySQL's limit on placeholders in one prepared statement.
@@ -15,15 +16,40 @@ pub(crate) const MAX_PLACEHOLDERS: usize = 65_535;
 /// The statements rows are written with: whole statements of `rows_per_statement` rows and
 /// statements of every power of two below that (see `chunks.rs`). Their texts are built once,
 /// and each is prepared once per connection.
+///
+/// A keyed row is written with a plain `INSERT` first, and only when that meets an existing
+/// key (error 1062, after which InnoDB has rolled back the statement alone) with `INSERT ...
+/// ON DUPLICATE KEY UPDATE`, for the rest of the transaction: new rows, the usual case, cost
+/// the server about a fifth less CPU that way, and the table ends the same.
 #[derive(Debug)]
 pub(crate) struct InsertPlan {
     rows_per_statement: usize,
-    texts: HashMap<usize, Arc<str>>,
+    texts: HashMap<usize, Texts>,
 }
 
-fn statement_for<R: Row>(rows: usize) -> String {
+#[derive(Debug)]
+struct Texts {
+    insert: Arc<str>,
+    /// `None` for an append-only row.
+    upsert: Option<Arc<str>>,
+}
+
+/// How the statements of one transaction are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum WriteMode {
+    /// Plain `INSERT`, as long as no key exists yet.
+    #[default]
+    InsertFirst,
+    /// A key existed: upserts for the rest of the transaction.
+    Upsert,
+}
+
+/// MySQL's "Duplicate entry for key".
+const DUPLICATE_KEY: u16 = 1062;
+
+fn statement_for<R: Row>(rows: usize, on_duplicate_key: &str) -> String {
     let mut sql = String::with_capacity(
-        R::INSERT.len() + rows * (R::ROW_PLACEHOLDERS.len() + 1) + R::ON_DUPLICATE_KEY.len(),
+        R::INSERT.len() + rows * (R::ROW_PLACEHOLDERS.len() + 1) + on_duplicate_key.len(),
     );
     sql.push_str(R::INSERT);
     for i in 0..rows {
@@ -32,8 +58,16 @@ fn statement_for<R: Row>(rows: usize) -> String {
         }
         sql.push_str(R::ROW_PLACEHOLDERS);
     }
-    sql.push_str(R::ON_DUPLICATE_KEY);
+    sql.push_str(on_duplicate_key);
     sql
+}
+
+fn texts_for<R: Row>(rows: usize) -> Texts {
+    Texts {
+        insert: Arc::from(statement_for::<R>(rows, "")),
+        upsert: (!R::ON_DUPLICATE_KEY.is_empty())
+            .then(|| Arc::from(statement_for::<R>(rows, R::ON_DUPLICATE_KEY))),
+    }
 }
 
 impl InsertPlan {
@@ -42,7 +76,7 @@ impl InsertPlan {
         let rows_per_statement = rows_per_statement.clamp(1, by_placeholders);
         let texts = sizes_below(rows_per_statement)
             .chain([rows_per_statement])
-            .map(|rows| (rows, Arc::from(statement_for::<R>(rows))))
+            .map(|rows| (rows, texts_for::<R>(rows)))
             .collect();
         InsertPlan {
             rows_per_statement,
@@ -61,24 +95,48 @@ impl InsertPlan {
         &self,
         conn: &mut MySqlConnection,
         chunk: &[R],
+        mode: &mut WriteMode,
     ) -> Result<(), sqlx::Error> {
-        let mut arguments = MySqlArguments::default();
-        arguments.reserve(
-            chunk.len() * R::COLUMNS.len(),
-            chunk.len() * R::COLUMNS.len() * 8,
-        );
-        for row in chunk {
-            row.bind(&mut arguments).map_err(sqlx::Error::Encode)?;
-        }
-        let text = match self.texts.get(&chunk.len()) {
-            Some(text) => Arc::clone(text),
-            None => Arc::from(statement_for::<R>(chunk.len())),
+        let built;
+        let texts = match self.texts.get(&chunk.len()) {
+            Some(texts) => texts,
+            None => {
+                built = texts_for::<R>(chunk.len());
+                &built
+            }
         };
-        sqlx::query_with(AssertSqlSafe(text), arguments)
-            .execute(&mut *conn)
-            .await
-            .map(drop)
+        let Some(upsert) = &texts.upsert else {
+            return run(conn, &texts.insert, chunk).await;
+        };
+        if *mode == WriteMode::InsertFirst {
+            match run(conn, &texts.insert, chunk).await {
+                Err(error) if database_number(&error) == Some(DUPLICATE_KEY) => {
+                    *mode = WriteMode::Upsert;
+                }
+                other => return other,
+            }
+        }
+        run(conn, upsert, chunk).await
     }
+}
+
+async fn run<R: Row>(
+    conn: &mut MySqlConnection,
+    text: &Arc<str>,
+    chunk: &[R],
+) -> Result<(), sqlx::Error> {
+    let mut arguments = MySqlArguments::default();
+    arguments.reserve(
+        chunk.len() * R::COLUMNS.len(),
+        chunk.len() * R::COLUMNS.len() * 8,
+    );
+    for row in chunk {
+        row.bind(&mut arguments).map_err(sqlx::Error::Encode)?;
+    }
+    sqlx::query_with(AssertSqlSafe(Arc::clone(text)), arguments)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]
@@ -124,7 +182,7 @@ mod tests {
     #[test]
     fn statement_text_repeats_the_row_placeholders() {
         assert_eq!(
-            statement_for::<Wide>(2),
+            statement_for::<Wide>(2, ""),
             "INSERT INTO `wide` VALUES (?,?,?,?,?,?,?),(?,?,?,?,?,?,?)"
         );
     }
