@@ -90,3 +90,40 @@ fn a_stopped_run_resumes_without_gaps_or_duplicates() {
         "offsets at the partitions' ends"
     );
 }
+
+/// Rows are first written with a plain INSERT; a key that already exists makes the sink upsert
+/// instead, so reading the topic again from the beginning rewrites the rows it finds (here one
+/// that was changed behind the pipeline's back) and refuses none.
+#[test]
+fn reading_again_into_a_full_table_rewrites_rows_instead_of_refusing_them() {
+    let database = fresh_database("w1_reread");
+    execute(&database, ORDERS_DDL);
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka
+        .create_topic("orders_reread", PARTITIONS)
+        .expect("topic");
+    let brokers = kafka.bootstrap_servers();
+    workload::produce_w1(&brokers, "orders_reread", 0..N).expect("produce");
+    let first = ingest::run(config(&brokers, &database, "orders_reread")).expect("first run");
+    assert_eq!(first.written, N);
+    execute(
+        &database,
+        "UPDATE orders SET amount_cents = -1, currency = 'XXX' WHERE id = 42",
+    );
+
+    let mut again = config(&brokers, &database, "orders_reread");
+    again.from = sluice::StartFrom::Earliest;
+    let second = ingest::run(again).expect("second run");
+    assert_eq!(second.consumed, N);
+    assert_eq!(second.written, N);
+    assert_eq!(second.dead_lettered, 0);
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
+    assert_eq!(
+        query_strings(&database, "SELECT currency FROM orders WHERE id = 42"),
+        ["EUR"]
+    );
+    assert_eq!(
+        count(&database, "SELECT COUNT(*) FROM sluice_dead_letters"),
+        0
+    );
+}

@@ -54,6 +54,7 @@ impl InMemory {
 /// broker or a database.
 ///
 /// ```
+/// # use sluice_runtime as sluice;
 /// use sluice::{InMemory, Tumbling, run_in_memory};
 ///
 /// let report = run_in_memory(

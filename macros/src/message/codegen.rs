@@ -21,9 +21,10 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
     });
     let arms = message.fields.iter().zip(&slots).map(|(field, slot)| {
         let key = &field.name;
+        let key_bytes = syn::LitByteStr::new(key.as_bytes(), Span::call_site());
         let read = read_value(field, &reader);
         quote! {
-            #key => {
+            #key_bytes => {
                 if #slot.is_some() {
                     return ::core::result::Result::Err(#p::DecodeError::duplicate(#key, #reader.offset()));
                 }

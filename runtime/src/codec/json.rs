@@ -99,9 +99,10 @@ impl<'de> JsonReader<'de> {
         }
     }
 
-    /// The key of the next member of the current object, or `None` at its closing `}`.
-    /// `first` must start `true` for each object; the reader clears it.
-    pub fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'de, str>>> {
+    /// The key of the next member of the current object, unescaped but not checked to be
+    /// UTF-8 (it is only compared with field names), or `None` at its closing `}`. `first`
+    /// must start `true` for each object; the reader clears it.
+    pub fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'de, [u8]>>> {
         match self.peek() {
             Some(b'}') => {
                 self.pos += 1;
@@ -115,7 +116,7 @@ impl<'de> JsonReader<'de> {
         if self.peek() != Some(b'"') {
             return Err(self.syntax("expected a string key"));
         }
-        let key = self.read_string_body()?;
+        let key = self.read_string_bytes()?;
         self.expect_byte(b':', "expected `:` after key")?;
         Ok(Some(key))
     }

@@ -62,6 +62,16 @@ impl JsonReader<'_> {
     /// Reads a run of decimal digits; `true` with it when the value does not fit a `u64`.
     #[inline]
     fn read_digits(&mut self) -> (u64, bool) {
+        let rest = self.input.get(self.pos..).unwrap_or_default();
+        let count = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        // Nineteen digits always fit a u64: no overflow check per digit.
+        if count <= 19 {
+            let value = rest[..count]
+                .iter()
+                .fold(0u64, |value, &digit| value * 10 + u64::from(digit - b'0'));
+            self.pos += count;
+            return (value, false);
+        }
         let mut value: u64 = 0;
         let mut overflow = false;
         while let Some(&digit @ b'0'..=b'9') = self.input.get(self.pos) {

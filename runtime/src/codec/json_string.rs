@@ -20,32 +20,42 @@ impl<'de> JsonReader<'de> {
     /// Reads the string starting at the current `"`.
     pub(super) fn read_string_body(&mut self) -> Result<Cow<'de, str>> {
         let open = self.pos;
+        match self.read_string_bytes()? {
+            Cow::Borrowed(raw) => std::str::from_utf8(raw).map(Cow::Borrowed),
+            Cow::Owned(owned) => String::from_utf8(owned)
+                .map(Cow::Owned)
+                .map_err(|e| e.utf8_error()),
+        }
+        .map_err(|_| DecodeError::at(open, DecodeErrorKind::InvalidUtf8))
+    }
+
+    /// Reads the bytes of the string starting at the current `"`, unescaped, without checking
+    /// that they are UTF-8: borrowed from the input unless the string contains escapes.
+    pub(super) fn read_string_bytes(&mut self) -> Result<Cow<'de, [u8]>> {
         self.pos += 1;
         let start = self.pos;
         let input = self.input;
-        loop {
-            match input.get(self.pos) {
-                Some(b'"') => {
-                    let raw = &input[start..self.pos];
-                    self.pos += 1;
-                    return std::str::from_utf8(raw)
-                        .map(Cow::Borrowed)
-                        .map_err(|_| DecodeError::at(open, DecodeErrorKind::InvalidUtf8));
-                }
-                Some(b'\\') => break,
-                Some(0..=0x1f) => return Err(self.syntax("control character in string")),
-                Some(_) => self.pos += 1,
-                None => return Err(self.syntax("unterminated string")),
+        let rest = input.get(start..).unwrap_or_default();
+        let plain = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .unwrap_or(rest.len());
+        self.pos += plain;
+        match input.get(self.pos) {
+            Some(b'"') => {
+                self.pos += 1;
+                return Ok(Cow::Borrowed(&input[start..self.pos - 1]));
             }
+            Some(b'\\') => {}
+            Some(_) => return Err(self.syntax("control character in string")),
+            None => return Err(self.syntax("unterminated string")),
         }
         let mut owned = input[start..self.pos].to_vec();
         loop {
             match input.get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
-                    return String::from_utf8(owned)
-                        .map(Cow::Owned)
-                        .map_err(|_| DecodeError::at(open, DecodeErrorKind::InvalidUtf8));
+                    return Ok(Cow::Owned(owned));
                 }
                 Some(b'\\') => {
                     self.pos += 1;
