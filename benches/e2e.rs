@@ -21,6 +21,8 @@
 mod args;
 #[path = "e2e/ceiling.rs"]
 mod ceiling;
+#[path = "e2e/child.rs"]
+mod child;
 #[path = "e2e/database.rs"]
 mod database;
 #[path = "e2e/db_cpu.rs"]
@@ -46,7 +48,13 @@ mod workloads;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match run() {
+    let args: Vec<String> = std::env::args().collect();
+    let result = if args.iter().any(|a| a == "--child") {
+        child::child_main(&args)
+    } else {
+        run()
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("e2e bench failed: {error}");

@@ -1,9 +1,4 @@
-//! Peak resident memory of this process during one measured run.
-
-/// Resets the process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs`, value 5).
-pub fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
+//! Peak resident memory of a run's process.
 
 /// VmHWM in MiB, or `None` where `/proc` does not tell.
 pub fn peak_mib() -> Option<f64> {

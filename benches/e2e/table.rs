@@ -1,8 +1,10 @@
 //! One measured run and the table they are printed in.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{db_cpu, rss};
+use super::child::{Input, Outcome, Run};
+use super::database::BoxError;
+use super::db_cpu;
 
 /// What one run measured.
 pub struct Measured {
@@ -14,6 +16,8 @@ pub struct Measured {
     pub peak_rss_mib: Option<f64>,
     /// CPU seconds the database server spent meanwhile.
     pub db_cpu_seconds: Option<f64>,
+    /// CPU seconds the run's process spent.
+    pub own_cpu_seconds: Option<f64>,
     /// `(reference, ratio)` pairs printed beside the figure.
     pub ratios: Vec<(String, f64)>,
     /// The lowest and highest rate over the rounds this median was taken from.
@@ -51,31 +55,30 @@ impl Measured {
     }
 }
 
-/// Runs `work`, which returns how many items it handled, timing it and recording its peak RSS.
-pub fn measure<E>(
+/// Runs `run` in a child process, with the database's CPU time meanwhile.
+pub fn measure(
     workload: &'static str,
     what: impl Into<String>,
     unit: &'static str,
-    work: impl FnOnce() -> Result<u64, E>,
-) -> Result<Measured, E> {
+    run: Run,
+    input: &Input,
+) -> Result<(Measured, Outcome), BoxError> {
     let what = what.into();
     eprintln!("{workload}: {what} ...");
-    rss::reset_peak();
     let db_before = db_cpu::seconds();
-    let started = Instant::now();
-    let items = work()?;
-    let elapsed = started.elapsed();
+    let outcome = run.in_child(input)?;
     let db_cpu_seconds = db_cpu::seconds()
         .zip(db_before)
         .map(|(after, before)| after - before);
     let measured = Measured {
         workload,
         what,
-        items,
+        items: outcome.items,
         unit,
-        elapsed,
-        peak_rss_mib: rss::peak_mib(),
+        elapsed: Duration::from_secs_f64(outcome.seconds),
+        peak_rss_mib: outcome.peak_rss_mib,
         db_cpu_seconds,
+        own_cpu_seconds: outcome.cpu_seconds,
         ratios: Vec::new(),
         spread: None,
     };
@@ -84,23 +87,26 @@ pub fn measure<E>(
         measured.what,
         measured.rate()
     );
-    Ok(measured)
+    Ok((measured, outcome))
 }
 
 /// The results as a Markdown table, the form `benches/README.md` keeps them in.
 pub fn print(results: &[Measured]) {
     println!();
     println!(
-        "| workload | run | items | seconds | rate (median) | spread | peak RSS | MySQL CPU | ratios |"
+        "| workload | run | items | seconds | rate (median) | spread | peak RSS | CPU: run, MySQL | ratios |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---|");
     for m in results {
         let rss = m
             .peak_rss_mib
             .map_or_else(|| "?".to_owned(), |mib| format!("{mib:.0} MiB"));
-        let db_cpu = m
-            .db_cpu_seconds
-            .map_or_else(|| "?".to_owned(), |s| format!("{s:.2} s"));
+        let seconds = |s: Option<f64>| s.map_or_else(|| "?".to_owned(), |s| format!("{s:.2}"));
+        let cpu = format!(
+            "{}, {} s",
+            seconds(m.own_cpu_seconds),
+            seconds(m.db_cpu_seconds)
+        );
         let spread = m.spread.map_or_else(String::new, |(low, high)| {
             format!("{:.0}–{:.0}k", low / 1000.0, high / 1000.0)
         });
@@ -120,7 +126,7 @@ pub fn print(results: &[Measured]) {
             m.unit,
             spread,
             rss,
-            db_cpu,
+            cpu,
             ratios
         );
     }

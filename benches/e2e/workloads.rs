@@ -1,15 +1,15 @@
 //! Each workload's runs, in the order they are measured, with the checks that make their
 //! figures mean something.
 
-use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sluice::workload::{self, W1Checksum};
 
 use super::args::Args;
+use super::child::{Input, Run};
 use super::database::{self, BoxError};
 use super::orders_topic::{self, OrdersTopic};
 use super::table::{Measured, measure};
-use super::{ceiling, handwritten, w1, w2, w3};
 
 /// A fresh `orders` topic with `args.orders` orders, and the bench database's tables.
 pub fn orders_topic(
@@ -28,29 +28,37 @@ pub fn orders_topic(
     OrdersTopic::produce(&topic_args, "bench").map_err(|e| e.to_string().into())
 }
 
-fn sluice_config(topic: &OrdersTopic, args: &Args, run: &str) -> sluice::Config {
-    let topic_args = orders_topic::Args {
+/// What a run reads, under a pipeline name no earlier run stored offsets for.
+fn input(args: &Args, topic: Option<&OrdersTopic>) -> Input {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, Ordering::Relaxed);
+    Input {
+        brokers: topic.map_or_else(String::new, |t| t.brokers.clone()),
+        topic: topic.map_or_else(String::new, |t| t.topic.clone()),
         orders: args.orders,
-        brokers: args.brokers.clone(),
-        workers: Some(args.workers),
-    };
-    let mut config = topic.config(&topic_args, &database::bench_url());
-    config.pipeline_id = Some(format!("bench_{run}_{}", topic.topic));
-    config
+        events: args.events,
+        pipeline_id: format!("bench_{}_{n}", std::process::id()),
+    }
 }
 
-/// Empties `orders`, runs `work`, and checks that `orders` then holds exactly the W1 rows.
+/// Empties `table` and waits for the database to be quiet.
+fn empty(runtime: &tokio::runtime::Runtime, table: &str) -> Result<(), BoxError> {
+    runtime.block_on(async {
+        database::truncate(&mut database::connect().await?, table).await?;
+        database::settle().await
+    })
+}
+
+/// Empties `orders`, runs `run`, and checks that `orders` then holds exactly the W1 rows.
 fn w1_run(
     runtime: &tokio::runtime::Runtime,
     args: &Args,
+    topic: &OrdersTopic,
     what: String,
-    work: impl FnOnce() -> Result<u64, BoxError>,
+    run: Run,
 ) -> Result<Measured, BoxError> {
-    runtime.block_on(async {
-        database::truncate(&mut database::connect().await?, "orders").await?;
-        database::settle().await
-    })?;
-    let measured = measure("W1", what, "rows", work)?;
+    empty(runtime, "orders")?;
+    let (measured, _) = measure("W1", what, "rows", run, &input(args, Some(topic)))?;
     let found = runtime.block_on(async {
         W1Checksum::query(&mut database::connect().await?)
             .await
@@ -78,28 +86,25 @@ pub fn w1(
             w1_run(
                 runtime,
                 args,
+                topic,
                 format!("MySQL ceiling: multi-row INSERT, {n} conn."),
-                || ceiling::insert_all(runtime, args.orders, n),
+                Run::Ceiling { connections: n },
             )?,
-            w1_run(runtime, args, format!("sluice, {n} workers"), || {
-                let report = w1::ingest::run(sluice_config(topic, args, "w1"))?;
-                Ok(report.written)
-            })?,
+            w1_run(
+                runtime,
+                args,
+                topic,
+                format!("sluice, {n} workers"),
+                Run::SluiceW1 { workers: n },
+            )?,
         ];
         for &c in &connections {
             round.push(w1_run(
                 runtime,
                 args,
+                topic,
                 format!("hand-written rdkafka + sqlx, {c} conn."),
-                || {
-                    handwritten::ingest(
-                        runtime,
-                        &topic.brokers,
-                        &topic.topic,
-                        workload::PARTITIONS,
-                        c,
-                    )
-                },
+                Run::HandWritten { connections: c },
             )?);
         }
         rounds.push(round);
@@ -125,33 +130,22 @@ pub fn w2(
 ) -> Result<Vec<Measured>, BoxError> {
     let mut rounds = Vec::new();
     for _ in 0..args.repeat {
-        let reference = measure(
+        let (reference, _) = measure(
             "W2",
             "consume + decode (rdkafka, serde_json), 1 thread",
             "events",
-            || {
-                handwritten::consume(
-                    &topic.brokers,
-                    &topic.topic,
-                    workload::PARTITIONS,
-                    |order| {
-                        black_box(order);
-                    },
-                )
-            },
+            Run::ConsumeDecode,
+            &input(args, Some(topic)),
         )?;
-        runtime.block_on(async {
-            database::truncate(&mut database::connect().await?, "customer_minute").await?;
-            database::settle().await
-        })?;
-        let sluice = measure(
+        empty(runtime, "customer_minute")?;
+        let (sluice, _) = measure(
             "W2",
             format!("sluice, {} workers", args.workers),
             "events",
-            || {
-                let report = w2::per_customer::run(sluice_config(topic, args, "w2"))?;
-                Ok::<_, BoxError>(report.consumed)
+            Run::SluiceW2 {
+                workers: args.workers,
             },
+            &input(args, Some(topic)),
         )?;
         let counted: Option<sqlx::types::Decimal> = runtime.block_on(async {
             sqlx::query_scalar("SELECT SUM(orders) FROM customer_minute")
@@ -176,35 +170,32 @@ pub fn w2(
 
 /// W3 in `args.repeat` rounds: the HashMap loop, then sluice on 1 and 2 workers.
 pub fn w3(args: &Args) -> Result<Vec<Measured>, BoxError> {
-    let events = args.events;
     let mut rounds = Vec::new();
     for _ in 0..args.repeat {
-        let mut windows = 0;
-        let mut round = vec![measure(
+        let (reference, windows) = measure(
             "W3",
             "single-threaded HashMap loop",
             "events",
-            || {
-                windows = w3::hash_map_loop(events);
-                Ok::<_, BoxError>(events)
-            },
-        )?];
+            Run::HashMapLoop,
+            &input(args, None),
+        )?;
+        let mut round = vec![reference];
         for workers in [1, 2] {
-            let mut emitted = 0;
-            round.push(measure(
+            let (run, emitted) = measure(
                 "W3",
                 format!("sluice, {workers} worker(s)"),
                 "events",
-                || {
-                    emitted = w3::sluice(events, workers)?;
-                    Ok::<_, BoxError>(events)
-                },
-            )?);
-            if emitted != windows {
-                return Err(
-                    format!("W3: sluice emitted {emitted} windows, the loop {windows}").into(),
-                );
+                Run::SluiceW3 { workers },
+                &input(args, None),
+            )?;
+            if emitted.check != windows.check {
+                return Err(format!(
+                    "W3: sluice emitted {} windows, the loop {}",
+                    emitted.check, windows.check
+                )
+                .into());
             }
+            round.push(run);
         }
         rounds.push(round);
     }
@@ -228,7 +219,6 @@ fn median_of(rounds: Vec<Vec<Measured>>) -> Vec<Measured> {
     }
     by_run.into_iter().filter_map(Measured::median).collect()
 }
-
 /// The machine and services the figures come from.
 pub fn print_machine(runtime: &tokio::runtime::Runtime, args: &Args, broker: Option<&str>) {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")

@@ -32,11 +32,18 @@ pub(crate) fn complete_before(
 
 /// The epoch every worker is in at a given instant. Workers share the start instant, so their
 /// epochs stay aligned and no worker holds the others' progress back for long.
+///
+/// The first epochs are short (1/8, 1/8, 1/4 and 1/2 of `length`), then each lasts `length`:
+/// the sink writes only complete epochs, and it should not idle for a whole epoch before its
+/// first transaction.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EpochClock {
     start: Instant,
     length: Duration,
 }
+
+/// Epochs before this one are the short ones of the ramp.
+const RAMP: Epoch = 3;
 
 impl EpochClock {
     pub fn new(length: Duration) -> Self {
@@ -47,15 +54,29 @@ impl EpochClock {
     }
 
     pub fn now(&self) -> Epoch {
-        (self.start.elapsed().as_nanos() / self.length.as_nanos().max(1)) as Epoch
+        let elapsed = self.start.elapsed().as_nanos();
+        let length = self.length.as_nanos().max(1);
+        if elapsed >= length {
+            return (elapsed / length) as Epoch + RAMP;
+        }
+        (0..RAMP)
+            .find(|&e| elapsed < self.end_of(e).as_nanos())
+            .unwrap_or(RAMP)
+    }
+
+    /// When epoch `epoch` ends, from the start.
+    fn end_of(&self, epoch: Epoch) -> Duration {
+        if epoch < RAMP {
+            self.length / (1 << (RAMP - epoch))
+        } else {
+            self.length
+                .saturating_mul(u32::try_from(epoch - RAMP + 1).unwrap_or(u32::MAX))
+        }
     }
 
     /// Time left until epoch `epoch + 1` begins.
     pub fn until_after(&self, epoch: Epoch) -> Duration {
-        let next = self
-            .length
-            .saturating_mul(u32::try_from(epoch + 1).unwrap_or(u32::MAX));
-        next.saturating_sub(self.start.elapsed())
+        self.end_of(epoch).saturating_sub(self.start.elapsed())
     }
 }
 
@@ -255,6 +276,22 @@ mod tests {
             partition,
             next_offset,
         }
+    }
+
+    #[test]
+    fn the_first_epochs_ramp_up_to_the_configured_length() {
+        let clock = EpochClock::new(Duration::from_millis(800));
+        let ends: Vec<u128> = (0..6).map(|e| clock.end_of(e).as_millis()).collect();
+        assert_eq!(ends, [100, 200, 400, 800, 1600, 2400]);
+        let at = |ms: u64| EpochClock {
+            start: Instant::now() - Duration::from_millis(ms),
+            length: Duration::from_millis(800),
+        };
+        let epochs: Vec<Epoch> = [0, 150, 300, 700, 900, 1700, 2500]
+            .into_iter()
+            .map(|ms| at(ms).now())
+            .collect();
+        assert_eq!(epochs, [0, 1, 2, 3, 4, 5, 6]);
     }
 
     #[test]

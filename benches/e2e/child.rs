@@ -1,0 +1,186 @@
+//! Every measured run happens in a child process of the bench (the same binary, started with
+//! `--child`), so that its peak RSS is its own and not what earlier runs left in the allocator,
+//! and its time counts from process start, as WORKLOADS.md measures W1.
+
+use std::hint::black_box;
+use std::process::Command;
+use std::time::Instant;
+
+use sluice::workload;
+
+use super::database::{self, BoxError};
+use super::{ceiling, handwritten, rss, w1, w2, w3};
+
+/// One measured run.
+#[derive(Debug, Clone, Copy)]
+pub enum Run {
+    Ceiling { connections: usize },
+    SluiceW1 { workers: usize },
+    HandWritten { connections: usize },
+    ConsumeDecode,
+    SluiceW2 { workers: usize },
+    HashMapLoop,
+    SluiceW3 { workers: usize },
+}
+
+/// What a run works on.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub brokers: String,
+    pub topic: String,
+    pub orders: u64,
+    pub events: u64,
+    /// The name the sluice runs store their offsets under: new for every run.
+    pub pipeline_id: String,
+}
+
+/// What the child reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub items: u64,
+    /// A count the parent checks (W3: windows emitted).
+    pub check: u64,
+    pub seconds: f64,
+    pub peak_rss_mib: Option<f64>,
+    pub cpu_seconds: Option<f64>,
+}
+
+const RESULT: &str = "sluice-bench-result";
+
+impl Run {
+    fn name(self) -> String {
+        match self {
+            Run::Ceiling { connections } => format!("ceiling:{connections}"),
+            Run::SluiceW1 { workers } => format!("sluice-w1:{workers}"),
+            Run::HandWritten { connections } => format!("hand:{connections}"),
+            Run::ConsumeDecode => "consume-decode:1".into(),
+            Run::SluiceW2 { workers } => format!("sluice-w2:{workers}"),
+            Run::HashMapLoop => "hash-map:1".into(),
+            Run::SluiceW3 { workers } => format!("sluice-w3:{workers}"),
+        }
+    }
+
+    fn parse(name: &str) -> Option<Run> {
+        let (kind, n) = name.split_once(':')?;
+        let n: usize = n.parse().ok()?;
+        Some(match kind {
+            "ceiling" => Run::Ceiling { connections: n },
+            "sluice-w1" => Run::SluiceW1 { workers: n },
+            "hand" => Run::HandWritten { connections: n },
+            "consume-decode" => Run::ConsumeDecode,
+            "sluice-w2" => Run::SluiceW2 { workers: n },
+            "hash-map" => Run::HashMapLoop,
+            "sluice-w3" => Run::SluiceW3 { workers: n },
+            _ => return None,
+        })
+    }
+
+    /// Runs this in a child process and reads what it reports.
+    pub fn in_child(self, input: &Input) -> Result<Outcome, BoxError> {
+        let exe = std::env::current_exe()?;
+        let output = Command::new(exe)
+            .args(["--child", &self.name()])
+            .args(["--child-brokers", &input.brokers])
+            .args(["--child-topic", &input.topic])
+            .args(["--child-orders", &input.orders.to_string()])
+            .args(["--child-events", &input.events.to_string()])
+            .args(["--child-pipeline", &input.pipeline_id])
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            return Err(format!("{} failed ({}): {stdout}", self.name(), output.status).into());
+        }
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(RESULT))
+            .ok_or_else(|| format!("{} reported nothing: {stdout}", self.name()))?;
+        let field = |key: &str| -> Option<f64> {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+                .and_then(|v| v.parse().ok())
+        };
+        Ok(Outcome {
+            items: field("items").ok_or("no items")? as u64,
+            check: field("check").unwrap_or(0.0) as u64,
+            seconds: field("seconds").ok_or("no seconds")?,
+            peak_rss_mib: field("peak_rss_mib"),
+            cpu_seconds: field("cpu"),
+        })
+    }
+
+    /// The run itself, in this process: items handled and the count to check.
+    fn execute(self, input: &Input) -> Result<(u64, u64), BoxError> {
+        let runtime = || tokio::runtime::Runtime::new();
+        let config = |workers: usize| {
+            let mut config = sluice::Config::default();
+            config.brokers = input.brokers.clone();
+            config.database_url = database::bench_url();
+            config.topic = Some(input.topic.clone());
+            config.until_end = true;
+            config.workers = workers;
+            config.pipeline_id = Some(input.pipeline_id.clone());
+            config
+        };
+        let partitions = workload::PARTITIONS;
+        Ok(match self {
+            Run::Ceiling { connections } => (
+                ceiling::insert_all(&runtime()?, input.orders, connections)?,
+                0,
+            ),
+            Run::SluiceW1 { workers } => (w1::ingest::run(config(workers))?.written, 0),
+            Run::HandWritten { connections } => {
+                let rt = runtime()?;
+                let read = handwritten::ingest(
+                    &rt,
+                    &input.brokers,
+                    &input.topic,
+                    partitions,
+                    connections,
+                )?;
+                (read, 0)
+            }
+            Run::ConsumeDecode => {
+                let read =
+                    handwritten::consume(&input.brokers, &input.topic, partitions, |order| {
+                        black_box(order);
+                    })?;
+                (read, 0)
+            }
+            Run::SluiceW2 { workers } => (w2::per_customer::run(config(workers))?.consumed, 0),
+            Run::HashMapLoop => (input.events, w3::hash_map_loop(input.events)),
+            Run::SluiceW3 { workers } => (input.events, w3::sluice(input.events, workers)?),
+        })
+    }
+}
+
+/// The child's `main`, when the bench was started with `--child`.
+pub fn child_main(args: &[String]) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let value = |flag: &str| -> Result<String, BoxError> {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .ok_or_else(|| format!("child: {flag} missing").into())
+    };
+    let run = Run::parse(&value("--child")?).ok_or("child: unknown run")?;
+    let input = Input {
+        brokers: value("--child-brokers")?,
+        topic: value("--child-topic")?,
+        orders: value("--child-orders")?.parse()?,
+        events: value("--child-events")?.parse()?,
+        pipeline_id: value("--child-pipeline")?,
+    };
+    let cpu_before = super::db_cpu::own_seconds();
+    let (items, check) = run.execute(&input)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = super::db_cpu::own_seconds()
+        .zip(cpu_before)
+        .map_or(String::new(), |(after, before)| {
+            format!(" cpu={:.3}", after - before)
+        });
+    let rss = rss::peak_mib().map_or(String::new(), |mib| format!(" peak_rss_mib={mib:.1}"));
+    println!("{RESULT} items={items} check={check} seconds={seconds:.6}{rss}{cpu}");
+    Ok(())
+}
