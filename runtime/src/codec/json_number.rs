@@ -63,12 +63,18 @@ impl JsonReader<'_> {
     #[inline]
     fn read_digits(&mut self) -> (u64, bool) {
         let rest = self.input.get(self.pos..).unwrap_or_default();
-        let count = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         // Nineteen digits always fit a u64: no overflow check per digit.
-        if count <= 19 {
-            let value = rest[..count]
-                .iter()
-                .fold(0u64, |value, &digit| value * 10 + u64::from(digit - b'0'));
+        let mut value: u64 = 0;
+        let mut count = 0;
+        while let Some(&byte) = rest.get(count) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 || count == 19 {
+                break;
+            }
+            value = value * 10 + u64::from(digit);
+            count += 1;
+        }
+        if !rest.get(count).is_some_and(u8::is_ascii_digit) {
             self.pos += count;
             return (value, false);
         }

@@ -1,6 +1,8 @@
 //! Date-time conversions for message fields: text formats and the `with = "epoch_*"` adapters.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use std::cell::Cell;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use super::json::JsonReader;
 use super::{DecodeError, DecodeErrorKind};
@@ -34,14 +36,40 @@ pub trait FromEpoch: Sized {
 
 impl FromEpoch for DateTime<Utc> {
     fn from_epoch_micros(micros: i64) -> Option<Self> {
-        DateTime::from_timestamp_micros(micros)
+        NaiveDateTime::from_epoch_micros(micros).map(|t| t.and_utc())
     }
 }
 
 impl FromEpoch for NaiveDateTime {
     fn from_epoch_micros(micros: i64) -> Option<Self> {
-        DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc())
+        const MICROS_PER_DAY: i64 = 86_400_000_000;
+        let day = micros.div_euclid(MICROS_PER_DAY);
+        let in_day = micros.rem_euclid(MICROS_PER_DAY);
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(
+            u32::try_from(in_day / 1_000_000).ok()?,
+            u32::try_from(in_day % 1_000_000 * 1_000).ok()?,
+        )?;
+        Some(date_of_day(day)?.and_time(time))
     }
+}
+
+thread_local! {
+    /// The last day converted and its date: consecutive messages mostly share their day, and
+    /// the calendar computation is most of a conversion's cost.
+    static LAST_DAY: Cell<Option<(i64, NaiveDate)>> = const { Cell::new(None) };
+}
+
+/// The date `day` days after 1970-01-01.
+fn date_of_day(day: i64) -> Option<NaiveDate> {
+    if let Some((last, date)) = LAST_DAY.get()
+        && last == day
+    {
+        return Some(date);
+    }
+    let date =
+        NaiveDate::from_num_days_from_ce_opt(i32::try_from(day.checked_add(719_163)?).ok()?)?;
+    LAST_DAY.set(Some((day, date)));
+    Some(date)
 }
 
 /// Reads an integer count of `unit_micros`-long units since the epoch into `T`.

@@ -209,14 +209,19 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                     cap.downgrade(&now);
                 }
 
-                if shared.sink_backlog.get().exceeds(plan.backlog_limit) {
+                let backlog = shared.sink_backlog.get();
+                if backlog.exceeds(plan.backlog_limit) {
                     activator.activate_after(IDLE_POLL);
                     return;
                 }
+                // No further past the bound than the sink can hold.
+                let room = plan.backlog_limit.rows.saturating_sub(backlog.rows);
+                let room = usize::try_from(room).unwrap_or(usize::MAX);
 
                 let polled = {
                     let mut session = output.session(cap);
-                    reader.read_batch::<M>(|record| session.give(record), &mut ledger, control)
+                    let give = |record| session.give(record);
+                    reader.read_batch::<M>(give, room, &mut ledger, control)
                 };
                 match polled {
                     Polled::Busy => activator.activate(),

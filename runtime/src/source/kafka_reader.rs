@@ -176,11 +176,12 @@ fn dead_letter(topic: &str, message: &BorrowedMessage<'_>, reason: String) -> De
 }
 
 impl Reader {
-    /// Reads up to one activation's share of messages: decoded records go to `give`, records
-    /// that do not decode to the ledger's dead letters.
+    /// Reads up to one activation's share of messages, and at most `room`: decoded records go
+    /// to `give`, records that do not decode to the ledger's dead letters.
     pub fn read_batch<M: Message>(
         &mut self,
         mut give: impl FnMut(Item<M>),
+        room: usize,
         ledger: &mut Ledger,
         control: &RunControl,
     ) -> Polled {
@@ -188,7 +189,7 @@ impl Reader {
         let mut dead = 0u64;
         let mut polled = Polled::Busy;
         let now = Instant::now();
-        for _ in 0..MESSAGES_PER_ACTIVATION {
+        for _ in 0..MESSAGES_PER_ACTIVATION.min(room) {
             match self.consumer.poll(Duration::ZERO) {
                 None => {
                     polled = Polled::Idle;
