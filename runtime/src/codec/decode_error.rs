@@ -3,9 +3,16 @@ use std::fmt;
 /// Why a message could not be decoded into its struct.
 ///
 /// It names the field (when the failure belongs to one), what was expected there and the byte
-/// offset in the payload, so a dead-letter entry says what to fix without a debugger.
+/// offset in the payload, so a dead-letter entry says what to fix without a debugger. The
+/// details ([`DecodeErrorDetail`], reached through `Deref`) are boxed: every step of a decoder
+/// returns a `Result` with this error, and a pointer-sized error keeps those results in
+/// registers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
+pub struct DecodeError(Box<DecodeErrorDetail>);
+
+/// What a [`DecodeError`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeErrorDetail {
     /// The struct field being read, as it is named in the payload.
     pub field: Option<&'static str>,
     /// Byte offset in the payload where the problem was found.
@@ -48,37 +55,41 @@ pub enum DecodeErrorKind {
 }
 
 impl DecodeError {
-    pub(crate) fn at(offset: usize, kind: DecodeErrorKind) -> Self {
-        DecodeError {
-            field: None,
+    fn new(field: Option<&'static str>, offset: usize, kind: DecodeErrorKind) -> Self {
+        DecodeError(Box::new(DecodeErrorDetail {
+            field,
             offset,
             kind,
-        }
+        }))
+    }
+
+    pub(crate) fn at(offset: usize, kind: DecodeErrorKind) -> Self {
+        DecodeError::new(None, offset, kind)
     }
 
     /// Attributes the error to `field` unless an inner field was already named.
     #[must_use]
     pub fn in_field(mut self, field: &'static str) -> Self {
-        self.field.get_or_insert(field);
+        self.0.field.get_or_insert(field);
         self
     }
 
     /// The error for a required `field` that the object at `offset` lacks.
     pub fn missing(field: &'static str, offset: usize) -> Self {
-        DecodeError {
-            field: Some(field),
-            offset,
-            kind: DecodeErrorKind::MissingField,
-        }
+        DecodeError::new(Some(field), offset, DecodeErrorKind::MissingField)
     }
 
     /// The error for a `field` that appears twice, found at `offset`.
     pub fn duplicate(field: &'static str, offset: usize) -> Self {
-        DecodeError {
-            field: Some(field),
-            offset,
-            kind: DecodeErrorKind::DuplicateField,
-        }
+        DecodeError::new(Some(field), offset, DecodeErrorKind::DuplicateField)
+    }
+}
+
+impl std::ops::Deref for DecodeError {
+    type Target = DecodeErrorDetail;
+
+    fn deref(&self) -> &DecodeErrorDetail {
+        &self.0
     }
 }
 

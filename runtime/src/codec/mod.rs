@@ -9,5 +9,5 @@ mod json_string;
 mod json_value;
 pub mod time;
 
-pub use decode_error::{DecodeError, DecodeErrorKind};
+pub use decode_error::{DecodeError, DecodeErrorDetail, DecodeErrorKind};
 pub use json_value::FromJson;
