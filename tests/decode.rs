@@ -157,8 +157,8 @@ fn invalid_utf8_and_duplicates_are_errors() {
 
     let e = error(r#"{"id": 1, "id": 2}"#);
     assert_eq!(
-        (e.field, e.kind),
-        (Some("id"), DecodeErrorKind::DuplicateField)
+        (e.field, &e.kind),
+        (Some("id"), &DecodeErrorKind::DuplicateField)
     );
 }
 

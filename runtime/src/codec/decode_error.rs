@@ -74,6 +74,11 @@ impl DecodeError {
         self
     }
 
+    /// The details, owned.
+    pub fn into_detail(self) -> DecodeErrorDetail {
+        *self.0
+    }
+
     /// The error for a required `field` that the object at `offset` lacks.
     pub fn missing(field: &'static str, offset: usize) -> Self {
         DecodeError::new(Some(field), offset, DecodeErrorKind::MissingField)
