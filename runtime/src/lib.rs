@@ -36,7 +36,7 @@ pub use ops::{
     WindowedStream,
 };
 pub use report::RunReport;
-pub use row::{ColumnValue, EncodeError, KeyOrder, Row};
+pub use row::{ColumnValue, EncodeError, Row};
 pub use run_in_memory::{InMemory, run_in_memory};
 pub use schema::{
     CheckValue, Declared, DeclaredColumn, MigrationFile, RowSchema, ValueError, ValueLimit,

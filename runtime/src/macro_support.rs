@@ -13,7 +13,7 @@ pub use crate::message::Message;
 pub use crate::message::{EventTime, Format};
 pub use crate::report::RunReport;
 pub use crate::row::Row;
-pub use crate::row::{ColumnValue, EncodeError, KeyOrder};
+pub use crate::row::{ColumnValue, EncodeError};
 pub use crate::run::run_pipeline;
 pub use crate::schema::{
     CheckValue, Declared, DeclaredColumn, MigrationFile, RowSchema, ValueError, ValueLimit,

@@ -1,7 +1,5 @@
 //! What `#[derive(Row)]` implements: how a struct becomes a row of a MySQL table.
 
-use std::cmp::Ordering;
-
 use sqlx::mysql::MySqlArguments;
 
 use crate::schema::{RowSchema, ValueError};
@@ -42,82 +40,6 @@ pub trait Row: Send + Sync + 'static {
     /// Checks the values against the limits of their columns (lengths, ranges), as the DDL
     /// declares them; a row that fails goes to the dead-letter table instead of MySQL.
     fn validate(&self) -> Result<(), ValueError>;
-
-    /// Orders two rows by their key columns. The sink writes a transaction's rows in this
-    /// order (a stable sort, so rows with the same key keep theirs): InnoDB inserting into
-    /// its clustered index in key order touches and splits fewer pages. Rows without a key
-    /// keep their arrival order.
-    fn cmp_key(&self, _other: &Self) -> Ordering {
-        Ordering::Equal
-    }
-}
-
-/// The order of a key column's values, for [`Row::cmp_key`]: the natural order where there is
-/// one, IEEE total order for floats, none for JSON.
-pub trait KeyOrder {
-    /// Compares two values of one key column.
-    fn cmp_key(&self, other: &Self) -> Ordering;
-}
-
-macro_rules! ordered_key_values {
-    ($($ty:ty),* $(,)?) => {$(
-        impl KeyOrder for $ty {
-            #[inline]
-            fn cmp_key(&self, other: &Self) -> Ordering {
-                Ord::cmp(self, other)
-            }
-        }
-    )*};
-}
-
-ordered_key_values!(
-    i8,
-    i16,
-    i32,
-    i64,
-    u8,
-    u16,
-    u32,
-    u64,
-    bool,
-    String,
-    &str,
-    Vec<u8>,
-    chrono::DateTime<chrono::Utc>,
-    chrono::NaiveDateTime,
-    chrono::NaiveDate,
-    chrono::NaiveTime,
-    rust_decimal::Decimal,
-);
-
-impl KeyOrder for f32 {
-    #[inline]
-    fn cmp_key(&self, other: &Self) -> Ordering {
-        self.total_cmp(other)
-    }
-}
-
-impl KeyOrder for f64 {
-    #[inline]
-    fn cmp_key(&self, other: &Self) -> Ordering {
-        self.total_cmp(other)
-    }
-}
-
-impl KeyOrder for serde_json::Value {
-    fn cmp_key(&self, _other: &Self) -> Ordering {
-        Ordering::Equal
-    }
-}
-
-impl<T: KeyOrder> KeyOrder for Option<T> {
-    #[inline]
-    fn cmp_key(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Some(a), Some(b)) => a.cmp_key(b),
-            (a, b) => a.is_some().cmp(&b.is_some()),
-        }
-    }
 }
 
 /// A Rust type a `#[derive(Row)]` field can have: it binds as one MySQL value.

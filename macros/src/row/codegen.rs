@@ -50,7 +50,6 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
 
     let schema = schema(row, checked);
     let validate = validate(row, checked);
-    let cmp_key = cmp_key(row);
 
     quote! {
         #[automatically_derived]
@@ -76,8 +75,6 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
                 #validate
                 ::core::result::Result::Ok(())
             }
-
-            #cmp_key
         }
     }
 }
@@ -209,25 +206,6 @@ fn limit_tokens(limit: &Limit) -> TokenStream {
             unsigned,
         } => quote!(#l::Decimal { precision: #precision, scale: #scale, unsigned: #unsigned }),
         _ => TokenStream::new(),
-    }
-}
-
-/// `Row::cmp_key` over the key fields, in field order; nothing (arrival order) without a key.
-fn cmp_key(row: &Row<'_>) -> TokenStream {
-    let p = quote!(::sluice::__private);
-    let mut keys = row.columns.iter().filter(|c| c.key).map(|column| {
-        let field = column.ident;
-        quote_spanned! {column.ty.span()=>
-            #p::KeyOrder::cmp_key(&self.#field, &other.#field)
-        }
-    });
-    let Some(first) = keys.next() else {
-        return TokenStream::new();
-    };
-    quote! {
-        fn cmp_key(&self, other: &Self) -> ::core::cmp::Ordering {
-            #first #(.then_with(|| #keys))*
-        }
     }
 }
 

@@ -88,19 +88,6 @@ impl<R> Batch<R> {
         self.origins.append(&mut other.origins);
     }
 
-    /// Puts the rows in key order ([`Row::cmp_key`]), each with its origin.
-    fn sort_by_key(&mut self)
-    where
-        R: Row,
-    {
-        if R::KEY.is_empty() || self.rows.is_sorted_by(|a, b| a.cmp_key(b).is_le()) {
-            return;
-        }
-        let mut pairs: Vec<(R, Origin)> = self.rows.drain(..).zip(self.origins.drain(..)).collect();
-        pairs.sort_by(|a, b| a.0.cmp_key(&b.0));
-        (self.rows, self.origins) = pairs.into_iter().unzip();
-    }
-
     fn concat(epochs: BTreeMap<Epoch, Batch<R>>) -> Batch<R> {
         let mut batches = epochs.into_values();
         let mut all = batches.next().unwrap_or_default();
@@ -346,9 +333,8 @@ async fn writer<R: Row>(
     activator: SyncActivator,
 ) {
     let insert = InsertPlan::new::<R>(plan.rows_per_statement);
-    while let Some(mut job) = jobs.recv().await {
+    while let Some(job) = jobs.recv().await {
         let begun = std::time::Instant::now();
-        job.batch.sort_by_key();
         let result = commit_with_retries(&plan, &insert, &job)
             .await
             .map(|written| (job.upto, written));
