@@ -79,7 +79,7 @@ fn run() -> Result<(), database::BoxError> {
         }
     }
     if args.runs("w3") {
-        results.extend(workloads::w3(&args)?);
+        results.extend(workloads::w3(&runtime, &args)?);
     }
     table::print(&results);
     workloads::print_machine(&runtime, &args, broker.as_deref());

@@ -47,20 +47,26 @@ pub async fn truncate(db: &mut MySqlConnection, table: &str) -> Result<(), BoxEr
     Ok(())
 }
 
-/// Waits (at most 60 s) until InnoDB has flushed the dirty pages an earlier run left, so that
-/// a run does not pay for its predecessor's writes.
+/// Waits until InnoDB has flushed the dirty pages an earlier run left (below 100), so that a
+/// run does not pay for its predecessor's writes, or until flushing stalls for two seconds
+/// (MariaDB flushes slowly while it is not idle), at most 30 s.
 pub async fn settle() -> Result<(), BoxError> {
     let mut db = connect().await?;
     let started = std::time::Instant::now();
-    while started.elapsed() < std::time::Duration::from_secs(60) {
+    let mut lowest = (u64::MAX, std::time::Instant::now());
+    while started.elapsed() < std::time::Duration::from_secs(30) {
         let (_, dirty): (String, String) =
             sqlx::query_as("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
                 .fetch_one(&mut db)
                 .await?;
-        if dirty.parse::<u64>().unwrap_or(0) < 100 {
+        let dirty = dirty.parse::<u64>().unwrap_or(0);
+        if dirty < 100 || lowest.1.elapsed() > std::time::Duration::from_secs(2) {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if dirty < lowest.0 {
+            lowest = (dirty, std::time::Instant::now());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     Ok(())
 }
