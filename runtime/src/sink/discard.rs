@@ -2,17 +2,21 @@
 
 use std::sync::Arc;
 
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::Operator;
+
+use crate::delivery::complete_before;
 use crate::item::Item;
 use crate::report::Metrics;
 use crate::stream::Stream;
-use timely::dataflow::channels::pact::Pipeline;
-use timely::dataflow::operators::generic::Operator;
 
 /// Counts the records of `stream` as written (and those windows made as window rows).
 pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
     let Stream { inner, shared } = stream;
     let control = Arc::clone(&shared.control);
-    inner.sink(Pipeline, "Discard", move |(input, _frontier)| {
+    let index = shared.index;
+    let mut done = 0;
+    inner.sink(Pipeline, "Discard", move |(input, frontier)| {
         let (mut records, mut from_windows) = (0, 0);
         input.for_each(|_, batch| {
             for item in batch.drain(..) {
@@ -24,5 +28,12 @@ pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
         });
         Metrics::add(&control.metrics.written, records);
         Metrics::add(&control.metrics.window_rows, from_windows);
+        // What came before the frontier is done with: the windows' bookkeeping of it, kept for
+        // a MySQL sink's commits, can go, or an endless run would grow it forever.
+        let complete = complete_before(frontier.frontier());
+        if complete > done {
+            done = complete;
+            control.windows.committed(index, complete);
+        }
     });
 }
