@@ -8,24 +8,15 @@ use std::hint::black_box;
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::Deserialize;
+use serde_order::SerdeOrder;
 use sluice::Message;
 use sluice::workload::W1Order;
 
+#[path = "e2e/serde_order.rs"]
+mod serde_order;
 #[path = "../examples/shared/w1.rs"]
 #[allow(dead_code)]
 mod w1;
-
-/// What a hand-written consumer decodes into.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct SerdeOrder {
-    id: u64,
-    customer_id: u32,
-    amount_cents: i64,
-    currency: String,
-    #[serde(with = "chrono::serde::ts_milliseconds")]
-    ts: DateTime<Utc>,
-}
 
 /// The same, borrowing the currency from the payload instead of allocating it.
 #[derive(Deserialize)]

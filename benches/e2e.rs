@@ -34,6 +34,8 @@ mod handwritten;
 mod orders_topic;
 #[path = "e2e/rss.rs"]
 mod rss;
+#[path = "e2e/serde_order.rs"]
+mod serde_order;
 #[path = "e2e/table.rs"]
 mod table;
 #[path = "../examples/shared/w1.rs"]

@@ -4,28 +4,16 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
-use serde::Deserialize;
 use sqlx::{MySqlConnection, QueryBuilder};
 use tokio::sync::{Mutex, mpsc};
 
 use super::database::{self, BoxError};
-
-/// The W1 message, for serde.
-#[derive(Deserialize)]
-pub struct SerdeOrder {
-    pub id: u64,
-    pub customer_id: u32,
-    pub amount_cents: i64,
-    pub currency: String,
-    #[serde(with = "chrono::serde::ts_milliseconds")]
-    pub ts: DateTime<Utc>,
-}
+use super::serde_order::SerdeOrder;
 
 /// Rows per INSERT, as sluice's default.
 const BATCH: usize = 10_000;

@@ -1,6 +1,5 @@
 //! Wiring of one run: the tokio runtime for MySQL, start-up checks, timely workers.
 
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,8 +16,7 @@ use crate::config::{Config, StartFrom};
 use crate::control::RunControl;
 use crate::dead_letter::CREATE_DEAD_LETTERS_TABLE;
 use crate::delivery::{
-    CREATE_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, Epoch, EpochClock, Ledger, load_offsets,
-    load_watermark,
+    CREATE_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, Epoch, EpochClock, load_offsets, load_watermark,
 };
 use crate::error::{Error, Result};
 use crate::message::Message;
@@ -29,7 +27,7 @@ use crate::signals::StopOnSignals;
 use crate::sink::mysql::{SinkPlan, commit_rest, mysql_sink};
 use crate::source::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
 use crate::stream::Stream;
-use crate::worker::{Backlog, BacklogLimit, WorkerShared};
+use crate::worker::{BacklogLimit, WorkerShared, join_workers};
 
 /// How long start-up waits for MySQL before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -117,17 +115,13 @@ where
     let worker_control = Arc::clone(&control);
     let writer_plan = Arc::clone(&sink_plan);
     let guards = timely::execute(timely::Config::process(config.workers), move |worker| {
-        let shared = Rc::new(WorkerShared {
-            control: Arc::clone(&worker_control),
-            ledger: Rc::new(RefCell::new(Ledger::default())),
-            topic: Arc::clone(&source_plan.topic),
-            has_event_time: M::HAS_EVENT_TIME,
-            index: worker.index(),
-            peers: worker.peers(),
-            exchanged: Cell::new(false),
-            sink_backlog: Cell::new(Backlog::default()),
+        let shared = Rc::new(WorkerShared::new(
+            Arc::clone(&worker_control),
+            Arc::clone(&source_plan.topic),
+            M::HAS_EVENT_TIME,
+            (worker.index(), worker.peers()),
             restored_watermark,
-        });
+        ));
         let durable = ProbeHandle::<Epoch>::new();
         worker.dataflow::<Epoch, _, _>(|scope| {
             let records = kafka_source::<M>(scope, Arc::clone(&source_plan), Rc::clone(&shared));
@@ -148,9 +142,7 @@ where
     })
     .map_err(Error::Worker)?;
 
-    for result in guards.join() {
-        result.map_err(|panic| Error::Worker(format!("a worker panicked: {panic}")))?;
-    }
+    join_workers(guards)?;
     // Shutting the runtime down cancels its tasks: a transaction still running would be lost.
     // After a failure nothing more needs to be committed.
     if !control.failed() {

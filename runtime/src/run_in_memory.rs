@@ -1,19 +1,17 @@
 //! Runs a pipeline body over events generated in memory, its output counted and dropped: the
 //! engine alone, without Kafka or MySQL.
 
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::control::RunControl;
-use crate::delivery::Ledger;
 use crate::error::{Error, Result};
 use crate::report::RunReport;
 use crate::sink::discard::discard_sink;
 use crate::source::memory::memory_source;
 use crate::stream::Stream;
-use crate::worker::{Backlog, WorkerShared};
+use crate::worker::{WorkerShared, join_workers};
 
 /// How an in-memory run is cut into workers and epochs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,17 +84,13 @@ where
     let control = Arc::new(RunControl::new(None, workers));
     let worker_control = Arc::clone(&control);
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
-        let shared = Rc::new(WorkerShared {
-            control: Arc::clone(&worker_control),
-            ledger: Rc::new(RefCell::new(Ledger::default())),
-            topic: Arc::from("memory"),
-            has_event_time: true,
-            index: worker.index(),
-            peers: worker.peers(),
-            exchanged: Cell::new(false),
-            sink_backlog: Cell::new(Backlog::default()),
-            restored_watermark: i64::MIN,
-        });
+        let shared = Rc::new(WorkerShared::new(
+            Arc::clone(&worker_control),
+            Arc::from("memory"),
+            true,
+            (worker.index(), worker.peers()),
+            i64::MIN,
+        ));
         let generated = events(worker.index(), worker.peers());
         worker.dataflow::<crate::delivery::Epoch, _, _>(|scope| {
             let records = memory_source(scope, generated, plan.epoch_events, Rc::clone(&shared));
@@ -105,9 +99,7 @@ where
         while !worker_control.failed() && worker.step() {}
     })
     .map_err(Error::Worker)?;
-    for result in guards.join() {
-        result.map_err(|panic| Error::Worker(format!("a worker panicked: {panic}")))?;
-    }
+    join_workers(guards)?;
     match control.take_error() {
         Some(error) => Err(error),
         None => Ok(control.metrics.report(started.elapsed())),

@@ -49,3 +49,37 @@ pub(crate) struct WorkerShared {
     /// that ended before it are already written.
     pub restored_watermark: i64,
 }
+
+impl WorkerShared {
+    /// The state of worker `index` of `peers`, before any operator has touched it.
+    pub fn new(
+        control: Arc<RunControl>,
+        topic: Arc<str>,
+        has_event_time: bool,
+        (index, peers): (usize, usize),
+        restored_watermark: i64,
+    ) -> Self {
+        WorkerShared {
+            control,
+            ledger: Rc::new(RefCell::new(Ledger::default())),
+            topic,
+            has_event_time,
+            index,
+            peers,
+            exchanged: Cell::new(false),
+            sink_backlog: Cell::new(Backlog::default()),
+            restored_watermark,
+        }
+    }
+}
+
+/// Waits for the workers of a run; an error if one of them panicked.
+pub(crate) fn join_workers(
+    guards: timely::communication::WorkerGuards<()>,
+) -> crate::error::Result<()> {
+    for result in guards.join() {
+        result
+            .map_err(|panic| crate::error::Error::Worker(format!("a worker panicked: {panic}")))?;
+    }
+    Ok(())
+}
