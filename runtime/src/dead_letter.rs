@@ -18,6 +18,16 @@ pub enum DeadLetterKind {
     /// The record's event time is behind the watermark and every window it belongs to has
     /// closed (beyond the allowed lateness).
     Late,
+    /// The record's event time cannot be windowed: it is null, or a window around it would
+    /// lie outside the range of milliseconds an `i64` holds.
+    EventTime,
+    /// The record's event time lies further ahead of the wall clock than `max_future` allows:
+    /// it neither joins a window nor moves the watermark.
+    Future,
+    /// A closure of the pipeline panicked on this record; the panic message is kept.
+    Panic,
+    /// The Kafka consumer reported an error for this message instead of delivering it.
+    Consumer,
 }
 
 impl DeadLetterKind {
@@ -28,6 +38,10 @@ impl DeadLetterKind {
             DeadLetterKind::Convert => "convert",
             DeadLetterKind::Constraint => "constraint",
             DeadLetterKind::Late => "late",
+            DeadLetterKind::EventTime => "event_time",
+            DeadLetterKind::Future => "future",
+            DeadLetterKind::Panic => "panic",
+            DeadLetterKind::Consumer => "consumer",
         }
     }
 }

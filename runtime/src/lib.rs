@@ -27,10 +27,10 @@ mod window_progress;
 mod worker;
 pub mod workload;
 
-pub use config::{Config, DEFAULT_DATABASE_URL, StartFrom};
+pub use config::{Config, DEFAULT_DATABASE_URL, OffsetReset, StartFrom};
 pub use delivery::Epoch;
 pub use error::{Error, Result};
-pub use message::{EventTime, Format, Message};
+pub use message::{DEFAULT_MAX_FUTURE_MILLIS, EventTime, Format, Message};
 pub use ops::{
     Exchanged, Key, KeyedStream, Records, Session, Sliding, Tumbling, Window, WindowSpec,
     WindowedStream,

@@ -12,6 +12,9 @@ pub enum Format {
     Json,
 }
 
+/// How far ahead of the wall clock an event time may lie unless `max_future` says otherwise.
+pub const DEFAULT_MAX_FUTURE_MILLIS: i64 = 3_600_000;
+
 /// A struct that a Kafka message decodes into. Implement it with `#[derive(Message)]`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a sluice message",
@@ -29,6 +32,10 @@ pub trait Message: Sized + Send + 'static {
     /// `#[message(event_time, max_delay = "5s")]`: how far behind the largest event time
     /// seen in a partition a record may still arrive without being late.
     const MAX_DELAY_MILLIS: i64 = 0;
+    /// `#[message(event_time, max_future = "1h")]`: how far ahead of the wall clock an event
+    /// time may lie; a record further ahead is a dead letter of kind `future` and does not move
+    /// the watermark. One hour unless the attribute says otherwise.
+    const MAX_FUTURE_MILLIS: i64 = DEFAULT_MAX_FUTURE_MILLIS;
 
     /// Decodes one payload.
     fn decode(payload: &[u8]) -> Result<Self, DecodeError>;

@@ -15,6 +15,7 @@ pub(crate) struct Metrics {
     pub window_rows: AtomicU64,
     pub expanded: AtomicU64,
     pub transactions: AtomicU64,
+    pub consumer_errors: AtomicU64,
 }
 
 impl Metrics {
@@ -36,6 +37,7 @@ impl Metrics {
             window_rows: get(&self.window_rows),
             expanded: get(&self.expanded),
             transactions: get(&self.transactions),
+            consumer_errors: get(&self.consumer_errors),
             elapsed,
         }
     }
@@ -64,6 +66,8 @@ pub struct RunReport {
     pub expanded: u64,
     /// Transactions committed by the sink.
     pub transactions: u64,
+    /// Errors the Kafka consumer reported instead of a message (retried, or fatal to the run).
+    pub consumer_errors: u64,
     /// From the start of `run` to the last commit.
     pub elapsed: Duration,
 }
@@ -99,6 +103,11 @@ impl RunReport {
         } else {
             String::new()
         };
+        let consumer_errors = if self.consumer_errors > 0 {
+            format!("; {} consumer errors", self.consumer_errors)
+        } else {
+            String::new()
+        };
         let verdict = if self.reconciles() {
             "reconciled"
         } else {
@@ -106,7 +115,7 @@ impl RunReport {
         };
         format!(
             "consumed {}{expanded} = {} written + {} aggregated + {} filtered + {} dead-lettered + {} replayed ({verdict})\n\
-             wrote {} rows ({} from windows) in {} transactions; {:.2} s, {:.0} rows/s",
+             wrote {} rows ({} from windows) in {} transactions{consumer_errors}; {:.2} s, {:.0} rows/s",
             self.consumed,
             self.written_records(),
             self.aggregated,

@@ -51,6 +51,11 @@ impl WindowProgress {
         self.has_windows.store(true, Ordering::Release);
     }
 
+    /// Whether the pipeline has a window operator (known once the dataflow is built).
+    pub fn exist(&self) -> bool {
+        self.has_windows.load(Ordering::Acquire)
+    }
+
     /// Worker `worker`'s window operator now holds no epoch before `from`, having applied the
     /// completion of epochs up to `applied`, at `watermark`.
     pub fn released(&self, worker: usize, from: Epoch, applied: Epoch, watermark: i64) {

@@ -16,7 +16,7 @@ use timely::dataflow::{Scope, StreamVec};
 
 use super::kafka_context::SourceContext;
 use super::kafka_reader::{Polled, Reader};
-use crate::config::StartFrom;
+use crate::config::{OffsetReset, StartFrom};
 use crate::delivery::{Epoch, EpochClock};
 use crate::error::{Error, Result};
 use crate::item::{Item, Watermark};
@@ -35,7 +35,12 @@ pub(crate) struct KafkaSourcePlan {
     pub topic: Arc<str>,
     pub group: String,
     /// Every partition of the topic and where to start reading it.
-    pub starts: Vec<(i32, Offset)>,
+    pub starts: Vec<Start>,
+    /// What to do when a position is no longer in its partition.
+    pub on_out_of_range: OffsetReset,
+    /// How far ahead of the wall clock an event time may lie, in milliseconds, when the
+    /// pipeline has windows (otherwise event time decides nothing and is not checked).
+    pub max_future: i64,
     pub until_end: bool,
     pub options: Vec<(String, String)>,
     pub clock: EpochClock,
@@ -46,6 +51,38 @@ pub(crate) struct KafkaSourcePlan {
     /// A partition without messages for this long stops holding the watermark back.
     pub idle_timeout: Duration,
 }
+
+/// The consumer properties delivery depends on, set by [`consumer_config`] and refused from
+/// `-X`, `--kafka-config` and `SLUICE_KAFKA_*`, each with what to use instead.
+pub(crate) const RESERVED_PROPERTIES: [(&str, &str); 9] = [
+    ("bootstrap.servers", "use --brokers"),
+    ("metadata.broker.list", "use --brokers"),
+    ("group.id", "use --pipeline-id"),
+    (
+        "enable.auto.commit",
+        "sluice stores offsets in MySQL, in the transaction of the rows they produced",
+    ),
+    (
+        "auto.commit.enable",
+        "sluice stores offsets in MySQL, in the transaction of the rows they produced",
+    ),
+    (
+        "enable.auto.offset.store",
+        "sluice stores offsets in MySQL, in the transaction of the rows they produced",
+    ),
+    (
+        "isolation.level",
+        "sluice reads committed messages only (read_committed)",
+    ),
+    (
+        "enable.partition.eof",
+        "sluice needs partition ends for --until-end and idle partitions",
+    ),
+    (
+        "auto.offset.reset",
+        "use --from for where to start and --on-offset-out-of-range for a position that is gone",
+    ),
+];
 
 /// Consumer settings tuned for throughput with explicit assignment. A bounded run detects the
 /// end of a partition by an empty fetch, which the broker holds for `fetch.wait.max.ms`: keep
@@ -63,7 +100,10 @@ pub(crate) fn consumer_config(
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
-        .set("auto.offset.reset", "earliest")
+        // Messages of aborted or open producer transactions are never read.
+        .set("isolation.level", "read_committed")
+        // A position that is gone is reported, not silently replaced: see `Reader::reset`.
+        .set("auto.offset.reset", "error")
         .set("queued.min.messages", "50000")
         // librdkafka's default (64 MB per consumer) dominates resident memory otherwise.
         .set("queued.max.messages.kbytes", "16384")
@@ -122,16 +162,26 @@ pub(crate) fn discover_partitions(
     Ok(partitions)
 }
 
+/// Where one partition starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Start {
+    pub partition: i32,
+    pub offset: Offset,
+    /// The offset was stored by an earlier run: if it is gone, data was lost.
+    pub committed: bool,
+}
+
 /// Where each partition starts, from `--from` and the offsets stored by earlier runs.
 ///
 /// The beginning is asked for as offset 0: an explicit offset is fetched at once, where
 /// `Offset::Beginning` costs a round of offset lookups (half a second with librdkafka's
-/// defaults). If retention has deleted offset 0, `auto.offset.reset = earliest` applies.
+/// defaults). If retention has deleted offset 0, the reader moves to the first offset still
+/// stored: no committed position is lost by that.
 pub(crate) fn start_offsets(
     partitions: &[i32],
     from: StartFrom,
     stored: &[(i32, i64)],
-) -> Vec<(i32, Offset)> {
+) -> Vec<Start> {
     partitions
         .iter()
         .map(|&partition| {
@@ -139,12 +189,16 @@ pub(crate) fn start_offsets(
                 .iter()
                 .find(|(p, _)| *p == partition)
                 .map(|(_, o)| *o);
-            let offset = match (from, committed) {
-                (StartFrom::Committed, Some(next)) => Offset::Offset(next),
-                (StartFrom::Committed | StartFrom::Earliest, _) => Offset::Offset(0),
-                (StartFrom::Latest, _) => Offset::End,
+            let (offset, committed) = match (from, committed) {
+                (StartFrom::Committed, Some(next)) => (Offset::Offset(next), true),
+                (StartFrom::Committed | StartFrom::Earliest, _) => (Offset::Offset(0), false),
+                (StartFrom::Latest, _) => (Offset::End, false),
             };
-            (partition, offset)
+            Start {
+                partition,
+                offset,
+                committed,
+            }
         })
         .collect()
 }
@@ -242,12 +296,23 @@ pub(crate) fn kafka_source<'scope, M: Message>(
 mod tests {
     use super::*;
 
+    fn start(partition: i32, offset: Offset, committed: bool) -> Start {
+        Start {
+            partition,
+            offset,
+            committed,
+        }
+    }
+
     #[test]
     fn committed_offsets_win_over_the_fallback() {
         let starts = start_offsets(&[0, 1], StartFrom::Committed, &[(1, 42)]);
         assert_eq!(
             starts,
-            vec![(0, Offset::Offset(0)), (1, Offset::Offset(42))]
+            vec![
+                start(0, Offset::Offset(0), false),
+                start(1, Offset::Offset(42), true)
+            ]
         );
     }
 
@@ -255,11 +320,11 @@ mod tests {
     fn earliest_and_latest_ignore_stored_offsets() {
         assert_eq!(
             start_offsets(&[0], StartFrom::Earliest, &[(0, 42)]),
-            vec![(0, Offset::Offset(0))]
+            vec![start(0, Offset::Offset(0), false)]
         );
         assert_eq!(
             start_offsets(&[0], StartFrom::Latest, &[(0, 42)]),
-            vec![(0, Offset::End)]
+            vec![start(0, Offset::End, false)]
         );
     }
 }

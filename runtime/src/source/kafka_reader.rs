@@ -11,6 +11,8 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::kafka::{KafkaSourcePlan, consumer_config};
 use super::kafka_context::SourceContext;
+use super::kafka_errors::{ConsumerErrorClass, classify};
+use crate::config::OffsetReset;
 use crate::control::RunControl;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Ledger, OffsetUpdate};
@@ -21,10 +23,16 @@ use crate::report::Metrics;
 
 /// Messages handled per activation before the worker gets to run other operators.
 const MESSAGES_PER_ACTIVATION: usize = 8_192;
+/// How long the reader waits for a partition's watermarks after an out-of-range report.
+const WATERMARKS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Per-partition progress of one worker's consumer.
 #[derive(Debug)]
 struct PartitionProgress {
+    /// Where reading started: an offset stored by an earlier run, or a fallback.
+    start: Offset,
+    /// `start` was stored by an earlier run: if it is gone, data was lost.
+    start_committed: bool,
     next_offset: Option<i64>,
     changed: bool,
     at_end: bool,
@@ -34,9 +42,11 @@ struct PartitionProgress {
     last_message: Instant,
 }
 
-impl Default for PartitionProgress {
-    fn default() -> Self {
+impl PartitionProgress {
+    fn new(start: Offset, start_committed: bool) -> Self {
         PartitionProgress {
+            start,
+            start_committed,
             next_offset: None,
             changed: false,
             at_end: false,
@@ -44,21 +54,39 @@ impl Default for PartitionProgress {
             last_message: Instant::now(),
         }
     }
+
+    /// The offset the consumer is at, when it is a number.
+    fn position(&self) -> Option<i64> {
+        match (self.next_offset, self.start) {
+            (Some(next), _) => Some(next),
+            (None, Offset::Offset(start)) => Some(start),
+            _ => None,
+        }
+    }
+
+    /// Whether moving this partition elsewhere would pass over messages: it had read some, or
+    /// it resumed from a stored position.
+    fn holds_a_position(&self) -> bool {
+        self.next_offset.is_some() || self.start_committed
+    }
 }
 
 /// The worker's share of the topic.
 pub(crate) struct Reader {
     consumer: BaseConsumer<SourceContext>,
     topic: Arc<str>,
+    brokers: String,
     partitions: BTreeMap<i32, PartitionProgress>,
+    on_out_of_range: OffsetReset,
+    max_future: i64,
 }
 
 impl Reader {
     pub fn open(plan: &KafkaSourcePlan, index: usize, peers: usize) -> Result<Reader> {
-        let owned: Vec<(i32, Offset)> = plan
+        let owned: Vec<_> = plan
             .starts
             .iter()
-            .filter(|(p, _)| usize::try_from(*p).is_ok_and(|p| p % peers == index))
+            .filter(|s| usize::try_from(s.partition).is_ok_and(|p| p % peers == index))
             .copied()
             .collect();
         let consumer: BaseConsumer<SourceContext> =
@@ -66,9 +94,9 @@ impl Reader {
                 .create_with_context(SourceContext::default())
                 .map_err(|e| Error::kafka(&plan.brokers, e))?;
         let mut assignment = TopicPartitionList::new();
-        for (partition, offset) in &owned {
+        for start in &owned {
             assignment
-                .add_partition_offset(&plan.topic, *partition, *offset)
+                .add_partition_offset(&plan.topic, start.partition, start.offset)
                 .map_err(|e| Error::kafka(&plan.brokers, e))?;
         }
         if !owned.is_empty() {
@@ -80,10 +108,13 @@ impl Reader {
         Ok(Reader {
             consumer,
             topic: Arc::clone(&plan.topic),
+            brokers: plan.brokers.clone(),
             partitions: owned
                 .into_iter()
-                .map(|(p, _)| (p, PartitionProgress::default()))
+                .map(|s| (s.partition, PartitionProgress::new(s.offset, s.committed)))
                 .collect(),
+            on_out_of_range: plan.on_out_of_range,
+            max_future: plan.max_future,
         })
     }
 
@@ -163,16 +194,28 @@ pub(crate) enum Polled {
     BudgetSpent,
 }
 
-fn dead_letter(topic: &str, message: &BorrowedMessage<'_>, reason: String) -> DeadLetter {
+fn dead_letter(
+    topic: &str,
+    message: &BorrowedMessage<'_>,
+    kind: DeadLetterKind,
+    reason: String,
+) -> DeadLetter {
     DeadLetter {
         topic: topic.to_owned(),
         partition: message.partition(),
         offset: message.offset(),
         key: message.key().map(<[u8]>::to_vec),
         payload: message.payload().map(<[u8]>::to_vec),
-        kind: DeadLetterKind::Decode,
+        kind,
         message: reason,
     }
+}
+
+/// The wall clock in milliseconds since the Unix epoch.
+fn wall_clock_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl Reader {
@@ -189,6 +232,12 @@ impl Reader {
         let mut dead = 0u64;
         let mut polled = Polled::Busy;
         let now = Instant::now();
+        // Without windows event time decides nothing, and no record is refused for it.
+        let future_limit = if control.windows.exist() {
+            wall_clock_millis().saturating_add(self.max_future)
+        } else {
+            i64::MAX
+        };
         for _ in 0..MESSAGES_PER_ACTIVATION.min(room) {
             match self.consumer.poll(Duration::ZERO) {
                 None => {
@@ -209,6 +258,18 @@ impl Reader {
                     match decoded {
                         Ok(record) => {
                             let event_time = record.event_time_millis().unwrap_or(NO_EVENT_TIME);
+                            if event_time > future_limit {
+                                dead += 1;
+                                let reason = format!(
+                                    "event time {event_time} ms is more than {} ms ahead of the \
+                                     wall clock (max_future): not windowed, the watermark \
+                                     does not move",
+                                    self.max_future
+                                );
+                                let kind = DeadLetterKind::Future;
+                                ledger.dead_letter(dead_letter(&self.topic, &message, kind, reason));
+                                continue;
+                            }
                             note_event_time(&mut self.partitions, message.partition(), event_time);
                             let origin = Origin {
                                 partition: message.partition(),
@@ -219,7 +280,8 @@ impl Reader {
                         }
                         Err(reason) => {
                             dead += 1;
-                            ledger.dead_letter(dead_letter(&self.topic, &message, reason));
+                            let kind = DeadLetterKind::Decode;
+                            ledger.dead_letter(dead_letter(&self.topic, &message, kind, reason));
                         }
                     }
                 }
@@ -230,7 +292,10 @@ impl Reader {
                     }
                 }
                 Some(Err(error)) => {
-                    tracing::warn!(topic = %self.topic, "kafka: {error}");
+                    Metrics::add(&control.metrics.consumer_errors, 1);
+                    if let Err(fatal) = self.on_error(error) {
+                        control.fail(fatal);
+                    }
                     polled = Polled::Idle;
                     break;
                 }
@@ -239,5 +304,94 @@ impl Reader {
         Metrics::add(&control.metrics.consumed, consumed);
         Metrics::add(&control.metrics.dead_lettered, dead);
         polled
+    }
+
+    /// Reacts to an error the consumer returned instead of a message; an error stops the run.
+    fn on_error(&mut self, error: KafkaError) -> Result<()> {
+        let code = match &error {
+            KafkaError::MessageConsumption(code) => *code,
+            _ => {
+                tracing::warn!(topic = %self.topic, "kafka: {error}");
+                return Ok(());
+            }
+        };
+        match classify(code) {
+            ConsumerErrorClass::Transient => {
+                tracing::warn!(topic = %self.topic, "kafka: {error} (retrying)");
+                Ok(())
+            }
+            ConsumerErrorClass::OutOfRange => self.out_of_range(),
+            ConsumerErrorClass::Fatal => Err(self.error(format!(
+                "the consumer reported `{error}` instead of a message; librdkafka would skip \
+                 the messages concerned without saying which, so the run stops with nothing \
+                 committed past them"
+            ))),
+        }
+    }
+
+    fn error(&self, reason: String) -> Error {
+        Error::Topic {
+            topic: self.topic.to_string(),
+            brokers: self.brokers.clone(),
+            reason,
+        }
+    }
+
+    /// A position is no longer in its partition (retention deleted it, or the topic was
+    /// recreated). A partition that had no position to keep moves to its first message; one
+    /// that had is handled as `--on-offset-out-of-range` says.
+    fn out_of_range(&mut self) -> Result<()> {
+        let mut gone = Vec::new();
+        let mut moves = Vec::new();
+        for (&partition, progress) in &self.partitions {
+            let Some(position) = progress.position() else {
+                continue;
+            };
+            let (low, high) = self
+                .consumer
+                .fetch_watermarks(&self.topic, partition, WATERMARKS_TIMEOUT)
+                .map_err(|e| Error::kafka(&self.brokers, e))?;
+            if (low..=high).contains(&position) {
+                continue;
+            }
+            if !progress.holds_a_position() {
+                moves.push((partition, Offset::Beginning));
+                continue;
+            }
+            gone.push(format!(
+                "partition {partition} is at offset {position}, but holds offsets {low} to {high}"
+            ));
+            match self.on_out_of_range {
+                OffsetReset::Fail => {}
+                OffsetReset::Earliest => moves.push((partition, Offset::Beginning)),
+                OffsetReset::Latest => moves.push((partition, Offset::End)),
+            }
+        }
+        if !gone.is_empty() && self.on_out_of_range == OffsetReset::Fail {
+            return Err(self.error(format!(
+                "{}: retention deleted messages not yet read, or the topic was recreated. \
+                 Nothing was skipped; pass --on-offset-out-of-range earliest (or latest) to go \
+                 on from there",
+                gone.join("; ")
+            )));
+        }
+        for gone in &gone {
+            tracing::warn!(topic = %self.topic, policy = ?self.on_out_of_range, "{gone}: moving on");
+        }
+        if moves.is_empty() {
+            // The broker said so but every position is in range: fetch them again.
+            moves = self
+                .partitions
+                .iter()
+                .filter_map(|(p, progress)| Some((*p, Offset::Offset(progress.position()?))))
+                .collect();
+            tracing::warn!(topic = %self.topic, "offset out of range reported for positions in range; fetching again");
+        }
+        for (partition, offset) in moves {
+            self.consumer
+                .seek(&self.topic, partition, offset, WATERMARKS_TIMEOUT)
+                .map_err(|e| Error::kafka(&self.brokers, e))?;
+        }
+        Ok(())
     }
 }
