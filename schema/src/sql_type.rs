@@ -55,6 +55,13 @@ impl TextSize {
 
 /// A MySQL column type. Display widths of integers are dropped (they do not limit values),
 /// except `TINYINT(1)`, which is how MySQL spells `BOOL`.
+///
+/// Character sets and collations are not part of the type: they decide how values compare
+/// (and so which values a unique key sees as equal), not which values fit. A `VARCHAR(40)
+/// BINARY` column (the `_bin` collation of its character set) is a `VarChar(40)`, as
+/// `information_schema` reports it. The `binary` character set is different: it makes a
+/// column hold bytes, so `VARCHAR(n) CHARACTER SET binary` is a `VarBinary(n)`, as MySQL
+/// stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SqlType {
@@ -131,6 +138,15 @@ impl SqlType {
         let int = |bytes, unsigned| SqlType::Integer { bytes, unsigned };
         match data_type {
             D::TinyInt(Some(1)) | D::Bool | D::Boolean => SqlType::Bool,
+            // MySQL's INT2 / INT4 / INT8 / FLOAT4 / FLOAT8 are aliases by byte count.
+            D::Int2(_) => int(2, false),
+            D::Int2Unsigned(_) => int(2, true),
+            D::Int4(_) => int(4, false),
+            D::Int4Unsigned(_) => int(4, true),
+            D::Int8(_) => int(8, false),
+            D::Int8Unsigned(_) => int(8, true),
+            D::Float4 => SqlType::Float,
+            D::Float8 => SqlType::Double,
             D::TinyInt(_) => int(1, false),
             D::TinyIntUnsigned(_) | D::UTinyInt => int(1, true),
             D::SmallInt(_) => int(2, false),
@@ -188,6 +204,17 @@ impl SqlType {
         }
     }
 
+    /// The type a character type becomes in the `binary` character set (`CHAR(n) CHARACTER
+    /// SET binary` is `BINARY(n)`); other types are unchanged.
+    pub(crate) fn in_binary_character_set(self) -> SqlType {
+        match self {
+            SqlType::Char(n) => SqlType::Binary(n),
+            SqlType::VarChar(n) => SqlType::VarBinary(n),
+            SqlType::Text(size) => SqlType::Blob(size),
+            other => other,
+        }
+    }
+
     /// Whether a live column of type `live` stores the same values as this type from DDL.
     /// MariaDB reports a `JSON` column as `LONGTEXT`.
     pub fn same_as_live(&self, live: &SqlType) -> bool {
@@ -228,13 +255,45 @@ fn custom(name: &sqlparser::ast::ObjectName, modifiers: &[TypeModifier]) -> SqlT
         [ObjectNamePart::Identifier(ident)] => ident.value.to_ascii_uppercase(),
         _ => name.to_string(),
     };
+    let int = |bytes| SqlType::Integer {
+        bytes,
+        unsigned: false,
+    };
     match name.as_str() {
         "YEAR" => SqlType::Year,
+        // Aliases MySQL accepts: INT1, INT3 / MIDDLEINT, LONG (= MEDIUMTEXT), FIXED (= DECIMAL).
+        "INT1" => int(1),
+        "INT3" | "MIDDLEINT" => int(3),
+        "LONG" => SqlType::Text(TextSize::Medium),
+        "NCHAR" => SqlType::Char(first_number(modifiers).unwrap_or(1)),
+        "FIXED" => fixed(modifiers),
         _ if modifiers.is_empty() => SqlType::Other(name),
         _ => {
             let modifiers: Vec<String> = modifiers.iter().map(ToString::to_string).collect();
             SqlType::Other(format!("{name}({})", modifiers.join(",")))
         }
+    }
+}
+
+fn first_number(modifiers: &[TypeModifier]) -> Option<u64> {
+    modifiers.first().and_then(|m| m.to_string().parse().ok())
+}
+
+/// `FIXED(p, s)`, MySQL's alias of `DECIMAL(p, s)`.
+fn fixed(modifiers: &[TypeModifier]) -> SqlType {
+    let numbers: Vec<u64> = modifiers
+        .iter()
+        .filter_map(|m| m.to_string().parse().ok())
+        .collect();
+    let (precision, scale) = match numbers[..] {
+        [] => (10, 0),
+        [p] => (p, 0),
+        [p, s, ..] => (p, s),
+    };
+    SqlType::Decimal {
+        precision,
+        scale,
+        unsigned: false,
     }
 }
 
@@ -336,5 +395,32 @@ mod tests {
             let parsed = SqlType::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
             assert_eq!(parsed.to_string(), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn mysql_type_aliases() {
+        let cases = [
+            ("int1", "TINYINT"),
+            ("int2", "SMALLINT"),
+            ("int3", "MEDIUMINT"),
+            ("middleint", "MEDIUMINT"),
+            ("int4", "INT"),
+            ("int8", "BIGINT"),
+            ("float4", "FLOAT"),
+            ("float8", "DOUBLE"),
+            ("fixed(5,2)", "DECIMAL(5,2)"),
+            ("long", "MEDIUMTEXT"),
+            ("nchar(3)", "CHAR(3)"),
+            ("nvarchar(4)", "VARCHAR(4)"),
+        ];
+        for (text, expected) in cases {
+            let parsed = SqlType::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(parsed.to_string(), expected, "{text}");
+        }
+        assert_eq!(
+            SqlType::Text(TextSize::Tiny).in_binary_character_set(),
+            SqlType::Blob(TextSize::Tiny)
+        );
+        assert_eq!(SqlType::Date.in_binary_character_set(), SqlType::Date);
     }
 }

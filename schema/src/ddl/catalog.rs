@@ -2,8 +2,8 @@
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, ColumnDef, ColumnOption, CreateIndex, CreateTable,
-    Expr, IndexColumn, ObjectName, ObjectNamePart, ObjectType, RenameTableNameKind, Statement,
-    TableConstraint,
+    CreateTableLikeKind, Expr, IndexColumn, ObjectName, ObjectNamePart, ObjectType,
+    RenameTableNameKind, Statement, TableConstraint,
 };
 use sqlparser::tokenizer::Token;
 
@@ -92,6 +92,17 @@ impl Catalog {
             self.remove(&name);
         }
         let mut table = Table::new(name);
+        if let Some(like) = &create.like {
+            // `CREATE TABLE t LIKE s`: the same columns and keys as `s`.
+            let (CreateTableLikeKind::Parenthesized(like) | CreateTableLikeKind::Plain(like)) =
+                like;
+            if let Some(source) = self.table(&table_name(&like.name)) {
+                table = Table {
+                    name: table.name,
+                    ..source.clone()
+                };
+            }
+        }
         for def in &create.columns {
             add_column(&mut table, def);
         }
@@ -108,6 +119,18 @@ impl Catalog {
         if let Some(table) = self.table_mut(&table_name(&index.table_name)) {
             let name = index.name.as_ref().map(table_name);
             add_unique(table, name, index_columns(&index.columns));
+        }
+    }
+
+    /// `ALTER TABLE t RENAME INDEX from TO to`.
+    pub fn rename_index(&mut self, table: &str, from: &str, to: &str) {
+        let Some(table) = self.table_mut(table) else {
+            return;
+        };
+        for key in &mut table.unique_keys {
+            if key.name.as_deref().is_some_and(|n| same_name(n, from)) {
+                key.name = Some(to.to_string());
+            }
         }
     }
 
@@ -258,6 +281,11 @@ fn column_from<'a>(
             }
             ColumnOption::DialectSpecific(tokens) if is_auto_increment(tokens) => {
                 column.auto_increment = true;
+            }
+            ColumnOption::CharacterSet(charset)
+                if table_name(charset).eq_ignore_ascii_case("binary") =>
+            {
+                column.ty = column.ty.in_binary_character_set();
             }
             _ => {}
         }

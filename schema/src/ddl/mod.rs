@@ -1,14 +1,21 @@
 //! DDL as users keep it: a sqlx-style migrations folder or one schema file, replayed statement
 //! by statement into the tables it leaves behind.
 //!
-//! Statements are parsed one at a time with sqlparser's MySQL dialect. A statement that does
-//! not parse only matters if it could change a table (`CREATE`/`ALTER`/`DROP`/`RENAME TABLE`,
-//! `CREATE INDEX`); its error is reported when that table is looked up, with the file, line and
-//! column. Anything else MySQL accepts and sqlparser does not (procedures, triggers, exotic
-//! `SET`s) is skipped.
+//! Only statements that can change a table's columns or keys (`CREATE`/`ALTER`/`DROP`/`RENAME
+//! TABLE`, `CREATE UNIQUE INDEX`, `DROP INDEX`) are parsed, one at a time, with sqlparser's
+//! MySQL dialect; everything else in a dump (`SET`, `INSERT` data, `LOCK TABLES`, views,
+//! triggers, procedures) is skipped unread. Before parsing, the MySQL and MariaDB syntax
+//! sqlparser does not read yet is rewritten (see `rewrite`), keeping positions. A table
+//! statement that still does not parse is reported when that table is looked up, with the
+//! file, line and column.
 
 mod catalog;
+mod column_syntax;
+mod edit;
 mod files;
+mod head;
+mod lex;
+mod rewrite;
 mod split;
 
 use std::fmt;
@@ -19,7 +26,9 @@ use sqlparser::parser::Parser;
 
 use crate::table::Table;
 use catalog::Catalog;
+use edit::Edited;
 pub use files::SourceFile;
+use head::Head;
 
 /// Where a row's DDL lives, relative to the crate's `CARGO_MANIFEST_DIR`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,26 +122,59 @@ impl Schema {
     fn replay(&mut self, file: &SourceFile) {
         let dialect = MySqlDialect {};
         for piece in split::split(&file.sql) {
-            match Parser::parse_sql(&dialect, piece.text) {
-                Ok(statements) => {
-                    for statement in &statements {
-                        self.catalog.apply(statement);
+            let Some(head) = head::head(piece.text) else {
+                continue;
+            };
+            if let Head::CreateIndex { unique: false, .. } = head {
+                // A non-unique index does not change what the checks see.
+                continue;
+            }
+            let rewritten = rewrite::rewrite(piece.text, &head, &self.catalog);
+            if !rewritten.nothing_left {
+                match Parser::parse_sql(&dialect, &rewritten.edited.text) {
+                    Ok(statements) => {
+                        for statement in &statements {
+                            self.catalog.apply(statement);
+                        }
+                    }
+                    Err(error) => {
+                        self.unparsable(file, &piece, &head, &rewritten, &error.to_string());
+                        continue;
                     }
                 }
-                Err(error) => {
-                    let Some(table) = table_statement_target(piece.text) else {
-                        continue;
-                    };
-                    let (line, column, message) = locate(&error.to_string(), &piece);
-                    self.unparsed.push(Unparsed {
-                        table,
-                        error: DdlError {
-                            location: format!("{}:{line}:{column}", file.display),
-                            message,
-                        },
-                    });
+            }
+            if let Some(table) = head.tables().first() {
+                for (from, to) in &rewritten.renamed_indexes {
+                    self.catalog.rename_index(table, from, to);
                 }
             }
+        }
+    }
+
+    /// Records that the statement `piece` about `head`'s tables did not parse.
+    fn unparsable(
+        &mut self,
+        file: &SourceFile,
+        piece: &split::Piece<'_>,
+        head: &Head,
+        rewritten: &rewrite::Rewritten,
+        error: &str,
+    ) {
+        let (line, column, message) = locate(error, piece, &rewritten.edited);
+        let error = DdlError {
+            location: format!("{}:{line}:{column}", file.display),
+            message,
+        };
+        let tables = head.tables();
+        if tables.is_empty() {
+            self.unparsed.push(Unparsed { table: None, error });
+            return;
+        }
+        for table in tables {
+            self.unparsed.push(Unparsed {
+                table: Some(table),
+                error: error.clone(),
+            });
         }
     }
 
@@ -154,43 +196,9 @@ impl Schema {
     }
 }
 
-/// For a statement that could change a table, `Some(name)` (`Some(None)` when the name cannot
-/// be made out); `None` for any other statement.
-fn table_statement_target(text: &str) -> Option<Option<String>> {
-    let words: Vec<String> = text
-        .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
-        .filter(|w| !w.is_empty())
-        .take(8)
-        .map(str::to_string)
-        .collect();
-    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
-    let is = |i: usize, word: &str| upper.get(i).is_some_and(|w| w == word);
-    let table_keyword = match upper.first().map(String::as_str) {
-        Some("CREATE" | "ALTER" | "DROP" | "RENAME") => upper
-            .iter()
-            .take(4)
-            .position(|w| w == "TABLE" || w == "INDEX")?,
-        _ => return None,
-    };
-    if is(table_keyword, "INDEX") {
-        let on = upper.iter().position(|w| w == "ON");
-        return Some(on.and_then(|i| words.get(i + 1)).map(|w| unquote(w)));
-    }
-    let mut name_at = table_keyword + 1;
-    while is(name_at, "IF") || is(name_at, "NOT") || is(name_at, "EXISTS") {
-        name_at += 1;
-    }
-    Some(words.get(name_at).map(|w| unquote(w)))
-}
-
-fn unquote(name: &str) -> String {
-    let last = name.rsplit('.').next().unwrap_or(name);
-    last.trim_matches(|c| c == '`' || c == '"').to_string()
-}
-
-/// Turns sqlparser's "... at Line: 2, Column: 5" (relative to the statement) into the file's
-/// line and column and a message without the position.
-fn locate(error: &str, piece: &split::Piece<'_>) -> (usize, usize, String) {
+/// Turns sqlparser's "... at Line: 2, Column: 5" (relative to the rewritten statement) into
+/// the file's line and column and a message without the position.
+fn locate(error: &str, piece: &split::Piece<'_>, edited: &Edited) -> (usize, usize, String) {
     let message = error
         .trim_start_matches("sql parser error: ")
         .trim_start_matches("SQL parser error: ");
@@ -201,12 +209,41 @@ fn locate(error: &str, piece: &split::Piece<'_>) -> (usize, usize, String) {
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|n| n.parse().ok())
         .collect();
-    let (line, column) = match numbers.as_slice() {
-        [1, column, ..] => (piece.line, piece.column + column - 1),
-        [line, column, ..] => (piece.line + line - 1, *column),
-        _ => (piece.line, piece.column),
+    let [line, column, ..] = numbers[..] else {
+        return (piece.line, piece.column, message[..at].to_string());
     };
+    let offset = offset_of(&edited.text, line, column);
+    let original = edited.original_offset(offset).min(piece.text.len());
+    let (line, column) = position_in_file(piece, original);
     (line, column, message[..at].to_string())
+}
+
+/// The byte offset of 1-based `line` and `column` (in characters) in `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.match_indices('\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    text[line_start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| line_start + i)
+}
+
+/// The file's line and column of byte `offset` of `piece`.
+fn position_in_file(piece: &split::Piece<'_>, offset: usize) -> (usize, usize) {
+    let before = &piece.text[..offset];
+    let newlines = before.matches('\n').count();
+    match before.rfind('\n') {
+        None => (piece.line, piece.column + before.chars().count()),
+        Some(last) => (
+            piece.line + newlines,
+            before[last + 1..].chars().count() + 1,
+        ),
+    }
 }
 
 #[cfg(test)]

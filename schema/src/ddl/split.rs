@@ -17,6 +17,7 @@ pub(crate) struct Piece<'a> {
 pub(crate) fn split(script: &str) -> Vec<Piece<'_>> {
     let bytes = script.as_bytes();
     let mut pieces = Vec::new();
+    let mut lines = LineCursor::default();
     let mut delimiter: &str = ";";
     let mut start = 0;
     let mut i = 0;
@@ -43,14 +44,14 @@ pub(crate) fn split(script: &str) -> Vec<Piece<'_>> {
                     .map_or(bytes.len(), |end| i + 2 + end + 2);
             }
             _ if script[i..].starts_with(delimiter) => {
-                push(&mut pieces, script, start, i);
+                push(&mut pieces, &mut lines, script, start, i);
                 i += delimiter.len();
                 start = i;
             }
             _ => i += 1,
         }
     }
-    push(&mut pieces, script, start, bytes.len());
+    push(&mut pieces, &mut lines, script, start, bytes.len());
     pieces
 }
 
@@ -105,16 +106,44 @@ fn skip_line(bytes: &[u8], i: usize) -> usize {
         .map_or(bytes.len(), |n| i + n)
 }
 
+/// Where the last piece started, so that each line number is counted once, not again from
+/// the top of the file for every statement (a dump has many).
+#[derive(Default)]
+struct LineCursor {
+    offset: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl LineCursor {
+    /// The 1-based line and column (in characters) of `offset`, which is not before the
+    /// previous one asked for.
+    fn at(&mut self, script: &str, offset: usize) -> (usize, usize) {
+        let skipped = &script[self.offset..offset];
+        self.line += skipped.matches('\n').count();
+        if let Some(last) = skipped.rfind('\n') {
+            self.line_start = self.offset + last + 1;
+        }
+        self.offset = offset;
+        let column = script[self.line_start..offset].chars().count() + 1;
+        (self.line + 1, column)
+    }
+}
+
 /// Adds `script[start..end]` unless it holds only blanks and comments.
-fn push<'a>(pieces: &mut Vec<Piece<'a>>, script: &'a str, start: usize, end: usize) {
+fn push<'a>(
+    pieces: &mut Vec<Piece<'a>>,
+    lines: &mut LineCursor,
+    script: &'a str,
+    start: usize,
+    end: usize,
+) {
     let text = &script[start..end];
     let Some(offset) = first_code(text) else {
         return;
     };
     let begin = start + offset;
-    let before = &script[..begin];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+    let (line, column) = lines.at(script, begin);
     pieces.push(Piece {
         text: script[begin..end].trim_end(),
         line,
@@ -130,6 +159,8 @@ fn first_code(text: &str) -> Option<usize> {
     while i < bytes.len() {
         match bytes[i] {
             b if b.is_ascii_whitespace() => i += 1,
+            // A byte-order mark, as some editors write at the top of a file.
+            0xEF if text[i..].starts_with('\u{feff}') => i += 3,
             b'#' => i = skip_line(bytes, i),
             b'-' if bytes[i..].starts_with(b"--")
                 && bytes.get(i + 2).is_none_or(|b| b.is_ascii_whitespace()) =>

@@ -136,3 +136,132 @@ fn migrations_apply_in_version_order() {
     assert!(unversioned.is_err_and(|e| e.location == "m/oops.sql"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_ui_case_keeps_its_error_position() {
+    let sql = include_str!("../../../tests/ui/schema/broken.sql");
+    let schema = Schema::from_sql("broken.sql", sql);
+    let Err(LookupError::Unparsed(error)) = schema.table("orders") else {
+        panic!("expected a parse error");
+    };
+    assert_eq!(
+        error.to_string(),
+        "broken.sql:5:28: Expected: ',' or ')' after column definition, found: NOT"
+    );
+    assert!(schema.table("fine").is_ok());
+}
+
+#[test]
+fn an_error_after_a_rewritten_construct_keeps_its_column() {
+    // `CHARSET` is read as the longer `CHARACTER SET` and `BINARY` is blanked: the error is
+    // still reported where the user wrote it.
+    let sql = "-- é\nCREATE TABLE t (\n  a CHAR(2) CHARSET ascii BINARY NOT NOT NULL\n) ENGINE=InnoDB\n  /*!50100 PARTITION BY KEY (a) */;";
+    let schema = Schema::from_sql("t.sql", sql);
+    let Err(LookupError::Unparsed(error)) = schema.table("t") else {
+        panic!("expected a parse error");
+    };
+    assert_eq!(error.location, "t.sql:3:34");
+    assert!(error.message.contains("found: NOT"), "{error}");
+}
+
+#[test]
+fn alter_table_operations_sqlparser_rejects_are_replayed() {
+    let sql = "
+        CREATE TABLE t (id INT NOT NULL, a INT, b VARCHAR(10), UNIQUE KEY u_a (a));
+        ALTER TABLE t RENAME INDEX u_a TO u_first, ADD COLUMN IF NOT EXISTS a BIGINT,
+            ADD COLUMN IF NOT EXISTS c INT NOT NULL, MODIFY COLUMN IF EXISTS zz INT,
+            MODIFY COLUMN IF EXISTS b VARCHAR(20) BINARY NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
+        ALTER TABLE t ADD UNIQUE KEY u_b (b) /*!80000 INVISIBLE */, ADD FULLTEXT KEY f (b);
+        ALTER TABLE t DROP KEY u_first, DROP FOREIGN KEY fk_gone, DROP CHECK chk_gone;
+        /*!40000 ALTER TABLE `t` DISABLE KEYS */;
+        ALTER TABLE t ENGINE=InnoDB, ROW_FORMAT=DYNAMIC, CONVERT TO CHARACTER SET utf8mb4;
+        ALTER IGNORE TABLE t ADD UNIQUE u_c (c);
+        ALTER TABLE t ADD (d DATE NOT NULL, e CHAR(3) CHARSET ascii);
+        ALTER TABLE t RENAME t2;
+        DROP INDEX u_c ON t2 ALGORITHM=INPLACE LOCK=NONE;
+        CREATE UNIQUE INDEX u_d ON t2 (d) USING BTREE COMMENT 'day' ALGORITHM=COPY;
+        CREATE SPATIAL INDEX s ON t2 (g);
+    ";
+    let schema = Schema::from_sql("alter.sql", sql);
+    assert_eq!(schema.table("t"), Err(LookupError::NotFound));
+    let t = table(&schema, "t2");
+    let s = |a: &str, b: &str, n| (a.to_string(), b.to_string(), n);
+    assert_eq!(
+        column_types(&t),
+        vec![
+            s("id", "INT", false),
+            s("a", "INT", true),
+            s("b", "VARCHAR(20)", false),
+            s("c", "INT", false),
+            s("d", "DATE", false),
+            s("e", "CHAR(3)", true),
+        ]
+    );
+    let keys: Vec<String> = t.keys().map(|(k, p)| k.describe(p)).collect();
+    assert_eq!(keys, ["UNIQUE KEY u_b (b)", "UNIQUE KEY u_d (d)"]);
+}
+
+#[test]
+fn a_renamed_index_is_the_one_later_statements_name() {
+    let sql = "CREATE TABLE t (a INT, UNIQUE KEY old_name (a));\n\
+               ALTER TABLE t RENAME KEY old_name TO new_name;\n\
+               ALTER TABLE t DROP INDEX old_name;";
+    let schema = Schema::from_sql("r.sql", sql);
+    let t = table(&schema, "t");
+    assert_eq!(t.unique_keys.len(), 1);
+    assert_eq!(t.unique_keys[0].name.as_deref(), Some("new_name"));
+}
+
+#[test]
+fn create_table_like_copies_columns_and_keys() {
+    let sql = "CREATE TABLE a (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, v VARCHAR(3) BINARY, UNIQUE (v));\n\
+               CREATE TABLE b LIKE a;\nCREATE TABLE c (LIKE a);";
+    let schema = Schema::from_sql("like.sql", sql);
+    let a = table(&schema, "a");
+    for name in ["b", "c"] {
+        let copy = table(&schema, name);
+        assert_eq!(copy.name, name);
+        assert_eq!(copy.columns, a.columns);
+        assert_eq!(copy.primary_key, a.primary_key);
+        assert_eq!(copy.unique_keys, a.unique_keys);
+    }
+}
+
+#[test]
+fn statements_sqlparser_rejects_that_cannot_change_a_table_do_not_block_it() {
+    let sql = "CREATE TABLE t (id INT PRIMARY KEY);\n\
+               CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM t;\n\
+               CREATE DEFINER=`root`@`localhost` FUNCTION f(x INT) RETURNS int DETERMINISTIC RETURN x;\n\
+               SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'x';\n\
+               INSERT INTO t VALUES (1), (2) ON DUPLICATE KEY UPDATE nonsense nonsense;\n\
+               CREATE DATABASE /*!32312 IF NOT EXISTS*/ `d` /*!80016 DEFAULT ENCRYPTION='N' */;\n\
+               TRUNCATE TABLE t;\nCREATE SEQUENCE s;\nDROP VIEW IF EXISTS v;";
+    let schema = Schema::from_sql("other.sql", sql);
+    assert!(schema.table("t").is_ok());
+    assert_eq!(schema.table_names().collect::<Vec<_>>(), ["t"]);
+}
+
+#[test]
+fn a_large_dump_splits_in_linear_time_and_keeps_line_numbers() {
+    // A few megabytes of data lines whose strings hold what could end or start a statement.
+    let mut sql = String::from("CREATE TABLE t (id INT PRIMARY KEY, s TEXT);\n");
+    let row = "(1,'a;b -- c /* d */ e\\' f'' \"g;\" `h;` DELIMITER ;; \\\\')";
+    let rows = vec![row; 200].join(",");
+    let lines = 400;
+    for _ in 0..lines {
+        sql.push_str("INSERT INTO `t` VALUES ");
+        sql.push_str(&rows);
+        sql.push_str(";\n");
+    }
+    sql.push_str(
+        "CREATE TABLE after_data (x INT NOT NULL);\nCREATE TABLE broken (x INT NOT NOT NULL);\n",
+    );
+    assert!(sql.len() > 4_000_000);
+    let schema = Schema::from_sql("big.sql", &sql);
+    assert!(schema.table("t").is_ok());
+    assert_eq!(column_types(&table(&schema, "after_data")).len(), 1);
+    let Err(LookupError::Unparsed(error)) = schema.table("broken") else {
+        panic!("expected a parse error");
+    };
+    assert_eq!(error.location, format!("big.sql:{}:28", lines + 3));
+}
