@@ -95,6 +95,10 @@ fn attributes(tokens: &[Token<'_>], character: bool, edits: &mut Edits<'_>) {
         if names_something {
             continue;
         }
+        if t.is("REFERENCES") {
+            // The rest is an inline foreign key, where these words would be table names.
+            return;
+        }
         if character && t.is_any(&["BINARY", "ASCII", "UNICODE"]) {
             // sqlparser gap: the `BINARY` attribute of a character column (`VARCHAR(40)
             // BINARY`: the `_bin` collation of its character set), and `ASCII` / `UNICODE`

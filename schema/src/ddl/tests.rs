@@ -265,3 +265,30 @@ fn a_large_dump_splits_in_linear_time_and_keeps_line_numbers() {
     };
     assert_eq!(error.location, format!("big.sql:{}:28", lines + 3));
 }
+
+#[test]
+fn a_phpmyadmin_export_adds_its_keys_after_the_tables() {
+    let sql = "SET SQL_MODE = \"NO_AUTO_VALUE_ON_ZERO\";\nSTART TRANSACTION;\nSET time_zone = \"+00:00\";\n\
+        CREATE TABLE `users` (\n  `ID` bigint(20) UNSIGNED NOT NULL,\n  `user_login` varchar(60) COLLATE utf8mb4_unicode_520_ci NOT NULL DEFAULT '',\n  \
+        `storage_id` int(11) DEFAULT NULL REFERENCES storage (id)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci;\n\
+        INSERT INTO `users` (`ID`, `user_login`) VALUES (1, 'admin');\n\
+        ALTER TABLE `users`\n  ADD PRIMARY KEY (`ID`),\n  ADD KEY `user_login_key` (`user_login`),\n  ADD UNIQUE KEY `uq_login` (`user_login`);\n\
+        ALTER TABLE `users`\n  MODIFY `ID` bigint(20) UNSIGNED NOT NULL AUTO_INCREMENT, AUTO_INCREMENT=2;\nCOMMIT;\n";
+    let schema = Schema::from_sql("export.sql", sql);
+    let users = table(&schema, "users");
+    let s = |a: &str, b: &str, n| (a.to_string(), b.to_string(), n);
+    assert_eq!(
+        column_types(&users),
+        vec![
+            s("ID", "BIGINT UNSIGNED", false),
+            s("user_login", "VARCHAR(60)", false),
+            s("storage_id", "INT", true),
+        ]
+    );
+    assert!(users.columns[0].auto_increment);
+    let keys: Vec<String> = users.keys().map(|(k, p)| k.describe(p)).collect();
+    assert_eq!(
+        keys,
+        ["PRIMARY KEY (ID)", "UNIQUE KEY uq_login (user_login)"]
+    );
+}
