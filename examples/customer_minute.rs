@@ -7,7 +7,8 @@
 //! ```
 //!
 //! It needs a broker (`--brokers` or `SLUICE_BROKERS`) holding the `orders` topic and the
-//! `customer_minute` table of WORKLOADS.md (`--migrate` creates it).
+//! database (`--database-url` or `DATABASE_URL`: like any pipeline binary, it has no default)
+//! with the `customer_minute` table of WORKLOADS.md (`--migrate` creates it).
 
 #[path = "shared/w1.rs"]
 #[allow(dead_code)]

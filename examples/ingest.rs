@@ -6,7 +6,8 @@
 //! ```
 //!
 //! It needs a broker (`--brokers` or `SLUICE_BROKERS`) holding the `orders` topic and the
-//! `orders` table of WORKLOADS.md in the database (`--database-url` or `DATABASE_URL`).
+//! `orders` table of WORKLOADS.md in the database (`--database-url` or `DATABASE_URL`: like any
+//! pipeline binary, it has no default).
 
 #[path = "shared/w1.rs"]
 mod w1;

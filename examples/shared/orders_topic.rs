@@ -38,7 +38,8 @@ pub fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// `DATABASE_URL`, or MySQL on this machine.
+/// `DATABASE_URL`, or the local test database: a default only the examples have (a pipeline's
+/// generated `main()` requires the URL).
 pub fn database_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| sluice::DEFAULT_DATABASE_URL.to_owned())
 }

@@ -1,24 +1,34 @@
 //! The command line of a generated `main()`.
 
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
-use crate::config::{Config, DEFAULT_DATABASE_URL, StartFrom, default_workers};
+use crate::config::kafka_properties::{self, FILE_ENV};
+use crate::config::secrets::REDACTED;
+use crate::config::{Config, OffsetReset, StartFrom, default_workers};
 use crate::error::{Error, Result};
 use crate::report::RunReport;
 
+pub use crate::config::kafka_properties::{ENV_PREFIX, read_properties_file};
+pub use crate::config::secrets::redact_url;
+
 /// Command-line options shared by every sluice pipeline binary.
-#[derive(Debug, Parser)]
+///
+/// Environment values are not shown by `--help`, and `Debug` shows no secret.
+#[derive(Parser)]
 #[command(about = None, long_about = None)]
 pub struct Cli {
     /// Kafka bootstrap servers (host:port[,host:port...]).
-    #[arg(long, env = "SLUICE_BROKERS")]
+    #[arg(long, env = "SLUICE_BROKERS", hide_env_values = true)]
     pub brokers: Option<String>,
 
-    /// MySQL / MariaDB URL the sink writes to.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    pub database_url: String,
+    /// MySQL / MariaDB URL the sink writes to, mysql://USER:PASSWORD@HOST:PORT/DATABASE
+    /// (TLS: ?ssl-mode=VERIFY_IDENTITY&ssl-ca=FILE). Required.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 
     /// Timely worker threads [default: one per core].
     #[arg(long)]
@@ -57,9 +67,16 @@ pub struct Cli {
     #[arg(long, default_value_t = 10_000)]
     pub rows_per_statement: usize,
 
-    /// Extra librdkafka consumer property, e.g. -X fetch.wait.max.ms=50 (repeatable).
-    #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = parse_key_value)]
-    pub kafka_option: Vec<(String, String)>,
+    /// Extra librdkafka consumer property, e.g. -X fetch.wait.max.ms=50 (repeatable); wins over
+    /// --kafka-config and SLUICE_KAFKA_<KEY> variables (SLUICE_KAFKA_SASL_PASSWORD sets
+    /// sasl.password), which keep credentials off the command line.
+    #[arg(short = 'X', value_name = "KEY=VALUE")]
+    pub kafka_option: Vec<String>,
+
+    /// A librdkafka properties file (key=value lines, # comments), e.g. the SASL/SSL settings
+    /// and credentials; SLUICE_KAFKA_<KEY> variables and -X win over it.
+    #[arg(long, value_name = "FILE", env = FILE_ENV, hide_env_values = true)]
+    pub kafka_config: Option<PathBuf>,
 
     /// Apply the sink table's migrations (compiled into this binary) before starting.
     #[arg(long)]
@@ -73,35 +90,121 @@ pub struct Cli {
     /// A partition without messages for this long stops holding event time back, in ms.
     #[arg(long, default_value_t = 5_000)]
     pub idle_timeout_ms: u64,
+
+    /// How far ahead of the wall clock an event time may lie, in ms, before the record is a
+    /// dead letter (kind `future`); overrides #[message(event_time, max_future = "...")].
+    #[arg(long)]
+    pub max_future_ms: Option<u64>,
+
+    /// When a stored offset is no longer in its partition (retention passed it): stop with an
+    /// error, or go on from the earliest or latest message still there.
+    #[arg(long, value_enum, default_value_t = OffsetReset::Fail)]
+    pub on_offset_out_of_range: OffsetReset,
+
+    /// Stop once more than this share of the messages consumed are dead letters (0.0-1.0),
+    /// counted after the first 1,000 messages [default: no limit].
+    #[arg(long)]
+    pub max_dead_letter_ratio: Option<f64>,
 }
 
-fn parse_key_value(text: &str) -> std::result::Result<(String, String), String> {
-    text.split_once('=')
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .ok_or_else(|| format!("expected KEY=VALUE, got `{text}`"))
-}
-
-impl From<Cli> for Config {
-    fn from(cli: Cli) -> Self {
-        Config {
-            brokers: cli.brokers.unwrap_or_default(),
-            database_url: cli.database_url,
-            workers: cli.workers.unwrap_or_else(default_workers),
-            from: cli.from,
-            pipeline_id: cli.pipeline_id,
-            topic: cli.topic,
-            until_end: cli.until_end,
-            limit: cli.limit,
-            epoch: Duration::from_millis(cli.epoch_ms),
-            max_epochs_in_flight: Config::default().max_epochs_in_flight,
-            max_rows_in_flight: cli.max_rows_in_flight,
-            rows_per_statement: cli.rows_per_statement,
-            kafka_options: cli.kafka_option,
-            migrate: cli.migrate,
-            max_delay: cli.max_delay_ms.map(Duration::from_millis),
-            idle_timeout: Duration::from_millis(cli.idle_timeout_ms),
-            stop_on_signals: true,
+/// `-X key=value` as a pair. A malformed argument is not quoted: it may be a secret.
+fn parse_key_value(position: usize, text: &str) -> Result<(String, String)> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.trim().to_owned()))
         }
+        _ => Err(Error::Config(format!(
+            "-X expects KEY=VALUE, and the -X argument number {} is not",
+            position + 1
+        ))),
+    }
+}
+
+/// The librdkafka properties of the properties file (when given), then of the `SLUICE_KAFKA_*`
+/// variables: the order in which the generated `main()` applies them, a later one winning.
+pub fn kafka_properties_outside_command_line(file: Option<&Path>) -> Result<Vec<(String, String)>> {
+    let mut properties = match file {
+        Some(path) => read_properties_file(path)?,
+        None => Vec::new(),
+    };
+    properties.extend(kafka_properties::properties_from_env(std::env::vars_os())?);
+    Ok(properties)
+}
+
+impl Cli {
+    /// The run's configuration: the options, with the Kafka properties of `--kafka-config`,
+    /// then `SLUICE_KAFKA_*`, then `-X` (a later one winning).
+    pub fn into_config(self) -> Result<Config> {
+        let mut kafka_options =
+            kafka_properties_outside_command_line(self.kafka_config.as_deref())?;
+        for (position, text) in self.kafka_option.iter().enumerate() {
+            kafka_options.push(parse_key_value(position, text)?);
+        }
+        Ok(Config {
+            brokers: self.brokers.unwrap_or_default(),
+            database_url: self.database_url.unwrap_or_default(),
+            workers: self.workers.unwrap_or_else(default_workers),
+            from: self.from,
+            pipeline_id: self.pipeline_id,
+            topic: self.topic,
+            until_end: self.until_end,
+            limit: self.limit,
+            epoch: Duration::from_millis(self.epoch_ms),
+            max_epochs_in_flight: Config::default().max_epochs_in_flight,
+            max_rows_in_flight: self.max_rows_in_flight,
+            rows_per_statement: self.rows_per_statement,
+            kafka_options,
+            migrate: self.migrate,
+            max_delay: self.max_delay_ms.map(Duration::from_millis),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            max_future: self.max_future_ms.map(Duration::from_millis),
+            on_offset_out_of_range: self.on_offset_out_of_range,
+            max_dead_letter_ratio: self.max_dead_letter_ratio,
+            dead_letter_grace: Config::default().dead_letter_grace,
+            stop_on_signals: true,
+        })
+    }
+}
+
+/// Every option, with the database password and the `-X` values of credential properties
+/// shown as `***`.
+impl fmt::Debug for Cli {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kafka_option: Vec<String> = self
+            .kafka_option
+            .iter()
+            .map(|text| match text.split_once('=') {
+                Some((key, value)) => format!(
+                    "{key}={}",
+                    crate::config::secrets::shown_value(key.trim(), value)
+                ),
+                None => REDACTED.to_owned(),
+            })
+            .collect();
+        f.debug_struct("Cli")
+            .field("brokers", &self.brokers)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("workers", &self.workers)
+            .field("from", &self.from)
+            .field("pipeline_id", &self.pipeline_id)
+            .field("topic", &self.topic)
+            .field("until_end", &self.until_end)
+            .field("limit", &self.limit)
+            .field("epoch_ms", &self.epoch_ms)
+            .field("max_rows_in_flight", &self.max_rows_in_flight)
+            .field("rows_per_statement", &self.rows_per_statement)
+            .field("kafka_option", &kafka_option)
+            .field("kafka_config", &self.kafka_config)
+            .field("migrate", &self.migrate)
+            .field("max_delay_ms", &self.max_delay_ms)
+            .field("idle_timeout_ms", &self.idle_timeout_ms)
+            .field("max_future_ms", &self.max_future_ms)
+            .field("on_offset_out_of_range", &self.on_offset_out_of_range)
+            .field("max_dead_letter_ratio", &self.max_dead_letter_ratio)
+            .finish_non_exhaustive()
     }
 }
 
@@ -117,12 +220,15 @@ pub fn init_tracing() {
 }
 
 /// Parses the process arguments, runs `run` and prints its report. An error is returned
-/// for `main` to print as one line and exit non-zero.
+/// for `main` to print as one line and exit non-zero; it quotes no secret of the
+/// configuration.
 pub fn main_with(name: &'static str, run: impl FnOnce(Config) -> Result<RunReport>) -> Result<()> {
     let matches = Cli::command().name(name).get_matches();
     let cli = Cli::from_arg_matches(&matches).map_err(|e| Error::Config(e.to_string()))?;
     init_tracing();
-    let report = run(Config::from(cli))?;
+    let config = cli.into_config()?;
+    let secrets = config.secrets();
+    let report = run(config).map_err(|error| error.without_secrets(&secrets))?;
     println!("{}", report.summary());
     Ok(())
 }

@@ -1,10 +1,16 @@
 //! How a pipeline run is configured: from the command line (`cli.rs`) or built in code.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::source::kafka::RESERVED_PROPERTIES;
 
-/// The database a pipeline writes to when neither `--database-url` nor `DATABASE_URL` is set.
+pub(crate) mod kafka_properties;
+pub(crate) mod secrets;
+
+/// The local test database the examples and tests write to. A pipeline's `main()` has no
+/// default: it needs `--database-url` or `DATABASE_URL`.
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:3306/test";
 
 /// Where a source starts reading a partition.
@@ -19,16 +25,35 @@ pub enum StartFrom {
     Latest,
 }
 
+/// What a source does when a stored position is no longer in the partition (retention deleted
+/// it, or the topic was recreated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OffsetReset {
+    /// Stop the run with an error naming the partition and the positions: skipping or rereading
+    /// data is the operator's decision.
+    #[default]
+    Fail,
+    /// Go on from the first message still stored (what was deleted is lost).
+    Earliest,
+    /// Go on from the end of the partition (everything in between is skipped).
+    Latest,
+}
+
 /// Everything a run needs besides the pipeline itself.
 ///
-/// `Config::default()` reads no environment: set at least [`Config::brokers`]. The generated
-/// `main()` fills it from the command line and the `SLUICE_BROKERS` / `DATABASE_URL` variables.
-#[derive(Debug, Clone)]
+/// `Config::default()` reads no environment: set at least [`Config::brokers`] and
+/// [`Config::database_url`]. The generated `main()` fills it from the command line, the
+/// `SLUICE_BROKERS` / `DATABASE_URL` / `SLUICE_KAFKA_*` variables and `--kafka-config`.
+///
+/// Its `Debug` output shows no secret: the database password and the values of credential
+/// properties (`sasl.password`, `ssl.key.password`, ...) read `***`.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
     /// Kafka bootstrap servers, `host:port[,host:port...]`.
     pub brokers: String,
-    /// MySQL / MariaDB connection URL.
+    /// MySQL / MariaDB connection URL, `mysql://user:password@host:port/database`; TLS with
+    /// `?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem`. Required: empty by default.
     pub database_url: String,
     /// Timely worker threads; each owns the partitions `p` with `p % workers == index`.
     pub workers: usize,
@@ -53,7 +78,10 @@ pub struct Config {
     pub max_rows_in_flight: u64,
     /// Rows per `INSERT` statement; capped so a statement has at most 65,535 placeholders.
     pub rows_per_statement: usize,
-    /// Extra librdkafka consumer properties (`-X key=value`), applied last.
+    /// Extra librdkafka consumer properties, applied in order after sluice's own (a later entry
+    /// wins). The generated `main()` puts `--kafka-config` first, then `SLUICE_KAFKA_*`, then
+    /// `-X`. The properties delivery depends on (`enable.auto.commit`, `group.id`, ...) are
+    /// refused.
     pub kafka_options: Vec<(String, String)>,
     /// Applies the sink row's migrations (its `#[row(migrations = "...")]` folder, embedded in
     /// the binary) before the start-up schema check.
@@ -63,6 +91,16 @@ pub struct Config {
     pub max_delay: Option<Duration>,
     /// A partition without messages for this long stops holding the watermark back.
     pub idle_timeout: Duration,
+    /// Overrides the message's `max_future`: how far ahead of the wall clock an event time may
+    /// lie before the record is a dead letter of kind `future`.
+    pub max_future: Option<Duration>,
+    /// What to do when a stored position is no longer in its partition.
+    pub on_offset_out_of_range: OffsetReset,
+    /// Stops the run once more than this share of the messages consumed are dead letters
+    /// (after at least [`Config::dead_letter_grace`] messages); `None` tolerates any number.
+    pub max_dead_letter_ratio: Option<f64>,
+    /// How many messages a run consumes before `max_dead_letter_ratio` is enforced.
+    pub dead_letter_grace: u64,
     /// For the run's duration, SIGINT and SIGTERM stop it gracefully: the current epoch is
     /// finished and committed, open windows are left to the next run, and `run` returns its
     /// report; a second signal exits at once. The generated `main()` turns this on; it is off
@@ -74,7 +112,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             brokers: String::new(),
-            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            database_url: String::new(),
             workers: default_workers(),
             from: StartFrom::default(),
             pipeline_id: None,
@@ -89,6 +127,10 @@ impl Default for Config {
             migrate: false,
             max_delay: None,
             idle_timeout: Duration::from_secs(5),
+            max_future: None,
+            on_offset_out_of_range: OffsetReset::default(),
+            max_dead_letter_ratio: None,
+            dead_letter_grace: 1_000,
             stop_on_signals: false,
         }
     }
@@ -123,14 +165,109 @@ impl Config {
                 "--rows-per-statement must be at least 1".into(),
             ));
         }
+        if self.database_url.trim().is_empty() {
+            return Err(Error::Config(
+                "no database: pass --database-url mysql://USER:PASSWORD@HOST:PORT/DATABASE or \
+                 set DATABASE_URL"
+                    .into(),
+            ));
+        }
         if !self.database_url.starts_with("mysql://")
             && !self.database_url.starts_with("mariadb://")
         {
             return Err(Error::Config(format!(
                 "--database-url must start with mysql:// (got `{}`)",
-                self.database_url
+                secrets::redact_url(&self.database_url)
             )));
         }
+        for (key, _) in &self.kafka_options {
+            if let Some((reserved, instead)) = RESERVED_PROPERTIES
+                .iter()
+                .find(|(reserved, _)| reserved.eq_ignore_ascii_case(key.trim()))
+            {
+                return Err(Error::Config(format!(
+                    "the Kafka property `{reserved}` (from -X, --kafka-config or \
+                     SLUICE_KAFKA_*) cannot be changed: {instead}"
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// The secrets of this configuration as written in it: the database password and the
+    /// values of credential properties. Error texts are checked against them before they are
+    /// printed.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let password = secrets::url_password(&self.database_url);
+        let decoded = password.map(secrets::percent_decode);
+        let properties = self
+            .kafka_options
+            .iter()
+            .filter(|(key, _)| secrets::is_secret_key(key))
+            .map(|(_, value)| value.clone());
+        password
+            .map(str::to_owned)
+            .into_iter()
+            .chain(decoded)
+            .chain(properties)
+            .filter(|secret| !secret.is_empty())
+            .collect()
+    }
+}
+
+/// Every field, with the database password and credential properties shown as `***`.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured, so that a new field cannot be left out (or printed unredacted) unseen.
+        let Config {
+            brokers,
+            database_url,
+            workers,
+            from,
+            pipeline_id,
+            topic,
+            until_end,
+            limit,
+            epoch,
+            max_epochs_in_flight,
+            max_rows_in_flight,
+            rows_per_statement,
+            kafka_options,
+            migrate,
+            max_delay,
+            idle_timeout,
+            max_future,
+            on_offset_out_of_range,
+            max_dead_letter_ratio,
+            dead_letter_grace,
+            stop_on_signals,
+        } = self;
+        let kafka_options: Vec<(&str, &str)> = kafka_options
+            .iter()
+            .map(|(key, value)| (key.as_str(), secrets::shown_value(key, value)))
+            .collect();
+        f.debug_struct("Config")
+            .field("brokers", brokers)
+            .field("database_url", &secrets::redact_url(database_url))
+            .field("workers", workers)
+            .field("from", from)
+            .field("pipeline_id", pipeline_id)
+            .field("topic", topic)
+            .field("until_end", until_end)
+            .field("limit", limit)
+            .field("epoch", epoch)
+            .field("max_epochs_in_flight", max_epochs_in_flight)
+            .field("max_rows_in_flight", max_rows_in_flight)
+            .field("rows_per_statement", rows_per_statement)
+            .field("kafka_options", &kafka_options)
+            .field("migrate", migrate)
+            .field("max_delay", max_delay)
+            .field("idle_timeout", idle_timeout)
+            .field("max_future", max_future)
+            .field("on_offset_out_of_range", on_offset_out_of_range)
+            .field("max_dead_letter_ratio", max_dead_letter_ratio)
+            .field("dead_letter_grace", dead_letter_grace)
+            .field("stop_on_signals", stop_on_signals)
+            .finish()
     }
 }

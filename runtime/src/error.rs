@@ -69,6 +69,25 @@ pub enum Error {
     /// A timely worker thread could not be started or panicked.
     #[error("worker: {0}")]
     Worker(String),
+
+    /// More of the input went to the dead-letter table than `--max-dead-letter-ratio` allows.
+    #[error(
+        "{dead_letters} of {consumed} messages are dead letters, more than --max-dead-letter-ratio {max_ratio}: \
+         stopped before committing more; see sluice_dead_letters"
+    )]
+    DeadLetters {
+        /// Dead letters so far.
+        dead_letters: u64,
+        /// Messages consumed so far.
+        consumed: u64,
+        /// The ceiling.
+        max_ratio: f64,
+    },
+
+    /// An error whose text held a secret of the configuration (a password, a credential
+    /// property): the text with `***` in the secret's place.
+    #[error("{0}")]
+    Redacted(String),
 }
 
 impl Error {
@@ -80,9 +99,35 @@ impl Error {
     }
 
     pub(crate) fn kafka(brokers: &str, source: rdkafka::error::KafkaError) -> Self {
+        // rdkafka's text of a refused property ends with the value given, which may be a
+        // credential (under a misspelt key, too): librdkafka's own reason is enough.
+        if let rdkafka::error::KafkaError::ClientConfig(_, reason, key, _) = &source {
+            return Error::Config(format!("Kafka property `{key}`: {reason}"));
+        }
         Error::Kafka {
             brokers: brokers.to_owned(),
             source,
+        }
+    }
+}
+
+impl Error {
+    /// This error, or its text with every one of `secrets` replaced by `***` when it holds
+    /// any: what a driver or librdkafka reports may quote what it was given.
+    pub(crate) fn without_secrets<S: AsRef<str>>(self, secrets: &[S]) -> Self {
+        let text = self.to_string();
+        let found = secrets
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|secret| !secret.is_empty() && text.contains(secret));
+        let mut redacted: Option<String> = None;
+        for secret in found {
+            let current = redacted.as_deref().unwrap_or(&text);
+            redacted = Some(current.replace(secret, crate::config::secrets::REDACTED));
+        }
+        match redacted {
+            Some(text) => Error::Redacted(text),
+            None => self,
         }
     }
 }
@@ -102,5 +147,24 @@ impl fmt::Display for Context<'_> {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_quoting_a_secret_is_redacted_and_others_are_kept() {
+        let quoting = Error::Config("login as app with hunter2 failed".into());
+        let redacted = quoting.without_secrets(&["hunter2", "unused"]);
+        assert!(matches!(redacted, Error::Redacted(_)));
+        assert_eq!(
+            redacted.to_string(),
+            "configuration: login as app with *** failed"
+        );
+
+        let plain = Error::Config("no brokers".into()).without_secrets(&["hunter2"]);
+        assert!(matches!(plain, Error::Config(_)));
     }
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use std::str::FromStr;
 
-use sqlx::ConnectOptions;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::{ConnectOptions, Executor};
 use sqlx::{MySql, Pool};
 use timely::dataflow::ProbeHandle;
 use timely::dataflow::operators::Probe;
@@ -168,19 +168,37 @@ async fn check_sink_table<R: Row>(pool: &Pool<MySql>, migrate: bool) -> Result<(
     check_table(pool, R::TABLE, &R::SCHEMA).await
 }
 
-/// Connects and creates the bookkeeping tables.
+/// What every sink session adds to the server's `sql_mode`: a value a column cannot hold is an
+/// error (a dead letter), never silently truncated, rounded to a zero date or replaced by `?`,
+/// whatever the server's own setting.
+const STRICT_SQL_MODE: &str = "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,\
+                               ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION";
+
+/// Connects, with a strict `sql_mode` on every connection, and creates the bookkeeping tables.
+/// Errors quote neither the URL's password nor anything else secret.
 async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
+    let secrets = config.secrets();
     // sqlx would log every slow statement with its full text: a 10,000-row INSERT. The sink
     // logs its own transactions instead.
     let options = MySqlConnectOptions::from_str(&config.database_url)
-        .map_err(|e| Error::Config(format!("--database-url: {e}")))?
+        .map_err(|e| Error::Config(format!("--database-url: {e}")).without_secrets(&secrets))?
         .disable_statement_logging();
     let pool = MySqlPoolOptions::new()
         .max_connections(u32::try_from(config.workers + 1).unwrap_or(u32::MAX))
         .acquire_timeout(CONNECT_TIMEOUT)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // Added to what sqlx and the server set (PIPES_AS_CONCAT, ...).
+                let strict = format!(
+                    "SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',{STRICT_SQL_MODE}')"
+                );
+                conn.execute(sqlx::AssertSqlSafe(strict)).await?;
+                Ok(())
+            })
+        })
         .connect_with(options)
         .await
-        .map_err(|e| Error::mysql(None, e))?;
+        .map_err(|e| Error::mysql(None, e).without_secrets(&secrets))?;
     for (table, ddl) in [
         ("sluice_offsets", CREATE_OFFSETS_TABLE),
         ("sluice_watermarks", CREATE_WATERMARKS_TABLE),

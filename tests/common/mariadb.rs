@@ -9,12 +9,19 @@ pub struct PrivateMariaDb {
     dir: PathBuf,
     port: u16,
     server: Option<Child>,
+    /// Server options besides the ones every private server has.
+    options: Vec<String>,
 }
 
 impl PrivateMariaDb {
     /// Initialises a data directory and starts `mariadbd` on a free port, with a `test`
     /// database and a passwordless root.
     pub fn start(test: &str) -> PrivateMariaDb {
+        Self::start_with(test, &[])
+    }
+
+    /// Like [`PrivateMariaDb::start`], with more `mariadbd` options (e.g. `--sql-mode=`).
+    pub fn start_with(test: &str, options: &[&str]) -> PrivateMariaDb {
         let dir =
             std::env::temp_dir().join(format!("sluice_mariadb_{test}_{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -40,6 +47,7 @@ impl PrivateMariaDb {
             dir,
             port,
             server: None,
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
         };
         server.restart();
         super::execute(
@@ -82,6 +90,7 @@ impl PrivateMariaDb {
                 "--skip-log-bin",
                 "--innodb-buffer-pool-size=64M",
             ])
+            .args(&self.options)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
