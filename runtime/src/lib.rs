@@ -32,8 +32,8 @@ pub use delivery::Epoch;
 pub use error::{Error, Result};
 pub use message::{DEFAULT_MAX_FUTURE_MILLIS, EventTime, Format, Message};
 pub use ops::{
-    Exchanged, Key, KeyedStream, Records, Session, Sliding, Tumbling, Window, WindowSpec,
-    WindowedStream,
+    Exchanged, Key, KeyedStream, Records, Session, Sliding, Summable, Tumbling, Window,
+    WindowSpec, WindowedStream,
 };
 pub use report::RunReport;
 pub use row::{ColumnValue, EncodeError, Row};

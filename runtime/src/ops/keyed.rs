@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
+use chrono::SecondsFormat;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use timely::container::CapacityContainerBuilder;
@@ -12,12 +13,13 @@ use timely::dataflow::StreamVec;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::generic::Operator;
 
+use super::guard;
 use super::records::Records;
-use super::window_book::{Fold, WindowBook};
+use super::window_book::{Fold, Placed, WindowBook};
 use super::window_spec::{Window, WindowSpec};
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Epoch, complete_before};
-use crate::item::{Item, NO_EVENT_TIME, Origin, Watermark, Watermarks};
+use crate::item::{Item, Origin, Watermark, Watermarks};
 use crate::report::Metrics;
 use crate::stream::Stream;
 use crate::worker::WorkerShared;
@@ -85,24 +87,25 @@ impl<'scope, T: Exchanged> Stream<'scope, T> {
         let Stream { inner, shared } = self;
         shared.exchanged.set(true);
         let peers = u32::try_from(shared.peers).unwrap_or(u32::MAX);
+        let worker = Rc::clone(&shared);
         let inner =
             inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(Pipeline, "KeyBy", |_, _| {
                 move |input, output| {
                     input.for_each_stamp(|time, batches| {
+                        let Some(&epoch) = time.least() else { return };
                         let mut session = output.session(&time);
                         for batch in batches {
-                            for item in batch.drain(..) {
-                                match item {
-                                    Item::Record(origin, record) => {
-                                        let key = key(&record);
-                                        session.give(Item::Record(origin, (key, record)));
-                                    }
-                                    // Every worker must hear from every source.
-                                    Item::Watermark(w) => session.give_iterator(
-                                        (0..peers).map(|to| Item::Watermark(Watermark { to, ..w })),
-                                    ),
+                            let panics = guard::each_item(batch.drain(..), |item| match item {
+                                Item::Record(origin, record) => {
+                                    let key = key(&record);
+                                    session.give(Item::Record(origin, (key, record)));
                                 }
-                            }
+                                // Every worker must hear from every source.
+                                Item::Watermark(w) => session.give_iterator(
+                                    (0..peers).map(|to| Item::Watermark(Watermark { to, ..w })),
+                                ),
+                            });
+                            guard::dead_letter_panics(&worker, epoch, "key_by", panics);
                         }
                     });
                 }
@@ -120,6 +123,11 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
     /// Keeps a state per key, created with `Default`, and calls `logic` with it for each
     /// record; what `logic` returns is passed on. The state lives in memory: after a restart
     /// it is rebuilt only from the records replayed since the last committed offsets.
+    ///
+    /// When `logic` panics, the record is a dead letter of kind `panic` and the state stays as
+    /// `logic` left it (changes made before the panic are kept, not rolled back: undoing them
+    /// would mean a copy of the state per record). A closure whose state must stay consistent
+    /// checks its record before it changes the state.
     pub fn map_with_state<S, U>(
         self,
         mut logic: impl FnMut(&mut S, &K, T) -> Option<U> + 'static,
@@ -130,25 +138,26 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
     {
         let KeyedStream { inner, shared } = self;
         let mut states: HashMap<K, S, foldhash::fast::RandomState> = HashMap::default();
+        let worker = Rc::clone(&shared);
         let inner = inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
             exchange::<K, T>(),
             "MapWithState",
             |_, _| {
                 move |input, output| {
                     input.for_each_stamp(|time, batches| {
+                        let Some(&epoch) = time.least() else { return };
                         let mut session = output.session(&time);
                         for batch in batches {
-                            for item in batch.drain(..) {
-                                match item {
-                                    Item::Record(origin, (key, record)) => {
-                                        let state = states.entry(key.clone()).or_default();
-                                        if let Some(out) = logic(state, &key, record) {
-                                            session.give(Item::Record(origin, out));
-                                        }
+                            let panics = guard::each_item(batch.drain(..), |item| match item {
+                                Item::Record(origin, (key, record)) => {
+                                    let state = states.entry(key.clone()).or_default();
+                                    if let Some(out) = logic(state, &key, record) {
+                                        session.give(Item::Record(origin, out));
                                     }
-                                    Item::Watermark(w) => session.give(Item::Watermark(w)),
                                 }
-                            }
+                                Item::Watermark(w) => session.give(Item::Watermark(w)),
+                            });
+                            guard::dead_letter_panics(&worker, epoch, "map_with_state", panics);
                         }
                     });
                 }
@@ -168,6 +177,11 @@ impl<'scope, K: Key, T: Exchanged + Clone> WindowedStream<'scope, K, T> {
 
     /// Turns each window of each key into one record, from all the window's records:
     /// `|window, key, records| Row { start: window.start, n: records.count(), .. }`.
+    ///
+    /// When `logic` panics (a `Records::sum` past its type's range, for one), the window is not
+    /// written: a dead letter of kind `panic` names the window, its key and the panic, filed
+    /// under one of its records. Records whose event time no window can hold (null, or a
+    /// window outside the dates a `DateTime` holds) are dead letters of kind `event_time`.
     pub fn aggregate<R: 'static>(
         self,
         mut logic: impl FnMut(&Window, &K, &Records<'_, T>) -> R + 'static,
@@ -177,37 +191,57 @@ impl<'scope, K: Key, T: Exchanged + Clone> WindowedStream<'scope, K, T> {
             add: Box::new(|acc: &mut Vec<T>, record| acc.push(record)),
             merge: Box::new(|acc: &mut Vec<T>, mut other| acc.append(&mut other)),
         };
-        window_operator(self, fold, "Aggregate", move |key, window, acc| {
-            logic(window, key, &Records::new(acc))
+        window_operator(self, fold, "aggregate", move |key, window, acc| {
+            Ok(logic(window, key, &Records::new(acc)))
         })
     }
 
     /// Combines each window's records pairwise as they arrive (`|a, b| ..`), keeping one value
     /// per window instead of all its records, and emits `(window, key, value)`.
+    ///
+    /// When `logic` panics, the record it was given is a dead letter of kind `panic`, and the
+    /// value of its window, consumed by the call, is lost: the window is not written, and a
+    /// dead letter of kind `panic` names it when it closes.
     pub fn reduce(self, logic: impl FnMut(T, T) -> T + 'static) -> Stream<'scope, (Window, K, T)> {
         let logic = Rc::new(RefCell::new(logic));
-        let combine = move |acc: &mut Option<T>, value: T| {
-            *acc = Some(match acc.take() {
-                Some(current) => (logic.borrow_mut())(current, value),
-                None => value,
-            });
+        let combine = move |acc: &mut Reduced<T>, value: T| {
+            // `Lost` while `logic` runs: what a panic leaves behind.
+            *acc = match std::mem::replace(acc, Reduced::Lost) {
+                Reduced::Empty => Reduced::Value(value),
+                Reduced::Value(current) => Reduced::Value((logic.borrow_mut())(current, value)),
+                Reduced::Lost => Reduced::Lost,
+            };
         };
         let add = combine.clone();
         let merge = combine;
         let fold = Fold {
-            new: Box::new(|| None),
-            add: Box::new(move |acc: &mut Option<T>, record| add(acc, record)),
-            merge: Box::new(move |acc: &mut Option<T>, other: Option<T>| {
-                if let Some(value) = other {
-                    merge(acc, value);
-                }
+            new: Box::new(|| Reduced::Empty),
+            add: Box::new(move |acc: &mut Reduced<T>, record| add(acc, record)),
+            merge: Box::new(move |acc: &mut Reduced<T>, other: Reduced<T>| match other {
+                Reduced::Empty => {}
+                Reduced::Value(value) => merge(acc, value),
+                Reduced::Lost => *acc = Reduced::Lost,
             }),
         };
-        window_operator(self, fold, "Reduce", |key, window, acc| {
-            acc.clone().map(|value| (*window, key.clone(), value))
+        window_operator(self, fold, "reduce", |key, window, acc| match acc {
+            Reduced::Value(value) => Ok(Some((*window, key.clone(), value.clone()))),
+            Reduced::Empty => Ok(None),
+            Reduced::Lost => Err(
+                "`reduce` panicked on one of its records (that record's dead letter of kind \
+                 `panic` says why), and the window's value was lost with it"
+                    .to_owned(),
+            ),
         })
         .flat_map(|result| result)
     }
+}
+
+/// The value of a `reduce` window.
+enum Reduced<T> {
+    Empty,
+    Value(T),
+    /// The closure panicked with the value in hand.
+    Lost,
 }
 
 /// The window operator: routes records by key, applies each epoch's records and then its
@@ -216,8 +250,8 @@ impl<'scope, K: Key, T: Exchanged + Clone> WindowedStream<'scope, K, T> {
 fn window_operator<'scope, K, T, A, R>(
     windowed: WindowedStream<'scope, K, T>,
     mut fold: Fold<T, A>,
-    name: &str,
-    mut emit: impl FnMut(&K, &Window, &A) -> R + 'static,
+    name: &'static str,
+    mut emit: impl FnMut(&K, &Window, &A) -> Result<R, String> + 'static,
 ) -> Stream<'scope, R>
 where
     K: Key,
@@ -268,40 +302,64 @@ where
                 let mut out = Vec::new();
                 for epoch in ready {
                     applied = applied.max(epoch);
-                    let (mut aggregated, mut late, mut replayed) = (0, 0, 0);
-                    for item in stash.remove(&epoch).unwrap_or_default() {
-                        match item {
-                            Item::Record(origin, (key, record)) => {
-                                if book.insert(key, origin.event_time, epoch, record, &mut fold) {
+                    let (mut aggregated, mut rejected, mut replayed) = (0, 0, 0);
+                    let items = stash.remove(&epoch).unwrap_or_default();
+                    let panics = guard::each_item(items.into_iter(), |item| match item {
+                        Item::Record(origin, (key, record)) => {
+                            let letter = match book.insert(key, origin, epoch, record, &mut fold) {
+                                Placed::Added => {
                                     aggregated += 1;
-                                } else if book.expired_at(origin.event_time, restored) {
+                                    return;
+                                }
+                                Placed::Unwindowable(why) => DeadLetter::of_record(
+                                    &worker.topic,
+                                    origin,
+                                    DeadLetterKind::EventTime,
+                                    why.to_string(),
+                                ),
+                                Placed::Late
+                                    if book.expired_at(origin.event_time, restored)
+                                        && worker.read_before(&origin) =>
+                                {
                                     // Read again after a restart: its window was written.
                                     replayed += 1;
-                                } else {
-                                    late += 1;
-                                    let letter =
-                                        late_letter(&worker.topic, origin, book.watermark());
-                                    worker.ledger.borrow_mut().reject(epoch, letter);
+                                    return;
                                 }
-                            }
-                            Item::Watermark(w) => marks.update(w),
+                                Placed::Late => {
+                                    late_letter(&worker.topic, origin, book.watermark())
+                                }
+                            };
+                            rejected += 1;
+                            worker.ledger.borrow_mut().reject(epoch, letter);
                         }
-                    }
+                        Item::Watermark(w) => marks.update(w),
+                    });
+                    guard::dead_letter_panics(&worker, epoch, name, panics);
                     Metrics::add(&worker.control.metrics.aggregated, aggregated);
-                    Metrics::add(&worker.control.metrics.dead_lettered, late);
+                    Metrics::add(&worker.control.metrics.dead_lettered, rejected);
                     Metrics::add(&worker.control.metrics.replayed, replayed);
                     let reached = if complete == Epoch::MAX && stash.is_empty() && !shutdown {
                         i64::MAX
                     } else {
                         marks.merged()
                     };
-                    book.advance(reached, |key, start, end, acc| {
-                        let window = Window::from_millis(start, end);
-                        out.push(Item::Record(
-                            Origin::derived(end - 1),
-                            emit(key, &window, acc),
-                        ));
+                    let mut unwritten = Vec::new();
+                    book.advance(reached, |key, fired| {
+                        let window = Window::from_millis(fired.start, fired.end);
+                        let why = match guard::call(|| emit(key, &window, fired.acc)) {
+                            Ok(Ok(row)) => {
+                                out.push(Item::Record(Origin::derived(fired.end - 1), row));
+                                return;
+                            }
+                            Ok(Err(why)) => why,
+                            Err(panic) => format!("`{name}` {panic}"),
+                        };
+                        let message = format!("{why}; {} is not written", describe(&window, key));
+                        unwritten.push((fired.origin, message));
                     });
+                    for (origin, message) in unwritten {
+                        guard::dead_letter_window(&worker, *cap.time(), origin, message);
+                    }
                     if book.watermark() > forwarded {
                         forwarded = book.watermark();
                         out.push(Item::Watermark(Watermark {
@@ -357,14 +415,21 @@ where
 }
 
 fn late_letter(topic: &str, origin: Origin, watermark: i64) -> DeadLetter {
-    let message = if origin.event_time == NO_EVENT_TIME {
-        "the message has no event time: mark a field #[message(event_time)] to use windows"
-            .to_string()
-    } else {
-        format!(
-            "late: event time {} ms is behind the watermark {} ms and its window has closed",
-            origin.event_time, watermark
-        )
-    };
+    let message = format!(
+        "late: event time {} ms is behind the watermark {} ms and its window has closed",
+        origin.event_time, watermark
+    );
     DeadLetter::of_record(topic, origin, DeadLetterKind::Late, message)
+}
+
+/// `the window [2026-01-01T00:00:00.000Z, 2026-01-01T00:01:00.000Z) of key 42`, the key as
+/// JSON.
+fn describe<K: Serialize>(window: &Window, key: &K) -> String {
+    let at = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let key = serde_json::to_string(key).unwrap_or_else(|e| format!("(not shown: {e})"));
+    format!(
+        "the window [{}, {}) of key {key}",
+        at(&window.start),
+        at(&window.end)
+    )
 }

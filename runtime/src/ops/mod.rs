@@ -6,6 +6,7 @@
 //! for the epoch of their earliest record: the sink's frontier, and with it the committed
 //! source offsets, never pass input a window still needs.
 
+pub(crate) mod guard;
 mod keyed;
 mod records;
 mod window_book;
@@ -15,5 +16,5 @@ mod window_spec;
 mod window_tests;
 
 pub use keyed::{Exchanged, Key, KeyedStream, WindowedStream};
-pub use records::Records;
+pub use records::{Records, Summable};
 pub use window_spec::{Session, Sliding, Tumbling, Window, WindowSpec};

@@ -1,16 +1,23 @@
 //! The open windows of one worker's keys: which window each record joins, when a window fires,
 //! when it is dropped, and which epochs its records came from. Pure state, no timely.
+//!
+//! User code runs inside it (a `reduce` closure, in `Fold::add` and `Fold::merge`) and may
+//! panic: every change to the bookkeeping (epochs held, timers) is made before that code runs,
+//! so a panic leaves the book consistent, the accumulator as the fold left it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
-use super::window_spec::WindowSpec;
+use super::window_spec::{Unwindowable, WindowSpec};
 use crate::delivery::Epoch;
+use crate::item::Origin;
 
 struct Slot<A> {
     start: i64,
     end: i64,
     acc: A,
+    /// A record of the window, to file a dead letter under when its result cannot be made.
+    origin: Origin,
     /// The epoch of its earliest record.
     epoch: Epoch,
     /// Its result has been emitted and no record arrived since.
@@ -25,6 +32,25 @@ pub(crate) struct Fold<T, A> {
     pub new: Box<dyn Fn() -> A>,
     pub add: Step<A, T>,
     pub merge: Step<A, A>,
+}
+
+/// What became of a record given to [`WindowBook::insert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placed {
+    /// It joined its windows.
+    Added,
+    /// Every window it belongs to has expired.
+    Late,
+    /// No window can hold its event time.
+    Unwindowable(Unwindowable),
+}
+
+/// A window whose result is due, as [`WindowBook::advance`] hands it out.
+pub(crate) struct Fired<'a, A> {
+    pub start: i64,
+    pub end: i64,
+    pub acc: &'a A,
+    pub origin: Origin,
 }
 
 pub(crate) struct WindowBook<K, A> {
@@ -71,10 +97,10 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
     /// Whether every window a record at `ts` belongs to had expired at `watermark`.
     pub fn expired_at(&self, ts: i64, watermark: i64) -> bool {
         let mut expired = true;
-        self.spec.assign(ts, |_, end| {
+        let windowed = self.spec.assign(ts, |_, end| {
             expired &= end.saturating_add(self.spec.lateness) <= watermark;
         });
-        expired
+        expired && windowed.is_ok()
     }
 
     fn hold(&mut self, epoch: Epoch) {
@@ -90,32 +116,36 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
         }
     }
 
-    /// Adds `record` (at event time `ts`, read in `epoch`) to its windows. `false` when every
-    /// window it belongs to has already expired: the record is late.
+    /// Adds `record` (from `origin`, read in `epoch`) to the windows of its event time.
     pub fn insert<T: Clone>(
         &mut self,
         key: K,
-        ts: i64,
+        origin: Origin,
         epoch: Epoch,
         record: T,
         fold: &mut Fold<T, A>,
-    ) -> bool {
+    ) -> Placed {
         let (lateness, watermark) = (self.spec.lateness, self.watermark);
+        // Should `fold.add` panic below, only this allocation is lost.
         let mut open = std::mem::take(&mut self.scratch);
         open.clear();
-        self.spec.assign(ts, |start, end| {
+        let assigned = self.spec.assign(origin.event_time, |start, end| {
             if end.saturating_add(lateness) > watermark {
                 open.push((start, end));
             }
         });
+        if let Err(unwindowable) = assigned {
+            self.scratch = open;
+            return Placed::Unwindowable(unwindowable);
+        }
         let Some(&last) = open.last() else {
             self.scratch = open;
-            return false;
+            return Placed::Late;
         };
         if self.spec.is_session() {
-            self.insert_session(key, last, epoch, record, fold);
             self.scratch = open;
-            return true;
+            self.insert_session(key, last, (origin, epoch), record, fold);
+            return Placed::Added;
         }
         let mut record = Some(record);
         for (i, &(start, end)) in open.iter().enumerate() {
@@ -128,11 +158,12 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
             let slots = self.slots.entry(key.clone()).or_default();
             match slots.iter_mut().find(|s| s.start == start) {
                 Some(slot) => {
-                    (fold.add)(&mut slot.acc, value);
+                    // Due to fire again before the user's code runs, panic or not.
                     if slot.fired {
                         slot.fired = false;
                         self.timers.entry(end).or_default().push(key.clone());
                     }
+                    (fold.add)(&mut slot.acc, value);
                 }
                 None => {
                     let mut acc = (fold.new)();
@@ -141,6 +172,7 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
                         start,
                         end,
                         acc,
+                        origin,
                         epoch,
                         fired: false,
                     });
@@ -150,31 +182,35 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
             }
         }
         self.scratch = open;
-        true
+        Placed::Added
     }
 
-    /// A session: `[ts, ts + gap)` merged with every session of the key it overlaps.
+    /// A session: `[ts, ts + gap)` merged with every session of the key it overlaps. The merged
+    /// slot and its bookkeeping are in place before `fold.merge` (user code) runs.
     fn insert_session<T>(
         &mut self,
         key: K,
         (mut start, mut end): (i64, i64),
-        mut epoch: Epoch,
+        (mut origin, mut epoch): (Origin, Epoch),
         record: T,
         fold: &mut Fold<T, A>,
     ) {
-        let mut acc = (fold.new)();
-        (fold.add)(&mut acc, record);
         let slots = self.slots.entry(key.clone()).or_default();
-        let mut released = Vec::new();
+        let mut overlapped = Vec::new();
         let mut i = 0;
         while i < slots.len() {
             if slots[i].start < end && start < slots[i].end {
                 let other = slots.swap_remove(i);
+                // A merged session is named by a record of a session it merges, never by the
+                // one being added: should `fold.merge` panic on that one, its dead letter and
+                // the session's stay apart.
+                if overlapped.is_empty() {
+                    origin = other.origin;
+                }
                 start = start.min(other.start);
                 end = end.max(other.end);
-                (fold.merge)(&mut acc, other.acc);
-                released.push(other.epoch);
                 epoch = epoch.min(other.epoch);
+                overlapped.push(other);
             } else {
                 i += 1;
             }
@@ -182,20 +218,29 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
         slots.push(Slot {
             start,
             end,
-            acc,
+            acc: (fold.new)(),
+            origin,
             epoch,
             fired: false,
         });
-        for old in released {
-            self.release(old);
-        }
+        let merged = slots.len() - 1;
         self.hold(epoch);
-        self.timers.entry(end).or_default().push(key);
+        for other in &overlapped {
+            self.release(other.epoch);
+        }
+        self.timers.entry(end).or_default().push(key.clone());
+        let Some(slot) = self.slots.get_mut(&key).and_then(|s| s.get_mut(merged)) else {
+            return;
+        };
+        (fold.add)(&mut slot.acc, record);
+        for other in overlapped {
+            (fold.merge)(&mut slot.acc, other.acc);
+        }
     }
 
     /// Moves event time to `watermark`: every window that ends at or before it is emitted
     /// (once, until a record updates it), and dropped once it is `lateness` past its end.
-    pub fn advance(&mut self, watermark: i64, mut emit: impl FnMut(&K, i64, i64, &A)) {
+    pub fn advance(&mut self, watermark: i64, mut emit: impl FnMut(&K, Fired<'_, A>)) {
         self.watermark = self.watermark.max(watermark);
         let lateness = self.spec.lateness;
         while let Some(entry) = self.timers.first_entry() {
@@ -213,7 +258,15 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
                         return true;
                     }
                     if !slot.fired {
-                        emit(&key, slot.start, slot.end, &slot.acc);
+                        emit(
+                            &key,
+                            Fired {
+                                start: slot.start,
+                                end: slot.end,
+                                acc: &slot.acc,
+                                origin: slot.origin,
+                            },
+                        );
                         slot.fired = true;
                     }
                     let expires = slot.end.saturating_add(lateness);

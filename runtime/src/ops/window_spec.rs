@@ -13,7 +13,44 @@ pub struct Window {
     pub end: DateTime<Utc>,
 }
 
+/// The first and the last millisecond a `DateTime<Utc>` can hold (years -262143 to 262142).
+pub(crate) const MIN_MILLIS: i64 = DateTime::<Utc>::MIN_UTC.timestamp_millis();
+pub(crate) const MAX_MILLIS: i64 = DateTime::<Utc>::MAX_UTC.timestamp_millis();
+
+/// A record's event time that no window can hold: the window would start or end outside the
+/// dates a [`Window`] holds, or the message has no event time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unwindowable {
+    pub ts: i64,
+}
+
+impl std::fmt::Display for Unwindowable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.ts == crate::item::NO_EVENT_TIME {
+            write!(
+                f,
+                "the message has no event time (null, or not a number of milliseconds an i64 \
+                 holds): it cannot be windowed"
+            )
+        } else {
+            write!(
+                f,
+                "event time {} ms cannot be windowed: its window would lie outside the dates \
+                 from {MIN_MILLIS} to {MAX_MILLIS} ms (years -262143 to 262142)",
+                self.ts
+            )
+        }
+    }
+}
+
+/// The start of the `size`-long window, aligned on the Unix epoch, that holds `ts`.
+fn aligned(ts: i64, size: i64) -> Result<i64, Unwindowable> {
+    ts.checked_sub(ts.rem_euclid(size))
+        .ok_or(Unwindowable { ts })
+}
+
 impl Window {
+    /// Bounds that [`WindowSpec::assign`] gave: within the range of dates.
     pub(crate) fn from_millis(start: i64, end: i64) -> Self {
         let at = |millis| DateTime::from_timestamp_millis(millis).unwrap_or_default();
         Window {
@@ -46,28 +83,64 @@ fn millis(duration: Duration) -> i64 {
 impl WindowSpec {
     /// Keeps each window for `lateness` of event time after it closes: a record that arrives
     /// in that time updates the window's result (written again, as an upsert), a record later
-    /// than that goes to the dead-letter table as `late`.
+    /// than that goes to the dead-letter table as `late`. A lateness that takes a window's end
+    /// past the last millisecond an `i64` holds keeps the window until the end of event time
+    /// (the end of a bounded run).
     pub fn allowed_lateness(mut self, lateness: Duration) -> Self {
         self.lateness = i64::try_from(lateness.as_millis()).unwrap_or(i64::MAX);
         self
     }
 
     /// The `[start, end)` bounds of each window a record at `ts` belongs to, in milliseconds.
-    pub(crate) fn assign(&self, ts: i64, mut each: impl FnMut(i64, i64)) {
+    ///
+    /// An error, before any call to `each`, when a window would lie outside the dates a
+    /// [`Window`] can hold (`i64::MIN`, no event time, included). Checked arithmetic
+    /// throughout: no overflow and no long loop, whatever `ts`, size and slide.
+    pub(crate) fn assign(
+        &self,
+        ts: i64,
+        mut each: impl FnMut(i64, i64),
+    ) -> Result<(), Unwindowable> {
+        // A window holds its record, so no window of a record outside the range fits in it.
+        if !(MIN_MILLIS..=MAX_MILLIS).contains(&ts) {
+            return Err(Unwindowable { ts });
+        }
+        let window = |start: i64, length: i64| match start.checked_add(length) {
+            Some(end) if start >= MIN_MILLIS && end <= MAX_MILLIS => Ok((start, end)),
+            _ => Err(Unwindowable { ts }),
+        };
         match self.kind {
             WindowKind::Tumbling { size } => {
-                let start = ts.div_euclid(size) * size;
-                each(start, start.saturating_add(size));
+                let (start, end) = window(aligned(ts, size)?, size)?;
+                each(start, end);
             }
             WindowKind::Sliding { size, slide } => {
-                let mut start = ts.div_euclid(slide) * slide;
-                while start > ts.saturating_sub(size) {
-                    each(start, start.saturating_add(size));
-                    start -= slide;
+                // The windows start at `latest`, `latest - slide`, ... while after `ts - size`:
+                // `count` of them. Both ends are checked before the first is given.
+                let latest = aligned(ts, slide)?;
+                let reach = size - (ts - latest);
+                if reach <= 0 {
+                    return Ok(()); // between two windows: in none
+                }
+                let count = (reach - 1) / slide + 1;
+                let earliest = (count - 1)
+                    .checked_mul(slide)
+                    .and_then(|back| latest.checked_sub(back))
+                    .ok_or(Unwindowable { ts })?;
+                window(earliest, size)?;
+                window(latest, size)?;
+                // In range: `k * slide <= (count - 1) * slide`, checked above.
+                for k in 0..count {
+                    let start = latest - k * slide;
+                    each(start, start + size);
                 }
             }
-            WindowKind::Session { gap } => each(ts, ts.saturating_add(gap)),
+            WindowKind::Session { gap } => {
+                let (start, end) = window(ts, gap)?;
+                each(start, end);
+            }
         }
+        Ok(())
     }
 
     pub(crate) fn is_session(&self) -> bool {
