@@ -169,7 +169,12 @@ fn alter_table(
     let parts = comma_separated(body);
     let mut any_kept = false;
     for part in parts {
-        let op = &body[part.clone()];
+        let mut op = &body[part.clone()];
+        // sqlparser gap: a partitioning clause after the last operation, without a comma.
+        if let Some(at) = partition_clause(op) {
+            edits.blank_all(&op[at..]);
+            op = &op[..at];
+        }
         let kept = !op.is_empty() && alter_operation(op, edits, has_column, renamed_indexes);
         if let Some(comma) = part.start.checked_sub(1).and_then(|c| body.get(c))
             && !(kept && any_kept)
@@ -182,6 +187,26 @@ fn alter_table(
         any_kept |= kept;
     }
     any_kept
+}
+
+/// Where `PARTITION BY` / `REMOVE PARTITIONING` starts inside an operation (not at its start).
+fn partition_clause(op: &[Token<'_>]) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, t) in op.iter().enumerate().skip(1) {
+        if t.is_punct('(') {
+            depth += 1;
+        } else if t.is_punct(')') {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 {
+            let next = op.get(i + 1);
+            let by = t.is("PARTITION") && next.is_some_and(|n| n.is("BY"));
+            let remove = t.is("REMOVE") && next.is_some_and(|n| n.is("PARTITIONING"));
+            if by || remove {
+                return Some(i);
+            }
+        }
+    }
+    None
 }
 
 /// One operation of an `ALTER TABLE`; `false` when it is to be blanked.

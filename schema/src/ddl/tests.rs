@@ -181,6 +181,7 @@ fn alter_table_operations_sqlparser_rejects_are_replayed() {
         DROP INDEX u_c ON t2 ALGORITHM=INPLACE LOCK=NONE;
         CREATE UNIQUE INDEX u_d ON t2 (d) USING BTREE COMMENT 'day' ALGORITHM=COPY;
         CREATE SPATIAL INDEX s ON t2 (g);
+        ALTER TABLE t2 ADD COLUMN f INT NULL PARTITION BY KEY (id) PARTITIONS 2;
     ";
     let schema = Schema::from_sql("alter.sql", sql);
     assert_eq!(schema.table("t"), Err(LookupError::NotFound));
@@ -195,6 +196,7 @@ fn alter_table_operations_sqlparser_rejects_are_replayed() {
             s("c", "INT", false),
             s("d", "DATE", false),
             s("e", "CHAR(3)", true),
+            s("f", "INT", true),
         ]
     );
     let keys: Vec<String> = t.keys().map(|(k, p)| k.describe(p)).collect();
