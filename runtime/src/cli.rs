@@ -68,13 +68,13 @@ pub struct Cli {
     pub rows_per_statement: usize,
 
     /// Extra librdkafka consumer property, e.g. -X fetch.wait.max.ms=50 (repeatable); wins over
-    /// --kafka-config and SLUICE_KAFKA_<KEY> variables (SLUICE_KAFKA_SASL_PASSWORD sets
+    /// --kafka-config and SLUICE_KAFKA_* variables (SLUICE_KAFKA_SASL_PASSWORD sets
     /// sasl.password), which keep credentials off the command line.
     #[arg(short = 'X', value_name = "KEY=VALUE")]
     pub kafka_option: Vec<String>,
 
     /// A librdkafka properties file (key=value lines, # comments), e.g. the SASL/SSL settings
-    /// and credentials; SLUICE_KAFKA_<KEY> variables and -X win over it.
+    /// and credentials; SLUICE_KAFKA_* variables and -X win over it.
     #[arg(long, value_name = "FILE", env = FILE_ENV, hide_env_values = true)]
     pub kafka_config: Option<PathBuf>,
 
