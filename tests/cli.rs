@@ -200,7 +200,7 @@ fn a_table_altered_behind_the_binary_stops_it_before_any_message_is_read() {
         "table `orders` does not match the row struct: column `currency` was compiled as \
          CHAR(3) (from `migrations`) but is VARCHAR(8) in the live table",
     );
-    assert!(stored_offsets(database, "ingest").is_empty());
+    assert!(stored_offsets(database, "ingest.orders").is_empty());
     assert_eq!(w1_checksum(database).count, 0);
 
     // Put the column back as the migrations declare it: the same binary now runs.

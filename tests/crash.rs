@@ -26,7 +26,7 @@ struct Job {
 
 const W1: Job = Job {
     example: "ingest",
-    pipeline: "ingest",
+    pipeline: "ingest.orders",
     table: "orders",
     ddl: ORDERS_DDL,
     columns: "id, customer_id, amount_cents, currency, ts",
@@ -36,7 +36,7 @@ const W1: Job = Job {
 
 const W2: Job = Job {
     example: "customer_minute",
-    pipeline: "per_customer",
+    pipeline: "per_customer.customer_minute",
     table: "customer_minute",
     ddl: CUSTOMER_MINUTE_DDL,
     columns: "customer_id, window_start, orders, amount_cents",

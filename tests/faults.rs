@@ -75,7 +75,7 @@ fn assert_exactly_once(database: &str, n: u64) {
         count(database, "SELECT COUNT(*) FROM sluice_dead_letters"),
         0
     );
-    let stored: i64 = stored_offsets(database, "ingest")
+    let stored: i64 = stored_offsets(database, "ingest.orders")
         .iter()
         .map(|(_, o)| o)
         .sum();

@@ -20,7 +20,7 @@ fn ingest_twice(brokers: &str, database: &str, topic: &str) {
     assert_eq!(first.written, N);
     assert_eq!(first.dead_lettered, 0);
     assert_eq!(w1_checksum(database), W1Checksum::expected(N));
-    let offsets = stored_offsets(database, ingest::NAME);
+    let offsets = stored_offsets(database, "ingest.orders");
     assert_eq!(offsets.len(), PARTITIONS as usize);
     assert_eq!(offsets.iter().map(|(_, o)| *o as u64).sum::<u64>(), N);
 
@@ -31,7 +31,7 @@ fn ingest_twice(brokers: &str, database: &str, topic: &str) {
     );
     assert_eq!(second.written, 0);
     assert_eq!(w1_checksum(database), W1Checksum::expected(N));
-    assert_eq!(stored_offsets(database, ingest::NAME), offsets);
+    assert_eq!(stored_offsets(database, "ingest.orders"), offsets);
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn a_stopped_run_resumes_without_gaps_or_duplicates() {
         .map(|w| (w.partition, w.high))
         .collect();
     assert_eq!(
-        stored_offsets(&database, ingest::NAME),
+        stored_offsets(&database, "ingest.orders"),
         ends,
         "offsets at the partitions' ends"
     );

@@ -74,7 +74,7 @@ fn w2_equals_the_group_by_over_the_same_orders_with_one_and_two_workers() {
     // Offsets are committed once the windows are written: a second run finds nothing to do.
     let again = per_customer::run(config(&brokers, &two, "orders_w2")).expect("rerun");
     assert_eq!(again.consumed, 0);
-    let offsets: i64 = stored_offsets(&two, per_customer::NAME)
+    let offsets: i64 = stored_offsets(&two, "per_customer.customer_minute")
         .iter()
         .map(|(_, o)| o)
         .sum();

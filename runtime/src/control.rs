@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::dead_letter_watch::DeadLetterWatch;
 use crate::delivery::Epoch;
 use crate::error::Error;
 use crate::report::Metrics;
@@ -12,6 +13,8 @@ use crate::window_progress::WindowProgress;
 #[derive(Debug)]
 pub(crate) struct RunControl {
     pub metrics: Metrics,
+    /// Warns while dead letters accumulate; stops the run past the ratio.
+    pub dead_letters: DeadLetterWatch,
     /// Where the window operators of all workers stand, for the sinks' commits.
     pub windows: WindowProgress,
     /// The input ends here: flush everything, windows included.
@@ -30,9 +33,10 @@ pub(crate) struct RunControl {
 }
 
 impl RunControl {
-    pub fn new(limit: Option<u64>, workers: usize) -> Self {
+    pub fn new(limit: Option<u64>, workers: usize, dead_letters: DeadLetterWatch) -> Self {
         RunControl {
             metrics: Metrics::default(),
+            dead_letters,
             windows: WindowProgress::new(workers),
             stop: AtomicBool::new(false),
             shutdown: Arc::new(AtomicBool::new(false)),

@@ -18,6 +18,7 @@ use sqlx::{MySql, MySqlConnection, Pool, QueryBuilder};
 
 use crate::dead_letter::DeadLetter;
 use crate::error::{Error, Result};
+use crate::window_progress::StoredWatermark;
 
 /// Timely's timestamp in a sluice dataflow: a number of `epoch` lengths since the run started.
 pub type Epoch = u64;
@@ -106,6 +107,10 @@ pub(crate) struct Commit {
     /// window is rebuilt whole from the records after the committed offsets (see
     /// `window_progress.rs`). A restart starts its windows from there.
     pub watermark: Option<i64>,
+    /// With a watermark: how far each partition had been read when every window operator had
+    /// applied what the watermark fired on. A record read again below it after a restart is a
+    /// replay; one above it was never in a window, and is late if its windows are closed.
+    pub read_until: Vec<OffsetUpdate>,
 }
 
 impl Commit {
@@ -114,14 +119,34 @@ impl Commit {
     }
 
     fn merge_offset(&mut self, update: OffsetUpdate) {
-        match self
-            .offsets
-            .iter_mut()
-            .find(|o| o.partition == update.partition && o.topic == update.topic)
-        {
-            Some(existing) => existing.next_offset = existing.next_offset.max(update.next_offset),
-            None => self.offsets.push(update),
+        merge_into(&mut self.offsets, update);
+    }
+
+    /// Adds the watermark a commit point stores, with the positions read by the epoch its
+    /// windows had applied: those committed now and those `ledger` still holds.
+    pub fn store_watermark(&mut self, mark: Option<StoredWatermark>, ledger: &Ledger) {
+        let Some(mark) = mark else { return };
+        self.watermark = Some(mark.millis);
+        let mut read = self.offsets.clone();
+        for (epoch, offsets, _) in &ledger.closed {
+            if *epoch > mark.applied {
+                break;
+            }
+            for update in offsets {
+                merge_into(&mut read, update.clone());
+            }
         }
+        self.read_until = read;
+    }
+}
+
+fn merge_into(offsets: &mut Vec<OffsetUpdate>, update: OffsetUpdate) {
+    match offsets
+        .iter_mut()
+        .find(|o| o.partition == update.partition && o.topic == update.topic)
+    {
+        Some(existing) => existing.next_offset = existing.next_offset.max(update.next_offset),
+        None => offsets.push(update),
     }
 }
 
@@ -206,14 +231,25 @@ pub(crate) async fn load_watermark(pool: &Pool<MySql>, pipeline: &str) -> Result
         .map_err(|e| Error::mysql("sluice_watermarks", e))
 }
 
-/// Raises the stored watermark inside the caller's transaction. Workers commit different
-/// epochs; the largest is right, since every worker's rows before it are durable.
+pub(crate) const CREATE_WATERMARK_OFFSETS_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS sluice_watermark_offsets (
+  pipeline VARCHAR(255) NOT NULL,
+  topic VARCHAR(255) NOT NULL,
+  `partition` INT NOT NULL,
+  read_until BIGINT NOT NULL,
+  updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (pipeline, topic, `partition`)
+) ENGINE=InnoDB";
+
+/// Raises the stored watermark, and the positions read when it was reached, inside the
+/// caller's transaction. Workers commit different epochs; the largest is right, since every
+/// worker's rows before it are durable.
 pub(crate) async fn store_watermark(
     conn: &mut MySqlConnection,
     pipeline: &str,
-    watermark: Option<i64>,
+    commit: &Commit,
 ) -> std::result::Result<(), sqlx::Error> {
-    let Some(watermark) = watermark else {
+    let Some(watermark) = commit.watermark else {
         return Ok(());
     };
     sqlx::query(
@@ -222,9 +258,39 @@ pub(crate) async fn store_watermark(
     )
     .bind(pipeline)
     .bind(watermark)
-    .execute(conn)
+    .execute(&mut *conn)
+    .await?;
+    for range in crate::sink::statement_ranges(0..commit.read_until.len(), 64) {
+        let mut query = QueryBuilder::<MySql>::new(
+            "INSERT INTO sluice_watermark_offsets (pipeline, topic, `partition`, read_until) ",
+        );
+        query.push_values(&commit.read_until[range], |mut row, update| {
+            row.push_bind(pipeline)
+                .push_bind(&*update.topic)
+                .push_bind(update.partition)
+                .push_bind(update.next_offset);
+        });
+        query
+            .push(" ON DUPLICATE KEY UPDATE read_until = GREATEST(read_until, VALUES(read_until))");
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// How far each partition of `topic` had been read when the stored watermark was reached.
+pub(crate) async fn load_read_until(
+    pool: &Pool<MySql>,
+    pipeline: &str,
+    topic: &str,
+) -> Result<Vec<(i32, i64)>> {
+    sqlx::query_as::<_, (i32, i64)>(
+        "SELECT `partition`, read_until FROM sluice_watermark_offsets WHERE pipeline = ? AND topic = ?",
+    )
+    .bind(pipeline)
+    .bind(topic)
+    .fetch_all(pool)
     .await
-    .map(drop)
+    .map_err(|e| Error::mysql("sluice_watermark_offsets", e))
 }
 
 /// The stored next offset of each partition of `topic` for `pipeline`.
@@ -307,6 +373,25 @@ mod tests {
         let rest = ledger.take_before(Epoch::MAX);
         assert_eq!(rest.offsets, vec![update(1, 9)]);
         assert!(ledger.take_before(Epoch::MAX).is_empty());
+    }
+
+    #[test]
+    fn a_stored_watermark_carries_the_positions_read_by_its_applied_epoch() {
+        let mut ledger = Ledger::default();
+        ledger.close(1, vec![update(0, 10)]);
+        ledger.close(2, vec![update(0, 20), update(1, 7)]);
+        ledger.close(4, vec![update(0, 30)]);
+        let mut commit = ledger.take_before(2);
+        commit.store_watermark(
+            Some(StoredWatermark {
+                millis: 5,
+                applied: 3,
+            }),
+            &ledger,
+        );
+        assert_eq!(commit.offsets, vec![update(0, 10)]);
+        assert_eq!(commit.watermark, Some(5));
+        assert_eq!(commit.read_until, vec![update(0, 20), update(1, 7)]);
     }
 
     #[test]

@@ -58,6 +58,13 @@ impl EmbeddedKafka {
             .map_err(|e| Error::kafka(&self.bootstrap_servers(), e))
     }
 
+    /// Makes the broker answer its next fetch requests with these errors, one request each,
+    /// as a broker with a corrupt log or a moving leader would: for fault tests.
+    pub fn fail_fetches(&self, errors: &[rdkafka::types::RDKafkaRespErr]) {
+        self.cluster
+            .request_errors(rdkafka::types::RDKafkaApiKey::Fetch, errors);
+    }
+
     /// Creates `topic` with `partitions` partitions.
     pub fn create_topic(&self, topic: &str, partitions: i32) -> Result<()> {
         self.cluster

@@ -6,6 +6,7 @@ pub mod codec;
 mod config;
 mod control;
 pub mod dead_letter;
+mod dead_letter_watch;
 mod delivery;
 mod error;
 mod item;
@@ -14,6 +15,7 @@ pub mod kafka;
 pub mod macro_support;
 mod message;
 mod ops;
+mod pipeline_identity;
 mod report;
 mod row;
 mod run;
@@ -32,8 +34,8 @@ pub use delivery::Epoch;
 pub use error::{Error, Result};
 pub use message::{DEFAULT_MAX_FUTURE_MILLIS, EventTime, Format, Message};
 pub use ops::{
-    Exchanged, Key, KeyedStream, Records, Session, Sliding, Summable, Tumbling, Window,
-    WindowSpec, WindowedStream,
+    Exchanged, Key, KeyedStream, Records, Session, Sliding, Summable, Tumbling, Window, WindowSpec,
+    WindowedStream,
 };
 pub use report::RunReport;
 pub use row::{ColumnValue, EncodeError, Row};

@@ -14,12 +14,15 @@ use timely::dataflow::operators::Probe;
 
 use crate::config::{Config, StartFrom};
 use crate::control::RunControl;
-use crate::dead_letter::CREATE_DEAD_LETTERS_TABLE;
+use crate::dead_letter::prepare_dead_letters_table;
+use crate::dead_letter_watch::DeadLetterWatch;
 use crate::delivery::{
-    CREATE_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, Epoch, EpochClock, load_offsets, load_watermark,
+    CREATE_OFFSETS_TABLE, CREATE_WATERMARK_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, Epoch,
+    EpochClock, load_offsets, load_read_until, load_watermark,
 };
 use crate::error::{Error, Result};
 use crate::message::Message;
+use crate::pipeline_identity::{self, CREATE_PIPELINES_TABLE, default_pipeline_id};
 use crate::report::RunReport;
 use crate::row::Row;
 use crate::schema::{apply_migrations, check_table};
@@ -27,7 +30,7 @@ use crate::signals::StopOnSignals;
 use crate::sink::mysql::{SinkPlan, commit_rest, mysql_sink};
 use crate::source::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
 use crate::stream::Stream;
-use crate::worker::{BacklogLimit, WorkerShared, join_workers};
+use crate::worker::{BacklogLimit, Restored, WorkerShared, join_workers};
 
 /// How long start-up waits for MySQL before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,9 +54,13 @@ where
         .build()
         .map_err(|e| Error::Worker(format!("cannot start the tokio runtime: {e}")))?;
 
-    let pipeline: Arc<str> = Arc::from(config.pipeline_id.as_deref().unwrap_or(name));
+    let pipeline: Arc<str> = match &config.pipeline_id {
+        Some(id) => Arc::from(id.as_str()),
+        None => Arc::from(default_pipeline_id(name, R::TABLE)),
+    };
     let topic: Arc<str> = Arc::from(config.topic.as_deref().unwrap_or(M::TOPIC));
     let pool = runtime.block_on(prepare_database(&config))?;
+    runtime.block_on(pipeline_identity::claim(&pool, &pipeline, &topic, R::TABLE))?;
     runtime.block_on(check_sink_table::<R>(&pool, config.migrate))?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "database ready");
     let partitions = discover_partitions(&config.brokers, &topic, &config.kafka_options)?;
@@ -64,13 +71,15 @@ where
     let stored = runtime.block_on(load_offsets(&pool, &pipeline, &topic))?;
     // Windows resume from the watermark of the offsets they resume from; starting elsewhere
     // rebuilds every window from what is read.
-    let restored_watermark = match config.from {
-        StartFrom::Committed if !stored.is_empty() => {
-            runtime.block_on(load_watermark(&pool, &pipeline))?
-        }
-        _ => None,
-    }
-    .unwrap_or(i64::MIN);
+    let restored = match config.from {
+        StartFrom::Committed if !stored.is_empty() => Restored {
+            watermark: runtime
+                .block_on(load_watermark(&pool, &pipeline))?
+                .unwrap_or(i64::MIN),
+            read_until: runtime.block_on(load_read_until(&pool, &pipeline, &topic))?,
+        },
+        _ => Restored::default(),
+    };
     tracing::info!(
         pipeline = %pipeline,
         topic = %topic,
@@ -96,6 +105,10 @@ where
             i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
         }),
         idle_timeout: config.idle_timeout,
+        on_out_of_range: config.on_offset_out_of_range,
+        max_future: config.max_future.map_or(M::MAX_FUTURE_MILLIS, |d| {
+            i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+        }),
     });
     let sink_plan = Arc::new(SinkPlan {
         pool,
@@ -103,9 +116,11 @@ where
         topic: Arc::clone(&source_plan.topic),
         runtime: runtime.handle().clone(),
         rows_per_statement: config.rows_per_statement,
+        packet: Default::default(),
         writers: std::sync::Mutex::new(Vec::new()),
     });
-    let control = Arc::new(RunControl::new(config.limit, config.workers));
+    let dead_letters = DeadLetterWatch::new(config.max_dead_letter_ratio, config.dead_letter_grace);
+    let control = Arc::new(RunControl::new(config.limit, config.workers, dead_letters));
     let _signals = if config.stop_on_signals {
         Some(StopOnSignals::install(&control.shutdown_flag())?)
     } else {
@@ -120,7 +135,7 @@ where
             Arc::clone(&source_plan.topic),
             M::HAS_EVENT_TIME,
             (worker.index(), worker.peers()),
-            restored_watermark,
+            restored.clone(),
         ));
         let durable = ProbeHandle::<Epoch>::new();
         worker.dataflow::<Epoch, _, _>(|scope| {
@@ -202,12 +217,16 @@ async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
     for (table, ddl) in [
         ("sluice_offsets", CREATE_OFFSETS_TABLE),
         ("sluice_watermarks", CREATE_WATERMARKS_TABLE),
-        ("sluice_dead_letters", CREATE_DEAD_LETTERS_TABLE),
+        ("sluice_watermark_offsets", CREATE_WATERMARK_OFFSETS_TABLE),
+        ("sluice_pipelines", CREATE_PIPELINES_TABLE),
     ] {
         sqlx::query(ddl)
             .execute(&pool)
             .await
             .map_err(|e| Error::mysql(table, e))?;
     }
+    prepare_dead_letters_table(&pool)
+        .await
+        .map_err(|e| Error::mysql("sluice_dead_letters", e))?;
     Ok(pool)
 }

@@ -51,6 +51,12 @@ impl InMemory {
 /// measure the engine (workload W3 of the benchmarks) and to try a pipeline body without a
 /// broker or a database.
 ///
+/// What a Kafka run would make a dead letter (a record a closure panicked on, a late record, an
+/// event time no window can hold) is counted in `dead_lettered` and dropped, as there is no
+/// dead-letter table; the run goes on, as a Kafka run does. A panic is also logged (`tracing`,
+/// level `warn`) with its message and the event's position (`offset` = its index among the
+/// worker's events).
+///
 /// ```
 /// # use sluice_runtime as sluice;
 /// use sluice::{InMemory, Tumbling, run_in_memory};
@@ -81,7 +87,8 @@ where
 {
     let started = Instant::now();
     let workers = plan.workers.max(1);
-    let control = Arc::new(RunControl::new(None, workers));
+    let dead_letters = crate::dead_letter_watch::DeadLetterWatch::new(None, 0);
+    let control = Arc::new(RunControl::new(None, workers, dead_letters));
     let worker_control = Arc::clone(&control);
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
         let shared = Rc::new(WorkerShared::new(
@@ -89,7 +96,7 @@ where
             Arc::from("memory"),
             true,
             (worker.index(), worker.peers()),
-            i64::MIN,
+            crate::worker::Restored::default(),
         ));
         let generated = events(worker.index(), worker.peers());
         worker.dataflow::<crate::delivery::Epoch, _, _>(|scope| {

@@ -29,6 +29,15 @@ struct Release {
     watermark: i64,
 }
 
+/// The watermark a commit stores, and the last epoch every window operator had applied when
+/// it was reached: a record read in that epoch or before was in the windows' hands before
+/// they fired at the watermark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StoredWatermark {
+    pub millis: i64,
+    pub applied: Epoch,
+}
+
 #[derive(Debug)]
 pub(crate) struct WindowProgress {
     has_windows: AtomicBool,
@@ -72,7 +81,7 @@ impl WindowProgress {
 
     /// The latest commit point at or before `limit`, with the watermark to store, given that
     /// every epoch before `durable` is written by every sink. `(0, None)` when nothing can be.
-    pub fn commit_point(&self, limit: Epoch, durable: Epoch) -> (Epoch, Option<i64>) {
+    pub fn commit_point(&self, limit: Epoch, durable: Epoch) -> (Epoch, Option<StoredWatermark>) {
         if !self.has_windows.load(Ordering::Acquire) {
             return (limit, None);
         }
@@ -90,10 +99,14 @@ impl WindowProgress {
         candidates.dedup();
         for e in candidates {
             let mut watermark = i64::MIN;
+            let mut applied = Epoch::MAX;
             let mut safe = true;
             for mine in releases.iter() {
                 match mine.iter().find(|r| r.from >= e) {
-                    Some(r) if r.applied < durable => watermark = watermark.max(r.watermark),
+                    Some(r) if r.applied < durable => {
+                        watermark = watermark.max(r.watermark);
+                        applied = applied.min(r.applied);
+                    }
                     _ => {
                         safe = false;
                         break;
@@ -101,7 +114,11 @@ impl WindowProgress {
                 }
             }
             if safe {
-                return (e, (watermark > i64::MIN).then_some(watermark));
+                let stored = (watermark > i64::MIN).then_some(StoredWatermark {
+                    millis: watermark,
+                    applied,
+                });
+                return (e, stored);
             }
         }
         (0, None)
@@ -137,6 +154,10 @@ impl WindowProgress {
 mod tests {
     use super::*;
 
+    fn mark(millis: i64, applied: Epoch) -> StoredWatermark {
+        StoredWatermark { millis, applied }
+    }
+
     #[test]
     fn without_windows_everything_up_to_the_limit_commits() {
         let progress = WindowProgress::new(2);
@@ -152,7 +173,7 @@ mod tests {
         progress.released(1, 4, 3, 300);
         // Worker 0 emitted windows up to epoch 5: not written before epoch 6 is durable.
         assert_eq!(progress.commit_point(4, 5), (0, None));
-        assert_eq!(progress.commit_point(4, 6), (4, Some(500)));
+        assert_eq!(progress.commit_point(4, 6), (4, Some(mark(500, 3))));
     }
 
     #[test]
@@ -163,11 +184,11 @@ mod tests {
         progress.released(1, 2, 1, 100);
         progress.released(0, 6, 9, 900);
         progress.released(1, 6, 6, 600);
-        assert_eq!(progress.commit_point(6, 8), (2, Some(100)));
-        assert_eq!(progress.commit_point(6, 10), (6, Some(900)));
+        assert_eq!(progress.commit_point(6, 8), (2, Some(mark(100, 1))));
+        assert_eq!(progress.commit_point(6, 10), (6, Some(mark(900, 6))));
         progress.committed(0, 6);
         progress.committed(1, 6);
-        assert_eq!(progress.commit_point(6, 10), (6, Some(900)));
+        assert_eq!(progress.commit_point(6, 10), (6, Some(mark(900, 6))));
     }
 
     #[test]

@@ -48,6 +48,27 @@ pub(crate) struct WorkerShared {
     /// The watermark an earlier run's windows had reached (`i64::MIN` when none): windows
     /// that ended before it are already written.
     pub restored_watermark: i64,
+    /// Per partition, how far the earlier run had read when its windows reached that
+    /// watermark, sorted by partition.
+    read_until: Vec<(i32, i64)>,
+}
+
+/// What an earlier run of the pipeline left for its windows.
+#[derive(Debug, Clone)]
+pub(crate) struct Restored {
+    /// The stored watermark: windows that ended before it are written.
+    pub watermark: i64,
+    /// The positions read when it was reached (see `delivery::Commit::read_until`).
+    pub read_until: Vec<(i32, i64)>,
+}
+
+impl Default for Restored {
+    fn default() -> Self {
+        Restored {
+            watermark: i64::MIN,
+            read_until: Vec::new(),
+        }
+    }
 }
 
 impl WorkerShared {
@@ -57,8 +78,13 @@ impl WorkerShared {
         topic: Arc<str>,
         has_event_time: bool,
         (index, peers): (usize, usize),
-        restored_watermark: i64,
+        restored: Restored,
     ) -> Self {
+        let Restored {
+            watermark: restored_watermark,
+            mut read_until,
+        } = restored;
+        read_until.sort_unstable();
         WorkerShared {
             control,
             ledger: Rc::new(RefCell::new(Ledger::default())),
@@ -69,6 +95,7 @@ impl WorkerShared {
             exchanged: Cell::new(false),
             sink_backlog: Cell::new(Backlog::default()),
             restored_watermark,
+            read_until,
         }
     }
 }
@@ -77,8 +104,9 @@ impl WorkerShared {
     /// Whether an earlier run of the pipeline had read `origin`'s message before the windows
     /// it belongs to were written: a record read again after a restart, not a late one.
     pub fn read_before(&self, origin: &crate::item::Origin) -> bool {
-        let _ = origin;
-        true
+        self.read_until
+            .binary_search_by_key(&origin.partition, |(p, _)| *p)
+            .is_ok_and(|i| origin.offset < self.read_until[i].1)
     }
 }
 

@@ -256,6 +256,9 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                         }));
                     }
                     ledger.close(*cap.time(), reader.take_changed());
+                    if let Err(error) = control.dead_letters.check(&control.metrics) {
+                        control.fail(error);
+                    }
                     if finished {
                         capability = None;
                         return;

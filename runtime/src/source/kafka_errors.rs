@@ -66,7 +66,11 @@ mod tests {
         ] {
             assert_eq!(classify(code), ConsumerErrorClass::Fatal, "{code:?}");
         }
-        for code in [C::AllBrokersDown, C::NotLeaderForPartition, C::RequestTimedOut] {
+        for code in [
+            C::AllBrokersDown,
+            C::NotLeaderForPartition,
+            C::RequestTimedOut,
+        ] {
             assert_eq!(classify(code), ConsumerErrorClass::Transient, "{code:?}");
         }
         assert_eq!(classify(C::AutoOffsetReset), ConsumerErrorClass::OutOfRange);
