@@ -312,10 +312,19 @@ impl Tansu {
     pub fn start_with(tools: &TestTools) -> Tansu {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
-        let mut child = spawn_tansu(tools.tansu(), &url, "memory://tansu/", &[]);
-        let brokers = format!("127.0.0.1:{port}");
-        wait_for_listener(&mut child, &brokers, "tansu", Duration::from_secs(20));
-        Tansu { child, brokers }
+        let child = spawn_tansu(tools.tansu(), &url, "memory://tansu/", &[]);
+        // Built first, so that a failed start still stops the process.
+        let mut tansu = Tansu {
+            child,
+            brokers: format!("127.0.0.1:{port}"),
+        };
+        wait_for_listener(
+            &mut tansu.child,
+            &tansu.brokers,
+            "tansu",
+            Duration::from_secs(20),
+        );
+        tansu
     }
 }
 
@@ -338,30 +347,29 @@ impl DurableTansu {
     pub fn start_with(tools: &TestTools) -> DurableTansu {
         let tansu = tools.tansu().to_owned();
         let s3_port = free_port();
-        let mut s3 = tools
+        let s3 = tools
             .moto_server(s3_port)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start `python3 -m moto.server`");
         let s3_address = format!("127.0.0.1:{s3_port}");
-        // The first start after a fetch compiles moto's modules.
-        wait_for_listener(
-            &mut s3,
-            &s3_address,
-            "the S3 server `python3 -m moto.server`",
-            Duration::from_secs(120),
-        );
-        create_bucket(&s3_address, "tansu");
-        let port = free_port();
-        let brokers = format!("127.0.0.1:{port}");
+        // Built first, so that a failed start still stops the processes.
         let mut durable = DurableTansu {
             s3,
             s3_url: format!("http://{s3_address}"),
             tansu,
             broker: None,
-            brokers,
+            brokers: format!("127.0.0.1:{}", free_port()),
         };
+        // The first start after a fetch compiles moto's modules.
+        wait_for_listener(
+            &mut durable.s3,
+            &s3_address,
+            "the S3 server `python3 -m moto.server`",
+            Duration::from_secs(120),
+        );
+        create_bucket(&s3_address, "tansu");
         durable.restart();
         durable
     }
@@ -381,14 +389,15 @@ impl DurableTansu {
             ("AWS_ALLOW_HTTP", "true".to_owned()),
         ];
         let url = format!("tcp://{}", self.brokers);
-        let mut broker = spawn_tansu(&self.tansu, &url, "s3://tansu/", &env);
+        let broker = self
+            .broker
+            .insert(spawn_tansu(&self.tansu, &url, "s3://tansu/", &env));
         wait_for_listener(
-            &mut broker,
+            broker,
             &self.brokers,
             "tansu on S3",
             Duration::from_secs(20),
         );
-        self.broker = Some(broker);
     }
 }
 
