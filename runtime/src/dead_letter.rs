@@ -1,7 +1,40 @@
 //! `sluice_dead_letters`: where input that cannot become a row goes, with enough context to
 //! find it again (topic, partition, offset) and the raw bytes to replay it.
+//!
+//! A message can be as large as the broker allows (megabytes), and an epoch can set hundreds
+//! of them aside: what is stored of each is capped, so that a dead letter always fits in a
+//! statement and memory holds no more than the caps until the epoch commits. The original's
+//! length and SHA-256 are kept beside the stored bytes: `payload_length = LENGTH(payload)`
+//! says the payload is whole, and `SHA2(x, 256) = payload_sha256` (or `sha256sum`) recognises
+//! the original when it is read again from the topic.
 
-use sqlx::{MySql, MySqlConnection, QueryBuilder};
+use std::ops::Range;
+
+use sha2::{Digest, Sha256};
+use sqlx::{MySql, MySqlConnection, Pool, QueryBuilder};
+
+use crate::sink::packet::{PER_VALUE, Packet};
+use crate::sink::{Sizes, Statements, byte_ranges, write_isolating};
+
+/// The most bytes of a payload stored: 64 KiB show what was wrong with a message (a decode
+/// error names a field, usually near the start) and a statement of the default 16 MiB
+/// `max_allowed_packet` still carries some 250 such letters. The rest of a larger message stays
+/// in Kafka at its topic, partition and offset for as long as the topic's retention keeps it.
+pub const PAYLOAD_CAP: usize = 64 * 1024;
+
+/// The most bytes of a key stored: 1 KiB holds any identifier (UUIDs, composite keys) a key
+/// is meant to carry; a larger key is itself a sign of a producer bug, recognisable by its
+/// length and hash.
+pub const KEY_CAP: usize = 1024;
+
+/// The most bytes of a `message` stored (cut at a character boundary): 4 KiB hold any
+/// explanation sluice or MySQL gives, and stay far below what `TEXT` holds in any charset.
+pub const MESSAGE_CAP: usize = 4 * 1024;
+
+/// What is left of a message in the minimal form of a dead letter the table refused.
+const MINIMAL_MESSAGE_CAP: usize = 512;
+/// What is left of the refusal's reason in that form.
+const MINIMAL_REASON_CAP: usize = 256;
 
 /// Why a record was set aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +79,68 @@ impl DeadLetterKind {
     }
 }
 
+/// The bytes of a key or payload as stored: the first bytes up to a cap, with the length and
+/// SHA-256 of the whole.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CappedBytes {
+    /// The first `min(length, cap)` bytes of the original.
+    pub kept: Vec<u8>,
+    /// The original's length in bytes.
+    pub length: u64,
+    /// The SHA-256 of the whole original.
+    pub sha256: [u8; 32],
+}
+
+impl CappedBytes {
+    /// Keeps the first `cap` bytes of `original`, its length and its hash.
+    pub fn new(original: &[u8], cap: usize) -> CappedBytes {
+        CappedBytes {
+            kept: original[..original.len().min(cap)].to_vec(),
+            length: original.len() as u64,
+            sha256: Sha256::digest(original).into(),
+        }
+    }
+
+    /// A message key, capped at [`KEY_CAP`].
+    pub fn key(original: &[u8]) -> CappedBytes {
+        CappedBytes::new(original, KEY_CAP)
+    }
+
+    /// A message payload, capped at [`PAYLOAD_CAP`].
+    pub fn payload(original: &[u8]) -> CappedBytes {
+        CappedBytes::new(original, PAYLOAD_CAP)
+    }
+
+    /// Whether `kept` is all of the original.
+    pub fn is_whole(&self) -> bool {
+        self.kept.len() as u64 == self.length
+    }
+
+    /// The hash as 64 lowercase hex digits, as `sha256sum` and MySQL's `SHA2(x, 256)` print it.
+    pub fn sha256_hex(&self) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(64);
+        for byte in self.sha256 {
+            hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            hex.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+        }
+        hex
+    }
+}
+
+impl std::fmt::Debug for CappedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CappedBytes")
+            .field(
+                "kept",
+                &String::from_utf8_lossy(&self.kept[..self.kept.len().min(64)]),
+            )
+            .field("length", &self.length)
+            .field("sha256", &self.sha256_hex())
+            .finish()
+    }
+}
+
 /// One record that did not make it into the sink table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
@@ -55,13 +150,14 @@ pub struct DeadLetter {
     pub partition: i32,
     /// Its offset.
     pub offset: i64,
-    /// The message key, as sent.
-    pub key: Option<Vec<u8>>,
-    /// The message payload, as sent.
-    pub payload: Option<Vec<u8>>,
+    /// The message key, as sent (capped at [`KEY_CAP`]).
+    pub key: Option<CappedBytes>,
+    /// The message payload, as sent (capped at [`PAYLOAD_CAP`]).
+    pub payload: Option<CappedBytes>,
     /// Why it was set aside.
     pub kind: DeadLetterKind,
-    /// A one-line explanation, naming the field where there is one.
+    /// A one-line explanation, naming the field where there is one (stored up to
+    /// [`MESSAGE_CAP`]).
     pub message: String,
 }
 
@@ -94,7 +190,7 @@ impl DeadLetter {
             partition: 0,
             offset,
             key: None,
-            payload: Some(b"{".to_vec()),
+            payload: Some(CappedBytes::payload(b"{")),
             kind: DeadLetterKind::Decode,
             message: "invalid JSON".into(),
         }
@@ -113,36 +209,259 @@ pub(crate) const CREATE_DEAD_LETTERS_TABLE: &str =
   `key` BLOB NULL,
   payload LONGBLOB NULL,
   created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  key_length BIGINT UNSIGNED NULL,
+  key_sha256 CHAR(64) CHARACTER SET ascii NULL,
+  payload_length BIGINT UNSIGNED NULL,
+  payload_sha256 CHAR(64) CHARACTER SET ascii NULL,
   UNIQUE KEY sluice_dead_letters_source (pipeline, topic, `partition`, `offset`, kind)
 ) ENGINE=InnoDB";
 
-/// Inserts `letters` inside the caller's transaction. A replayed record replaces its earlier
-/// entry, so each source offset appears once per kind.
+/// The columns added since the table's first version, with their definitions: a table made by
+/// an older sluice gets them at start-up (at the end; they are always named when written).
+const ADDED_COLUMNS: [(&str, &str); 4] = [
+    ("key_length", "BIGINT UNSIGNED NULL"),
+    ("key_sha256", "CHAR(64) CHARACTER SET ascii NULL"),
+    ("payload_length", "BIGINT UNSIGNED NULL"),
+    ("payload_sha256", "CHAR(64) CHARACTER SET ascii NULL"),
+];
+
+/// MySQL's "Duplicate column name": another job added the column meanwhile.
+const DUPLICATE_COLUMN: u16 = 1060;
+
+/// Creates `sluice_dead_letters`, or adds to a table of an older version the columns it lacks.
+pub(crate) async fn prepare_dead_letters_table(pool: &Pool<MySql>) -> Result<(), sqlx::Error> {
+    sqlx::query(CREATE_DEAD_LETTERS_TABLE).execute(pool).await?;
+    let present: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'sluice_dead_letters'",
+    )
+    .fetch_all(pool)
+    .await?;
+    for (column, definition) in ADDED_COLUMNS {
+        if present.iter().any(|p| p.eq_ignore_ascii_case(column)) {
+            continue;
+        }
+        tracing::info!(column, "adding a column to sluice_dead_letters");
+        let alter = format!("ALTER TABLE sluice_dead_letters ADD COLUMN {column} {definition}");
+        match sqlx::query(sqlx::AssertSqlSafe(alter)).execute(pool).await {
+            Ok(_) => {}
+            Err(error) if crate::sink::database_number(&error) == Some(DUPLICATE_COLUMN) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// At most this many letters go in one statement (12 placeholders each).
+const LETTERS_PER_STATEMENT: usize = 512;
+
+/// The placeholders of one letter in the statement text, with the separator.
+const LETTER_TEXT_LEN: usize = 40;
+
+/// Inserts `letters` inside the caller's transaction, in statements that fit `packet`. A
+/// replayed record replaces its earlier entry, so each source offset appears once per kind.
+///
+/// A letter the table refuses (a value a column cannot hold) or too large for a statement even
+/// alone is stored in a minimal form, without key and payload, with the reason in its message:
+/// a dead letter never stops the job. Returns how many were stored that way.
 pub(crate) async fn store_dead_letters(
     conn: &mut MySqlConnection,
     pipeline: &str,
     letters: &[DeadLetter],
-) -> std::result::Result<(), sqlx::Error> {
-    // 8 placeholders per row: far below MySQL's 65,535. Few distinct sizes: see chunks.rs.
-    for range in crate::sink::statement_ranges(0..letters.len(), 512) {
-        let chunk = &letters[range];
+    packet: &mut Packet,
+) -> Result<usize, sqlx::Error> {
+    if letters.is_empty() {
+        return Ok(0);
+    }
+    let sizes = Sizes::new(letters.iter().map(|letter| stored_len(pipeline, letter)));
+    let by_text = packet.statement_bytes / LETTER_TEXT_LEN;
+    let full = if by_text >= LETTERS_PER_STATEMENT {
+        LETTERS_PER_STATEMENT
+    } else {
+        power_of_two_at_most(by_text)
+    };
+    let ranges = byte_ranges(0..letters.len(), full, packet.statement_bytes, &sizes);
+    let mut whole = LetterStatements {
+        pipeline,
+        letters,
+        minimal: None,
+    };
+    let refused = write_isolating(conn, &mut whole, ranges, &sizes, packet).await?;
+    for refusal in &refused {
+        tracing::warn!(
+            offset = letters[refusal.index].offset,
+            partition = letters[refusal.index].partition,
+            "dead letter stored without key and payload: {}",
+            refusal.reason
+        );
+        let mut minimal = LetterStatements {
+            pipeline,
+            letters,
+            minimal: Some(&refusal.reason),
+        };
+        let index = refusal.index;
+        minimal.execute(conn, index..index + 1).await?;
+    }
+    Ok(refused.len())
+}
+
+/// The largest power of two at most `n`, and at least 1.
+fn power_of_two_at_most(n: usize) -> usize {
+    1 << (usize::BITS - 1 - n.max(1).leading_zeros())
+}
+
+/// The bytes a letter's values take in a statement.
+fn stored_len(pipeline: &str, letter: &DeadLetter) -> usize {
+    const LENGTH_PREFIX: usize = 9;
+    const VALUES: usize = 12;
+    let bytes = |b: &Option<CappedBytes>| b.as_ref().map_or(0, |b| b.kept.len() + 8 + 64);
+    pipeline.len()
+        + letter.topic.len()
+        + 4
+        + 8
+        + letter.kind.as_str().len()
+        + capped_message(&letter.message).len()
+        + bytes(&letter.key)
+        + bytes(&letter.payload)
+        + VALUES * (PER_VALUE + LENGTH_PREFIX)
+}
+
+/// `message` cut to [`MESSAGE_CAP`] bytes at a character boundary.
+fn capped_message(message: &str) -> &str {
+    cut(message, MESSAGE_CAP)
+}
+
+fn cut(text: &str, cap: usize) -> &str {
+    if text.len() <= cap {
+        return text;
+    }
+    let mut end = cap;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The message of a letter stored without its bytes: ASCII only (so that no column charset
+/// can refuse it) and short.
+fn minimal_message(message: &str, reason: &str) -> String {
+    let text = format!(
+        "{} [stored without key and payload: {}]",
+        cut(message, MINIMAL_MESSAGE_CAP),
+        cut(reason, MINIMAL_REASON_CAP)
+    );
+    text.chars()
+        .flat_map(|c| {
+            let plain = c.is_ascii() && !c.is_ascii_control();
+            let escaped = (!plain).then(|| c.escape_unicode());
+            plain
+                .then_some(c)
+                .into_iter()
+                .chain(escaped.into_iter().flatten())
+        })
+        .collect()
+}
+
+/// The dead letters of a batch, written in statements of a range each: whole, or (with the
+/// reason they were refused) without key and payload.
+struct LetterStatements<'a> {
+    pipeline: &'a str,
+    letters: &'a [DeadLetter],
+    minimal: Option<&'a str>,
+}
+
+impl<'a> Statements for LetterStatements<'a> {
+    async fn execute(
+        &mut self,
+        conn: &mut MySqlConnection,
+        range: Range<usize>,
+    ) -> Result<(), sqlx::Error> {
+        let chunk = &self.letters[range];
+        let minimal = self.minimal;
         let mut query = QueryBuilder::<MySql>::new(
-            "INSERT INTO sluice_dead_letters (pipeline, topic, `partition`, `offset`, kind, message, `key`, payload) ",
+            "INSERT INTO sluice_dead_letters (pipeline, topic, `partition`, `offset`, kind, \
+             message, `key`, key_length, key_sha256, payload, payload_length, payload_sha256) ",
         );
         query.push_values(chunk, |mut row, letter| {
-            row.push_bind(pipeline)
+            let kept = |b: &'a Option<CappedBytes>| match minimal {
+                None => b.as_ref().map(|b| b.kept.as_slice()),
+                Some(_) => None,
+            };
+            let message = match minimal {
+                None => std::borrow::Cow::Borrowed(capped_message(&letter.message)),
+                Some(reason) => std::borrow::Cow::Owned(minimal_message(&letter.message, reason)),
+            };
+            row.push_bind(self.pipeline)
                 .push_bind(&letter.topic)
                 .push_bind(letter.partition)
                 .push_bind(letter.offset)
                 .push_bind(letter.kind.as_str())
-                .push_bind(&letter.message)
-                .push_bind(letter.key.as_deref())
-                .push_bind(letter.payload.as_deref());
+                .push_bind(message.as_ref())
+                .push_bind(kept(&letter.key))
+                .push_bind(letter.key.as_ref().map(|k| k.length))
+                .push_bind(letter.key.as_ref().map(CappedBytes::sha256_hex))
+                .push_bind(kept(&letter.payload))
+                .push_bind(letter.payload.as_ref().map(|p| p.length))
+                .push_bind(letter.payload.as_ref().map(CappedBytes::sha256_hex));
         });
         query.push(
-            " ON DUPLICATE KEY UPDATE message = VALUES(message), `key` = VALUES(`key`), payload = VALUES(payload)",
+            " ON DUPLICATE KEY UPDATE message = VALUES(message), `key` = VALUES(`key`), \
+             key_length = VALUES(key_length), key_sha256 = VALUES(key_sha256), \
+             payload = VALUES(payload), payload_length = VALUES(payload_length), \
+             payload_sha256 = VALUES(payload_sha256)",
         );
-        query.build().execute(&mut *conn).await?;
+        query.build().execute(&mut *conn).await.map(drop)
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_bytes_keep_their_start_length_and_hash() {
+        let original = vec![b'x'; 3 << 20];
+        let capped = CappedBytes::payload(&original);
+        assert_eq!(capped.kept.len(), PAYLOAD_CAP);
+        assert_eq!(capped.length, 3 << 20);
+        assert!(!capped.is_whole());
+        let small = CappedBytes::key(b"abc");
+        assert!(small.is_whole());
+        // `printf abc | sha256sum`
+        assert_eq!(
+            small.sha256_hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn messages_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(MESSAGE_CAP);
+        let stored = capped_message(&long);
+        assert_eq!(stored.len(), MESSAGE_CAP);
+        assert_eq!(capped_message("short"), "short");
+        let odd = format!("a{long}");
+        assert_eq!(capped_message(&odd).len(), MESSAGE_CAP - 1);
+    }
+
+    #[test]
+    fn a_minimal_message_is_short_ascii() {
+        let message = minimal_message(&"ü".repeat(10_000), "Data too long for column 'topic'");
+        assert!(message.is_ascii());
+        assert!(message.len() < 4 * 1024, "{}", message.len());
+        assert!(message.starts_with("\\u{fc}\\u{fc}"), "{message}");
+        assert!(
+            message.ends_with("[stored without key and payload: Data too long for column 'topic']")
+        );
+    }
+
+    #[test]
+    fn a_letter_of_a_huge_message_fits_a_small_packet() {
+        let mut letter = DeadLetter::for_test(1);
+        letter.payload = Some(CappedBytes::payload(&vec![b'{'; 8 << 20]));
+        letter.key = Some(CappedBytes::key(&vec![b'k'; 1 << 20]));
+        letter.message = "m".repeat(1 << 20);
+        let len = stored_len("pipeline", &letter);
+        assert!(len < PAYLOAD_CAP + KEY_CAP + MESSAGE_CAP + 1024, "{len}");
+    }
 }

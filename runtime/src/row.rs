@@ -40,7 +40,20 @@ pub trait Row: Send + Sync + 'static {
     /// Checks the values against the limits of their columns (lengths, ranges), as the DDL
     /// declares them; a row that fails goes to the dead-letter table instead of MySQL.
     fn validate(&self) -> Result<(), ValueError>;
+
+    /// At most how many bytes `bind` appends: what sizes statements against the server's
+    /// `max_allowed_packet`. The derive sums [`ColumnValue::encoded_len`] over the fields;
+    /// this default suits rows of fixed-width values only.
+    fn encoded_len(&self) -> usize {
+        Self::COLUMNS.len() * FIXED_WIDTH_LEN
+    }
 }
+
+/// The most bytes a fixed-width value (number, date, time, decimal) takes in a statement.
+const FIXED_WIDTH_LEN: usize = 32;
+
+/// The most bytes the length prefix of a string or byte value takes.
+const LENGTH_PREFIX_LEN: usize = 9;
 
 /// A Rust type a `#[derive(Row)]` field can have: it binds as one MySQL value.
 #[diagnostic::on_unimplemented(
@@ -52,45 +65,82 @@ pub trait Row: Send + Sync + 'static {
 pub trait ColumnValue {
     /// Appends this value to the statement's arguments.
     fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError>;
+
+    /// At most how many bytes `bind` appends, its length prefix included.
+    fn encoded_len(&self) -> usize {
+        FIXED_WIDTH_LEN
+    }
 }
 
 macro_rules! column_values {
-    ($($ty:ty),* $(,)?) => {$(
+    ($($ty:ty => |$value:ident| $len:expr),* $(,)?) => {$(
         impl ColumnValue for $ty {
             #[inline]
             fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError> {
                 sqlx::Arguments::add(arguments, self)
+            }
+
+            #[inline]
+            fn encoded_len(&self) -> usize {
+                let $value = self;
+                $len
             }
         }
     )*};
 }
 
 column_values!(
-    i8,
-    i16,
-    i32,
-    i64,
-    u8,
-    u16,
-    u32,
-    u64,
-    f32,
-    f64,
-    bool,
-    String,
-    Vec<u8>,
-    chrono::DateTime<chrono::Utc>,
-    chrono::NaiveDateTime,
-    chrono::NaiveDate,
-    chrono::NaiveTime,
-    serde_json::Value,
-    rust_decimal::Decimal,
+    i8 => |_v| 1,
+    i16 => |_v| 2,
+    i32 => |_v| 4,
+    i64 => |_v| 8,
+    u8 => |_v| 1,
+    u16 => |_v| 2,
+    u32 => |_v| 4,
+    u64 => |_v| 8,
+    f32 => |_v| 4,
+    f64 => |_v| 8,
+    bool => |_v| 1,
+    String => |v| v.len() + LENGTH_PREFIX_LEN,
+    Vec<u8> => |v| v.len() + LENGTH_PREFIX_LEN,
+    chrono::DateTime<chrono::Utc> => |_v| 12,
+    chrono::NaiveDateTime => |_v| 12,
+    chrono::NaiveDate => |_v| 5,
+    chrono::NaiveTime => |_v| 13,
+    serde_json::Value => |v| json_len(v) + LENGTH_PREFIX_LEN,
+    // Sent as text: a sign, 28 digits, a point.
+    rust_decimal::Decimal => |_v| FIXED_WIDTH_LEN,
 );
+
+/// The length of a JSON value's text, which is how it is sent.
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        // Writing to a counter cannot fail; a value that cannot be written fails in `bind`.
+        Err(_) => 0,
+    }
+}
 
 impl ColumnValue for &str {
     #[inline]
     fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError> {
         sqlx::Arguments::add(arguments, *self)
+    }
+
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        self.len() + LENGTH_PREFIX_LEN
     }
 }
 
@@ -102,5 +152,10 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
             // NULL of the column's type: MySQL converts it, whatever type is announced.
             None => sqlx::Arguments::add(arguments, Option::<i64>::None),
         }
+    }
+
+    #[inline]
+    fn encoded_len(&self) -> usize {
+        self.as_ref().map_or(0, ColumnValue::encoded_len)
     }
 }

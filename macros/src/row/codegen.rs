@@ -48,6 +48,13 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
         }
     });
 
+    let lengths = row.columns.iter().map(|column| {
+        let field = column.ident;
+        quote_spanned! {column.ty.span()=>
+            + #p::ColumnValue::encoded_len(&self.#field)
+        }
+    });
+
     let schema = schema(row, checked);
     let validate = validate(row, checked);
 
@@ -74,6 +81,10 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
             fn validate(&self) -> ::core::result::Result<(), #p::ValueError> {
                 #validate
                 ::core::result::Result::Ok(())
+            }
+
+            fn encoded_len(&self) -> usize {
+                0 #(#lengths)*
             }
         }
     }

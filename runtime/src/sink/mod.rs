@@ -4,7 +4,9 @@ mod chunks;
 pub(crate) mod discard;
 mod isolate;
 pub(crate) mod mysql;
+pub(crate) mod packet;
 mod retry;
 mod statement;
 
-pub(crate) use chunks::statement_ranges;
+pub(crate) use chunks::{Sizes, byte_ranges, statement_ranges};
+pub(crate) use isolate::{Statements, database_number, write_isolating};

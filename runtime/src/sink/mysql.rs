@@ -20,7 +20,8 @@ use timely::dataflow::{ProbeHandle, StreamVec};
 use timely::scheduling::SyncActivator;
 use tokio::sync::mpsc;
 
-use super::isolate::{Refused, write_isolating};
+use super::isolate::{Refused, write_rows};
+use super::packet::{Packet, ServerPacket, is_packet_too_large, lower_cap};
 use super::retry::{RETRY_FOR, backoff, is_transient};
 use super::statement::InsertPlan;
 use crate::dead_letter::{DeadLetter, DeadLetterKind, store_dead_letters};
@@ -45,6 +46,8 @@ pub(crate) struct SinkPlan {
     pub topic: Arc<str>,
     pub runtime: tokio::runtime::Handle,
     pub rows_per_statement: usize,
+    /// The server's `max_allowed_packet`, which sizes statements.
+    pub packet: ServerPacket,
     /// Each worker's writer task, awaited before the run returns.
     pub writers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -248,7 +251,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     };
                     let batch = Batch::concat(std::mem::replace(&mut pending, later));
                     let mut commit = ledger.borrow_mut().take_before(offsets_upto);
-                    commit.watermark = watermark;
+                    commit.store_watermark(watermark, &ledger.borrow());
                     committing = offsets_upto;
                     if batch.rows.is_empty() && commit.is_empty() {
                         durable = complete;
@@ -311,7 +314,7 @@ pub(crate) fn commit_rest<R: Row>(
         windows.commit_point(horizon, Epoch::MAX)
     };
     let mut commit = ledger.borrow_mut().take_before(upto);
-    commit.watermark = watermark;
+    commit.store_watermark(watermark, &ledger.borrow());
     if commit.is_empty() {
         return Ok(());
     }
@@ -359,8 +362,12 @@ async fn commit_with_retries<R: Row>(
 ) -> Result<Written, Error> {
     let first_failure = std::time::Instant::now();
     let mut attempt = 0;
+    // Lowered each time the server refuses a statement as too large: the connection is gone
+    // with the transaction, which is written again in smaller statements.
+    let mut cap = usize::MAX;
     loop {
-        match commit::<R>(plan, insert, job).await {
+        let mut last_sent = 0;
+        match commit::<R>(plan, insert, job, cap, &mut last_sent).await {
             Ok(written) => {
                 if attempt > 0 {
                     tracing::info!(
@@ -371,7 +378,23 @@ async fn commit_with_retries<R: Row>(
                 }
                 return Ok(written);
             }
+            Err(error) if is_packet_too_large(&error) => {
+                plan.packet.forget();
+                let Some(lower) = lower_cap(cap, last_sent) else {
+                    return Err(Error::mysql(R::TABLE, error));
+                };
+                tracing::warn!(
+                    table = R::TABLE,
+                    "the server refused a statement of about {last_sent} bytes as larger than \
+                     max_allowed_packet; writing the transaction again in statements of at \
+                     most {lower} bytes"
+                );
+                cap = lower;
+                attempt += 1;
+            }
             Err(error) if is_transient(&error) && first_failure.elapsed() < RETRY_FOR => {
+                // The server may have come back with another max_allowed_packet.
+                plan.packet.forget();
                 let delay = backoff(attempt);
                 tracing::warn!(
                     table = R::TABLE,
@@ -385,30 +408,57 @@ async fn commit_with_retries<R: Row>(
     }
 }
 
-/// One transaction: the rows (those MySQL refuses become dead letters of kind `constraint`),
-/// the dead letters, the offsets and the windows' watermark.
+/// One transaction: the rows (those MySQL refuses or that are too large to send become dead
+/// letters of kind `constraint`), the dead letters, the offsets and the windows' watermark.
+/// Statements stay below the server's `max_allowed_packet` and `cap`; `last_sent` tells the
+/// size of the last one, which an error is about.
 async fn commit<R: Row>(
     plan: &SinkPlan,
     insert: &InsertPlan,
     job: &Job<R>,
+    cap: usize,
+    last_sent: &mut usize,
 ) -> Result<Written, sqlx::Error> {
     let mut tx = plan.pool.begin().await?;
-    let refused = write_isolating(&mut tx, insert, &job.batch.rows).await?;
-    let refused_origins: Vec<(Origin, String)> = refused
+    let mut packet = Packet::new(plan.packet.get(&mut tx).await?, cap);
+    let refused = write_rows(&mut tx, insert, &job.batch.rows, &mut packet).await;
+    *last_sent = packet.last_sent;
+    let refused_origins: Vec<(Origin, String)> = refused?
         .into_iter()
-        .filter_map(|Refused { index, reason }| Some((*job.batch.origins.get(index)?, reason)))
+        .filter_map(
+            |Refused {
+                 index,
+                 reason,
+                 by_server,
+             }| {
+                let message = if by_server {
+                    format!("MySQL refused the row: {reason}")
+                } else {
+                    format!("the row is too large to be written: {reason}")
+                };
+                Some((*job.batch.origins.get(index)?, message))
+            },
+        )
         .collect();
     let refused_letters: Vec<DeadLetter> = refused_origins
         .iter()
-        .map(|(origin, reason)| {
-            let message = format!("MySQL refused the row: {reason}");
-            DeadLetter::of_record(&plan.topic, *origin, DeadLetterKind::Constraint, message)
+        .map(|(origin, message)| {
+            DeadLetter::of_record(
+                &plan.topic,
+                *origin,
+                DeadLetterKind::Constraint,
+                message.clone(),
+            )
         })
         .collect();
-    store_dead_letters(&mut tx, &plan.pipeline, &job.commit.dead_letters).await?;
-    store_dead_letters(&mut tx, &plan.pipeline, &refused_letters).await?;
+    for letters in [&job.commit.dead_letters, &refused_letters] {
+        let stored = store_dead_letters(&mut tx, &plan.pipeline, letters, &mut packet).await;
+        *last_sent = packet.last_sent;
+        stored?;
+    }
+    *last_sent = 0;
     store_offsets(&mut tx, &plan.pipeline, &job.commit.offsets).await?;
-    store_watermark(&mut tx, &plan.pipeline, job.commit.watermark).await?;
+    store_watermark(&mut tx, &plan.pipeline, &job.commit).await?;
     tx.commit().await?;
     let derived = |origins: &mut dyn Iterator<Item = &Origin>| {
         origins.filter(|o| o.is_derived()).count() as u64

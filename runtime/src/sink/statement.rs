@@ -47,6 +47,12 @@ pub(crate) enum WriteMode {
 /// MySQL's "Duplicate entry for key".
 const DUPLICATE_KEY: u16 = 1062;
 
+impl Texts {
+    fn longest(&self) -> usize {
+        self.upsert.as_ref().map_or(self.insert.len(), |u| u.len())
+    }
+}
+
 fn statement_for<R: Row>(rows: usize, on_duplicate_key: &str) -> String {
     let mut sql = String::with_capacity(
         R::INSERT.len() + rows * (R::ROW_PLACEHOLDERS.len() + 1) + on_duplicate_key.len(),
@@ -85,8 +91,23 @@ impl InsertPlan {
     }
 
     /// The most rows one statement carries.
+    #[cfg(test)]
     pub fn rows_per_statement(&self) -> usize {
         self.rows_per_statement
+    }
+
+    /// The most rows a statement carries when its text must also fit in `bytes` (the text is
+    /// a packet of its own when it is prepared): the plan's full size, or a power of two.
+    pub fn rows_within(&self, bytes: usize) -> usize {
+        let full = self.rows_per_statement;
+        let text = |rows: usize| self.texts.get(&rows).map_or(usize::MAX, |t| t.longest());
+        if text(full) <= bytes {
+            return full;
+        }
+        sizes_below(full)
+            .take_while(|rows| text(*rows) <= bytes)
+            .last()
+            .unwrap_or(1)
     }
 
     /// Writes `chunk` in one statement on `conn`, which the caller has put in a transaction.
@@ -177,6 +198,18 @@ mod tests {
         let plan = InsertPlan::new::<Wide>(1_000_000);
         assert_eq!(plan.rows_per_statement(), 65_535 / 7);
         assert!(plan.rows_per_statement() * 7 <= MAX_PLACEHOLDERS);
+    }
+
+    #[test]
+    fn statement_texts_fit_in_the_packet() {
+        let plan = InsertPlan::new::<Wide>(1000);
+        // "INSERT INTO `wide` VALUES " and 16 bytes a row, less one comma.
+        let text = |rows: usize| 26 + rows * 16 - 1;
+        assert_eq!(plan.rows_within(usize::MAX), 1000);
+        assert_eq!(plan.rows_within(text(1000)), 1000);
+        assert_eq!(plan.rows_within(text(1000) - 1), 512);
+        assert_eq!(plan.rows_within(text(300)), 256);
+        assert_eq!(plan.rows_within(10), 1);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::kafka_context::SourceContext;
 use super::kafka_errors::{ConsumerErrorClass, classify};
 use crate::config::OffsetReset;
 use crate::control::RunControl;
-use crate::dead_letter::{DeadLetter, DeadLetterKind};
+use crate::dead_letter::{CappedBytes, DeadLetter, DeadLetterKind};
 use crate::delivery::{Ledger, OffsetUpdate};
 use crate::error::{Error, Result};
 use crate::item::{Item, NO_EVENT_TIME, Origin};
@@ -204,8 +204,8 @@ fn dead_letter(
         topic: topic.to_owned(),
         partition: message.partition(),
         offset: message.offset(),
-        key: message.key().map(<[u8]>::to_vec),
-        payload: message.payload().map(<[u8]>::to_vec),
+        key: message.key().map(CappedBytes::key),
+        payload: message.payload().map(CappedBytes::payload),
         kind,
         message: reason,
     }
@@ -267,7 +267,12 @@ impl Reader {
                                     self.max_future
                                 );
                                 let kind = DeadLetterKind::Future;
-                                ledger.dead_letter(dead_letter(&self.topic, &message, kind, reason));
+                                ledger.dead_letter(dead_letter(
+                                    &self.topic,
+                                    &message,
+                                    kind,
+                                    reason,
+                                ));
                                 continue;
                             }
                             note_event_time(&mut self.partitions, message.partition(), event_time);
