@@ -17,11 +17,11 @@ fn message_w1_order() {
             #[message(rename = "customer")]
             customer_id: u32,
             note: Option<String>,
-            #[message(event_time, with = "epoch_millis")]
+            #[message(event_time, with = "epoch_millis", max_delay = "5s", max_future = "30m")]
             ts: DateTime<Utc>,
         }
     };
-    let expanded = crate::message::expand(&input).expect("expands");
+    let expanded = crate::message::expand(&input);
     insta::assert_snapshot!(pretty(expanded));
 }
 
@@ -41,7 +41,7 @@ fn row_customer_minute() {
             note: String,
         }
     };
-    let expanded = crate::row::expand(&input).expect("expands");
+    let expanded = crate::row::expand(&input);
     insta::assert_snapshot!(pretty(expanded));
 }
 
@@ -58,6 +58,28 @@ fn pipeline_ingest() {
         },
     );
     insta::assert_snapshot!(pretty(expanded));
+}
+
+#[test]
+fn a_message_with_mistakes_still_implements_message() {
+    let input = syn::parse_quote! {
+        #[message(topic = "orders", topic = "returns")]
+        struct Order {
+            id: u64,
+        }
+    };
+    insta::assert_snapshot!(pretty(crate::message::expand(&input)));
+}
+
+#[test]
+fn a_row_with_mistakes_still_implements_row() {
+    let input = syn::parse_quote! {
+        #[row(tabel = "orders")]
+        struct OrderRow<T> {
+            id: T,
+        }
+    };
+    insta::assert_snapshot!(pretty(crate::row::expand(&input)));
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod ctxt;
 mod message;
 mod pipeline;
 mod row;
+mod stub;
 
 #[cfg(test)]
 mod expansion_tests;
@@ -15,18 +16,14 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Message, attributes(message))]
 pub fn derive_message(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    message::expand(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    message::expand(&input).into()
 }
 
 /// Derives `sluice::Row`: batched `INSERT` / upsert statements and bind code for MySQL.
 #[proc_macro_derive(Row, attributes(row))]
 pub fn derive_row(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    row::expand(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    row::expand(&input).into()
 }
 
 /// Turns `fn name(input: Kafka<M>) -> MySql<R> { ... }` into a module `name` with `run` and

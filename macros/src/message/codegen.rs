@@ -55,9 +55,13 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
             .find(|f| f.ident == field)
             .map(|f| f.ty);
         let max_delay = message.max_delay_millis;
+        let max_future = message
+            .max_future_millis
+            .map(|millis| quote!(const MAX_FUTURE_MILLIS: i64 = #millis;));
         quote_spanned! {ty.span()=>
             const HAS_EVENT_TIME: bool = true;
             const MAX_DELAY_MILLIS: i64 = #max_delay;
+            #max_future
 
             fn event_time_millis(&self) -> ::core::option::Option<i64> {
                 #p::EventTime::event_time_millis(&self.#field)
@@ -112,5 +116,27 @@ fn absent_value(field: &Field<'_>) -> TokenStream {
     match field.epoch {
         Some(_) => quote_spanned!(ty.span()=> <#ty as #p::EpochField>::absent()),
         None => quote_spanned!(ty.span()=> <#ty as #p::FromJson>::absent()),
+    }
+}
+
+/// The `impl Message` of a struct with mistakes: it lets the pipeline that reads the struct
+/// compile, so that the user sees only the mistakes themselves. It never runs, since the
+/// errors beside it stop the build.
+pub(crate) fn stub(input: &syn::DeriveInput) -> TokenStream {
+    let p = quote!(::sluice::__private);
+    let header = crate::stub::impl_header(
+        input,
+        quote!(#p::Message),
+        quote!(::core::marker::Send + 'static),
+    );
+    quote! {
+        #header {
+            const TOPIC: &'static str = "";
+            const FORMAT: #p::Format = #p::Format::Json;
+
+            fn decode(_: &[u8]) -> ::core::result::Result<Self, #p::DecodeError> {
+                ::core::unreachable!("a message with compile errors is never decoded")
+            }
+        }
     }
 }

@@ -5,7 +5,15 @@ mod model;
 
 use proc_macro2::TokenStream;
 
-pub(crate) fn expand(input: &syn::DeriveInput) -> syn::Result<TokenStream> {
-    let model = model::Message::parse(input)?;
-    Ok(codegen::generate(&model))
+pub(crate) fn expand(input: &syn::DeriveInput) -> TokenStream {
+    match model::Message::parse(input) {
+        Ok(model) => codegen::generate(&model),
+        // Still implement `Message`, so that a pipeline reading this struct adds no
+        // "not a sluice message" errors to the ones that matter.
+        Err(error) => {
+            let mut tokens = error.into_compile_error();
+            tokens.extend(codegen::stub(input));
+            tokens
+        }
+    }
 }

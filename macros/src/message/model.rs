@@ -3,11 +3,13 @@
 use proc_macro2::Span;
 use syn::{Ident, LitStr, Type};
 
-use crate::attr::{for_each_arg, name_value, named_fields, reject_generics, string_value, unknown};
+use crate::attr::{
+    Once, closest, for_each_arg, name_value, named_fields, reject_generics, string_value, unknown,
+};
 use crate::ctxt::Ctxt;
 
 const STRUCT_ARGS: &[&str] = &["topic", "format"];
-const FIELD_ARGS: &[&str] = &["rename", "with", "event_time", "max_delay"];
+const FIELD_ARGS: &[&str] = &["rename", "with", "event_time", "max_delay", "max_future"];
 const FORMATS: &[&str] = &["json"];
 /// `with = "..."` adapters: name, length of the unit in microseconds, what the payload holds.
 pub(crate) const EPOCH_UNITS: &[(&str, i64, &str)] = &[
@@ -35,6 +37,9 @@ pub(crate) struct Message<'a> {
     pub event_time: Option<&'a Ident>,
     /// `max_delay = "5s"` on the event-time field, in milliseconds.
     pub max_delay_millis: i64,
+    /// `max_future = "1h"` on the event-time field, in milliseconds; the trait's default
+    /// otherwise.
+    pub max_future_millis: Option<i64>,
 }
 
 pub(crate) struct Field<'a> {
@@ -46,32 +51,45 @@ pub(crate) struct Field<'a> {
     pub epoch: Option<(i64, &'static str)>,
 }
 
+/// The arguments of the `#[message(...)]` attributes of one field.
+#[derive(Default)]
+struct FieldAttrs {
+    rename: Once<String>,
+    /// `None` for an unknown adapter, already reported: it still counts as given.
+    epoch: Once<Option<(i64, &'static str)>>,
+    event_time: Once<()>,
+    /// The milliseconds (`None` for a duration already reported as malformed) and the literal.
+    max_delay: Once<(Option<i64>, LitStr)>,
+    max_future: Once<(Option<i64>, LitStr)>,
+}
+
 impl<'a> Message<'a> {
     pub fn parse(input: &'a syn::DeriveInput) -> syn::Result<Self> {
         let mut cx = Ctxt::default();
         reject_generics(&mut cx, input, "Message");
-        let mut topic = None;
-        for_each_arg(&mut cx, &input.attrs, "message", |meta, key| match key {
-            "topic" => {
-                topic = Some(name_value(meta, "topic")?);
-                Ok(())
-            }
-            "format" => {
-                let value = string_value(meta)?;
-                if !FORMATS.contains(&value.value().as_str()) {
-                    return Err(syn::Error::new(
-                        value.span(),
-                        format!(
-                            "unsupported format `{}`: sluice decodes `json` (CSV and Avro are planned)",
-                            value.value()
-                        ),
-                    ));
+        let mut topic = Once::default();
+        let mut format = Once::default();
+        for_each_arg(&mut cx, &input.attrs, "message", |cx, meta, key| {
+            match key {
+                "topic" => topic.set(cx, meta, key, name_value(meta, "topic")?),
+                "format" => {
+                    let value = string_value(meta)?;
+                    if !FORMATS.contains(&value.value().as_str()) {
+                        cx.error(
+                            &value,
+                            format!(
+                                "unsupported format `{}`: sluice decodes `json` (CSV and Avro are planned)",
+                                value.value()
+                            ),
+                        );
+                    }
+                    format.set(cx, meta, key, value);
                 }
-                Ok(())
+                _ => return Err(unknown(meta, "message", key, STRUCT_ARGS)),
             }
-            _ => Err(unknown(meta, "message", key, STRUCT_ARGS)),
+            Ok(())
         });
-        if topic.is_none() {
+        if !topic.is_set() {
             cx.error(
                 &input.ident,
                 "missing topic: add #[message(topic = \"...\", format = \"json\")] to this struct",
@@ -80,91 +98,131 @@ impl<'a> Message<'a> {
 
         let mut fields = Vec::new();
         let mut event_time: Option<&Ident> = None;
-        let mut max_delay: Option<(i64, Span)> = None;
+        let mut max_delay = None;
+        let mut max_future = None;
         if let Some(named) = named_fields(&mut cx, input, "Message") {
             for field in &named.named {
                 let Some(ident) = field.ident.as_ref() else {
                     continue;
                 };
-                let mut name = ident.to_string();
-                let mut epoch = None;
-                for_each_arg(&mut cx, &field.attrs, "message", |meta, key| match key {
-                    "rename" => {
-                        name = string_value(meta)?.value();
-                        Ok(())
+                let attrs = field_attrs(&mut cx, &field.attrs);
+                if let Some(span) = attrs.event_time.span() {
+                    match event_time {
+                        Some(first) => cx.error_at(
+                            span,
+                            format!("only one field can be the event time; `{first}` already is"),
+                        ),
+                        None => event_time = Some(ident),
                     }
-                    "with" => {
-                        let value = string_value(meta)?;
-                        let unit = EPOCH_UNITS.iter().find(|(n, _, _)| *n == value.value());
-                        match unit {
-                            Some((_, micros, what)) => {
-                                epoch = Some((*micros, *what));
-                                Ok(())
-                            }
-                            None => {
-                                let names: Vec<&str> = EPOCH_UNITS.iter().map(|u| u.0).collect();
-                                let hint =
-                                    crate::attr::closest(&value.value(), names.iter().copied())
-                                        .map(|c| format!("did you mean `{c}`? "))
-                                        .unwrap_or_default();
-                                Err(syn::Error::new(
-                                    value.span(),
-                                    format!(
-                                        "unknown `with` adapter `{}`: {hint}expected one of: {}",
-                                        value.value(),
-                                        names.join(", ")
-                                    ),
-                                ))
-                            }
-                        }
-                    }
-                    "event_time" => {
-                        if let Some(first) = event_time {
-                            return Err(meta.error(format!(
-                                "only one field can be the event time; `{first}` already is"
-                            )));
-                        }
-                        event_time = Some(ident);
-                        Ok(())
-                    }
-                    "max_delay" => {
-                        let value = string_value(meta)?;
-                        let millis = parse_duration_millis(&value.value()).ok_or_else(|| {
-                            syn::Error::new(
-                                value.span(),
-                                "expected a duration such as \"500ms\", \"5s\", \"2m\" or \"1h\"",
-                            )
-                        })?;
-                        max_delay = Some((millis, value.span()));
-                        Ok(())
-                    }
-                    _ => Err(unknown(meta, "message field", key, FIELD_ARGS)),
-                });
+                }
+                let is_event_time = attrs.event_time.is_set();
+                max_delay = max_delay.or(bound(&mut cx, attrs.max_delay, is_event_time, MAX_DELAY));
+                max_future =
+                    max_future.or(bound(&mut cx, attrs.max_future, is_event_time, MAX_FUTURE));
                 fields.push(Field {
                     ident,
                     ty: &field.ty,
-                    name,
-                    epoch,
+                    name: attrs
+                        .rename
+                        .into_value()
+                        .unwrap_or_else(|| ident.to_string()),
+                    epoch: attrs.epoch.into_value().flatten(),
                 });
             }
         }
         check_unique_names(&mut cx, &fields);
-        if let (Some((_, span)), None) = (max_delay, event_time) {
-            cx.error_at(
-                span,
-                "`max_delay` bounds how late an event time may arrive: put it next to \
-                 `event_time`, as #[message(event_time, max_delay = \"...\")]",
-            );
-        }
         cx.finish()?;
         Ok(Message {
             ident: &input.ident,
-            topic: topic.unwrap_or_else(|| LitStr::new("", Span::call_site())),
+            topic: topic
+                .into_value()
+                .unwrap_or_else(|| LitStr::new("", Span::call_site())),
             fields,
             event_time,
-            max_delay_millis: max_delay.map_or(0, |(millis, _)| millis),
+            max_delay_millis: max_delay.unwrap_or(0),
+            max_future_millis: max_future,
         })
     }
+}
+
+fn field_attrs(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
+    let mut field = FieldAttrs::default();
+    for_each_arg(cx, attrs, "message", |cx, meta, key| {
+        match key {
+            "rename" => field.rename.set(cx, meta, key, string_value(meta)?.value()),
+            "with" => {
+                let value = string_value(meta)?;
+                let unit = EPOCH_UNITS.iter().find(|(n, _, _)| *n == value.value());
+                if unit.is_none() {
+                    cx.push(unknown_adapter(&value));
+                }
+                let unit = unit.map(|(_, micros, what)| (*micros, *what));
+                field.epoch.set(cx, meta, key, unit);
+            }
+            "event_time" => field.event_time.set(cx, meta, key, ()),
+            "max_delay" | "max_future" => {
+                let value = string_value(meta)?;
+                let millis = parse_duration_millis(&value.value());
+                if millis.is_none() {
+                    cx.error(
+                        &value,
+                        "expected a duration such as \"500ms\", \"5s\", \"2m\" or \"1h\"",
+                    );
+                }
+                let once = if key == "max_delay" {
+                    &mut field.max_delay
+                } else {
+                    &mut field.max_future
+                };
+                once.set(cx, meta, key, (millis, value));
+            }
+            _ => return Err(unknown(meta, "message field", key, FIELD_ARGS)),
+        }
+        Ok(())
+    });
+    field
+}
+
+/// What `max_delay` and `max_future` bound, for the error when they are not on the event time.
+const MAX_DELAY: (&str, &str) = ("max_delay", "how late an event time may arrive");
+const MAX_FUTURE: (&str, &str) = (
+    "max_future",
+    "how far ahead of the wall clock an event time may lie",
+);
+
+/// The milliseconds of a `max_delay` or `max_future` argument, which belongs on the event-time
+/// field.
+fn bound(
+    cx: &mut Ctxt,
+    given: Once<(Option<i64>, LitStr)>,
+    is_event_time: bool,
+    (key, bounds): (&str, &str),
+) -> Option<i64> {
+    let (millis, value) = given.into_value()?;
+    if !is_event_time {
+        cx.error(
+            &value,
+            format!(
+                "`{key}` bounds {bounds}: put it next to `event_time`, as #[message(event_time, {key} = \"...\")]"
+            ),
+        );
+    }
+    millis
+}
+
+fn unknown_adapter(value: &LitStr) -> syn::Error {
+    let names: Vec<&str> = EPOCH_UNITS.iter().map(|u| u.0).collect();
+    let hint = closest(&value.value(), names.iter().copied())
+        .map(|c| format!("did you mean `{c}`? "))
+        .unwrap_or_default();
+    syn::Error::new(
+        value.span(),
+        format!(
+            "unknown `with` adapter `{}`: {hint}expected one of: {}",
+            value.value(),
+            names.join(", ")
+        ),
+    )
 }
 
 fn check_unique_names(cx: &mut Ctxt, fields: &[Field<'_>]) {

@@ -243,3 +243,48 @@ fn on_duplicate_key(row: &Row<'_>) -> String {
     };
     format!(" ON DUPLICATE KEY UPDATE {updates}")
 }
+
+/// The `impl Row` of a struct with mistakes: it lets the pipeline that writes the struct
+/// compile, so that the user sees only the mistakes themselves. It never runs, since the
+/// errors beside it stop the build.
+pub(crate) fn stub(input: &syn::DeriveInput) -> TokenStream {
+    let p = quote!(::sluice::__private);
+    let header = crate::stub::impl_header(
+        input,
+        quote!(#p::Row),
+        quote!(::core::marker::Send + ::core::marker::Sync + 'static),
+    );
+    let unreachable = quote!(::core::unreachable!(
+        "a row with compile errors is never written"
+    ));
+    quote! {
+        #header {
+            const SCHEMA: #p::RowSchema = #p::RowSchema {
+                shape: #p::RowShape {
+                    fields: &[],
+                    append_only: false,
+                    allow_other_unique_keys: false,
+                },
+                declared: ::core::option::Option::None,
+            };
+
+            const TABLE: &'static str = "";
+            const COLUMNS: &'static [&'static str] = &[];
+            const KEY: &'static [&'static str] = &[];
+            const INSERT: &'static str = "";
+            const ROW_PLACEHOLDERS: &'static str = "";
+            const ON_DUPLICATE_KEY: &'static str = "";
+
+            fn bind(
+                &self,
+                _: &mut #p::MySqlArguments,
+            ) -> ::core::result::Result<(), #p::EncodeError> {
+                #unreachable
+            }
+
+            fn validate(&self) -> ::core::result::Result<(), #p::ValueError> {
+                #unreachable
+            }
+        }
+    }
+}

@@ -2,10 +2,11 @@
 
 use proc_macro2::Span;
 use sluice_schema::ddl::DdlSource;
-use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Type};
 
-use crate::attr::{closest, for_each_arg, name_value, named_fields, reject_generics, unknown};
+use crate::attr::{
+    Once, closest, for_each_arg, name_value, named_fields, reject_generics, unknown,
+};
 use crate::ctxt::Ctxt;
 
 const STRUCT_ARGS: &[&str] = &[
@@ -51,12 +52,12 @@ struct FieldAttrs<'a> {
 
 #[derive(Default)]
 struct StructAttrs {
-    table: Option<LitStr>,
-    key_list: Vec<Ident>,
-    ddl: Option<(DdlSource, LitStr)>,
-    append_only: bool,
-    allow_other_unique_keys: bool,
-    key_span: Option<Span>,
+    table: Once<LitStr>,
+    /// `key(a, b)`: the key's fields, named on the struct.
+    key_list: Once<Vec<Ident>>,
+    ddl: Once<(DdlSource, LitStr)>,
+    append_only: Once<()>,
+    allow_other_unique_keys: Once<()>,
 }
 
 impl<'a> Row<'a> {
@@ -64,7 +65,7 @@ impl<'a> Row<'a> {
         let mut cx = Ctxt::default();
         reject_generics(&mut cx, input, "Row");
         let attrs = struct_attrs(&mut cx, input);
-        if attrs.table.is_none() {
+        if !attrs.table.is_set() {
             cx.error(
                 &input.ident,
                 "missing table: add #[row(table = \"...\")] to this struct",
@@ -72,23 +73,26 @@ impl<'a> Row<'a> {
         }
 
         let mut fields = Vec::new();
-        if let Some(named) = named_fields(&mut cx, input, "Row") {
+        let named = named_fields(&mut cx, input, "Row");
+        if let Some(named) = named {
             for field in &named.named {
                 if let Some(ident) = field.ident.as_ref() {
                     fields.push(field_attrs(&mut cx, ident, field));
                 }
             }
-            apply_key_list(&mut cx, &attrs.key_list, &mut fields);
+            apply_key_list(&mut cx, attrs.key_list.get(), &mut fields);
         }
         let key_span = attrs
-            .key_span
+            .key_list
+            .span()
             .or_else(|| fields.iter().find_map(|f| f.key_span));
         let columns: Vec<Column<'_>> = fields
             .into_iter()
             .filter(|f| !f.skip)
             .map(|f| f.column)
             .collect();
-        if columns.is_empty() && attrs.table.is_some() {
+        // Without named fields, `named_fields` has said what is wrong.
+        if columns.is_empty() && attrs.table.is_set() && named.is_some() {
             cx.error(
                 &input.ident,
                 "a row needs at least one field that is not `#[row(skip)]`",
@@ -100,10 +104,11 @@ impl<'a> Row<'a> {
             ident: &input.ident,
             table: attrs
                 .table
+                .into_value()
                 .unwrap_or_else(|| LitStr::new("", input.ident.span())),
-            ddl: attrs.ddl,
-            append_only: attrs.append_only,
-            allow_other_unique_keys: attrs.allow_other_unique_keys,
+            ddl: attrs.ddl.into_value(),
+            append_only: attrs.append_only.is_set(),
+            allow_other_unique_keys: attrs.allow_other_unique_keys.is_set(),
             key_span,
             columns,
         })
@@ -111,92 +116,97 @@ impl<'a> Row<'a> {
 }
 
 fn struct_attrs(cx: &mut Ctxt, input: &syn::DeriveInput) -> StructAttrs {
-    let mut attrs = StructAttrs::default();
-    let mut ddl_error = None;
-    for_each_arg(cx, &input.attrs, "row", |meta, key| {
+    let mut attrs = StructAttrs {
+        ddl: Once::alternatives("the table's DDL"),
+        ..StructAttrs::default()
+    };
+    for_each_arg(cx, &input.attrs, "row", |cx, meta, key| {
         match key {
-            "table" => attrs.table = Some(name_value(meta, "table")?),
+            "table" => attrs.table.set(cx, meta, key, name_value(meta, "table")?),
             "key" => {
-                attrs.key_span.get_or_insert(meta.path.span());
+                let mut list: Vec<Ident> = Vec::new();
                 meta.parse_nested_meta(|field| {
-                    match field.path.get_ident() {
-                        Some(ident) => attrs.key_list.push(ident.clone()),
-                        None => return Err(field.error("expected a field name")),
+                    let Some(ident) = field.path.get_ident() else {
+                        return Err(field.error("expected a field name"));
+                    };
+                    if list.contains(ident) {
+                        cx.error(ident, format!("`{ident}` is named twice in `key(...)`"));
+                    } else {
+                        list.push(ident.clone());
                     }
                     Ok(())
                 })?;
+                attrs.key_list.set(cx, meta, key, list);
             }
             "migrations" | "schema" => {
                 let path = name_value(meta, key)?;
-                if attrs.ddl.is_some() {
-                    ddl_error = Some(syn::Error::new(
-                        path.span(),
-                        "give the DDL once: either `migrations = \"...\"` or `schema = \"...\"`",
-                    ));
-                }
                 let source = if key == "migrations" {
                     DdlSource::Migrations(path.value())
                 } else {
                     DdlSource::SchemaFile(path.value())
                 };
-                attrs.ddl = Some((source, path));
+                attrs.ddl.set(cx, meta, key, (source, path));
             }
-            "append_only" => attrs.append_only = true,
-            "allow_other_unique_keys" => attrs.allow_other_unique_keys = true,
+            "append_only" => attrs.append_only.set(cx, meta, key, ()),
+            "allow_other_unique_keys" => attrs.allow_other_unique_keys.set(cx, meta, key, ()),
             _ => return Err(unknown(meta, "row", key, STRUCT_ARGS)),
         }
         Ok(())
     });
-    if let Some(error) = ddl_error {
-        cx.push(error);
-    }
     attrs
 }
 
 fn field_attrs<'a>(cx: &mut Ctxt, ident: &'a Ident, field: &'a syn::Field) -> FieldAttrs<'a> {
-    let mut attrs = FieldAttrs {
-        column: Column {
-            ident,
-            ty: &field.ty,
-            name: ident.to_string(),
-            rename: None,
-            key: false,
-            decimal_as_float: false,
-        },
-        skip: false,
-        key_span: None,
-    };
-    for_each_arg(cx, &field.attrs, "row", |meta, key| {
-        match key {
-            "key" => {
-                attrs.column.key = true;
-                attrs.key_span.get_or_insert(meta.path.span());
-            }
-            "skip" => attrs.skip = true,
-            "decimal_as_float" => attrs.column.decimal_as_float = true,
-            "column" => {
-                let name = name_value(meta, "column")?;
-                attrs.column.name = name.value();
-                attrs.column.rename = Some(name);
-            }
-            _ => return Err(unknown(meta, "row field", key, FIELD_ARGS)),
+    let mut key = Once::default();
+    let mut skip = Once::default();
+    let mut decimal_as_float = Once::default();
+    let mut column = Once::<LitStr>::default();
+    for_each_arg(cx, &field.attrs, "row", |cx, meta, name| {
+        match name {
+            "key" => key.set(cx, meta, name, ()),
+            "skip" => skip.set(cx, meta, name, ()),
+            "decimal_as_float" => decimal_as_float.set(cx, meta, name, ()),
+            "column" => column.set(cx, meta, name, name_value(meta, "column")?),
+            _ => return Err(unknown(meta, "row field", name, FIELD_ARGS)),
         }
         Ok(())
     });
-    if attrs.skip && attrs.column.key {
+    if skip.is_set() && key.is_set() {
         cx.error(ident, format!("`{ident}` cannot be both `skip` and `key`"));
     }
-    attrs
+    let rename = column.into_value();
+    FieldAttrs {
+        column: Column {
+            ident,
+            ty: &field.ty,
+            name: rename
+                .as_ref()
+                .map_or_else(|| ident.to_string(), LitStr::value),
+            rename,
+            key: key.is_set(),
+            decimal_as_float: decimal_as_float.is_set(),
+        },
+        skip: skip.is_set(),
+        key_span: key.span(),
+    }
 }
 
 /// `#[row(key(a, b))]` on the struct marks those fields as the key.
-fn apply_key_list(cx: &mut Ctxt, key_list: &[Ident], fields: &mut [FieldAttrs<'_>]) {
-    for wanted in key_list {
+fn apply_key_list(cx: &mut Ctxt, key_list: Option<&Vec<Ident>>, fields: &mut [FieldAttrs<'_>]) {
+    for wanted in key_list.into_iter().flatten() {
         match fields.iter_mut().find(|f| f.column.ident == wanted) {
             Some(field) if field.skip => {
                 cx.error(
                     wanted,
                     format!("`{wanted}` is `#[row(skip)]` and cannot be part of the key"),
+                );
+            }
+            Some(field) if field.column.key => {
+                cx.error(
+                    wanted,
+                    format!(
+                        "`{wanted}` is already marked #[row(key)] on its field: name the key in one place"
+                    ),
                 );
             }
             Some(field) => field.column.key = true,

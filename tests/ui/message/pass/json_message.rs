@@ -16,6 +16,18 @@ pub struct Order {
     pub day: NaiveDate,
 }
 
+#[derive(Message)]
+#[message(topic = "clicks")]
+pub struct Click {
+    #[message(event_time, max_delay = "5s", max_future = "2h")]
+    pub at: DateTime<Utc>,
+}
+
+// The bounds reach the trait: `max_future` as given, the runtime's one hour without it.
+const _: () = assert!(<Click as sluice::Message>::MAX_DELAY_MILLIS == 5_000);
+const _: () = assert!(<Click as sluice::Message>::MAX_FUTURE_MILLIS == 7_200_000);
+const _: () = assert!(<Order as sluice::Message>::MAX_FUTURE_MILLIS == 3_600_000);
+
 fn main() {
     let _ = <Order as sluice::Message>::decode(b"{}");
 }
