@@ -414,3 +414,25 @@ fn a_panicking_reduce_makes_its_record_and_its_window_dead_letters() {
     );
     assert_panic_message(&letters[1].3, "reduce", "amount 666 refused");
 }
+
+#[test]
+fn in_memory_a_panic_is_counted_as_a_dead_letter_and_the_run_goes_on() {
+    let report = sluice::run_in_memory(
+        sluice::InMemory::workers(2),
+        |worker, workers| {
+            (worker as u64..1_000)
+                .step_by(workers)
+                .map(|i| (i as i64, i))
+        },
+        |events| {
+            events.map(|i| {
+                assert!(i % 100 != 42, "event {i} refused");
+                i
+            })
+        },
+    )
+    .expect("the run ends well");
+    assert_eq!(report.consumed, 1_000);
+    assert_eq!(report.dead_lettered, 10);
+    assert_eq!(report.written, 990);
+}
