@@ -100,7 +100,7 @@ pub use sluice_macros::pipeline;
 pub use sluice_runtime::{
     Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Exchanged, Format, InMemory, Key,
     KeyedStream, Message, OffsetReset, Records, Result, Row, RunReport, Session, Sliding,
-    StartFrom, Stream, Tumbling, Window, WindowSpec, WindowedStream, run_in_memory,
+    StartFrom, Stream, Summable, Tumbling, Window, WindowSpec, WindowedStream, run_in_memory,
 };
 pub use sluice_runtime::{cli, codec, dead_letter, kafka, workload};
 

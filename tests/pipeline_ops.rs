@@ -173,7 +173,7 @@ fn operators_nulls_renames_and_dead_letters() {
     assert_eq!(
         count(
             &database,
-            "SELECT COUNT(DISTINCT `offset`, `partition`) FROM sluice_dead_letters WHERE pipeline = 'shape' AND kind = 'decode' AND payload IS NOT NULL AND `key` IS NOT NULL"
+            "SELECT COUNT(DISTINCT `offset`, `partition`) FROM sluice_dead_letters WHERE pipeline = 'shape.event_rows' AND kind = 'decode' AND payload IS NOT NULL AND `key` IS NOT NULL"
         ) as u64,
         broken
     );
@@ -233,7 +233,7 @@ fn a_missing_table_stops_the_run_before_reading_with_an_error_naming_it() {
     assert!(message.contains("table `event_rows`"), "{message}");
     assert!(message.contains("does not exist"), "{message}");
     assert!(
-        stored_offsets(&database, "shape").is_empty(),
+        stored_offsets(&database, "shape.event_rows").is_empty(),
         "no offsets are stored for rows that were not written"
     );
 }

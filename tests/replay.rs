@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use common::*;
 use sluice::kafka::{BulkProducer, EmbeddedKafka};
@@ -60,6 +60,25 @@ fn job(brokers: &str, database: &str, extra: &[&str]) -> Command {
     command
 }
 
+/// A child job that is killed if the test fails before it stops it.
+struct KillOnDrop(Option<Child>);
+
+impl KillOnDrop {
+    /// `kill -9`, and waits for the process to be gone.
+    fn kill(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 #[test]
 fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
     let database = fresh_database("replay_late");
@@ -68,13 +87,25 @@ fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
     kafka.create_topic(TOPIC, 1).expect("topic");
     let brokers = kafka.bootstrap_servers();
     let producer = BulkProducer::new(&brokers).expect("producer");
-    produce(&producer, 0..ORDERS, |id| FIRST_TS_MILLIS + id * 1_000);
+    let ts = |id| FIRST_TS_MILLIS + id * 1_000;
+    produce(&producer, 0..ORDERS / 2, ts);
 
-    // A streaming run, stopped by SIGTERM once windows well past the first minutes are written:
-    // the last minute's window is open, so its records' offsets stay uncommitted.
-    let child = job(&brokers, &database, &SMALL_FETCHES)
-        .spawn()
-        .expect("start the job");
+    // A streaming run, fed in three bursts. The second closes the first one's windows; the
+    // third (one order, two minutes later) closes the second one's, so that the offsets of the
+    // first burst are committed with the watermark the second one reached. The third burst's
+    // window stays open, so nothing later can be committed: the job is killed there.
+    let mut child = KillOnDrop(Some(
+        job(&brokers, &database, &[])
+            .spawn()
+            .expect("start the job"),
+    ));
+    wait_for_progress(&database, "SELECT COUNT(*) FROM customer_minute");
+    produce(&producer, ORDERS / 2..ORDERS, ts);
+    wait_for_progress(
+        &database,
+        "SELECT COUNT(*) >= 63 FROM customer_minute", // minutes 0 to 8 of 7 customers
+    );
+    produce(&producer, ORDERS..ORDERS + 1, |_| FIRST_TS_MILLIS + 660_000);
     wait_for_progress(
         &database,
         &format!(
@@ -82,28 +113,37 @@ fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
             FIRST_TS_MILLIS + 300_000
         ),
     );
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(sent.success());
-    let output = child.wait_with_output().expect("wait for the job");
-    assert!(output.status.success(), "after SIGTERM: {}", output.status);
-    let committed = stored_offsets(&database, PIPELINE);
-    assert_eq!(committed.len(), 1);
-    assert!(
-        committed[0].1 < ORDERS,
-        "the open window's records stay uncommitted: {committed:?}"
+    child.kill();
+    let stored = query_strings(
+        &database,
+        &format!(
+            "SELECT CONCAT(o.next_offset, ' ', w.watermark - {FIRST_TS_MILLIS}, ' ', r.read_until) \
+             FROM sluice_offsets o JOIN sluice_watermarks w USING (pipeline) \
+             JOIN sluice_watermark_offsets r USING (pipeline, topic, `partition`) \
+             WHERE pipeline = '{PIPELINE}'"
+        ),
     );
+    // The first burst committed, the watermark of the second, which was read to its end.
+    assert_eq!(stored, ["300 599000 600"]);
 
     // A new order, never read before, in the first minute: its window was written long ago.
-    produce(&producer, ORDERS..ORDERS + 1, |_| FIRST_TS_MILLIS + 5_000);
+    produce(&producer, ORDERS + 1..ORDERS + 2, |_| {
+        FIRST_TS_MILLIS + 5_000
+    });
     let output = job(&brokers, &database, &["--until-end"])
         .output()
         .expect("run to the end");
     assert!(output.status.success(), "restart: {}", output.status);
     let summary = String::from_utf8_lossy(&output.stdout);
     assert!(summary.contains("reconciled"), "{summary}");
+    // The second and third bursts were read again, and the new order. Of the second burst,
+    // minutes 5 to 8 were written: replays; minute 9 had not reached the stored watermark and
+    // is built again with the third burst's window.
+    assert_eq!(consumed_in(&output.stdout), 302);
+    assert!(
+        summary.contains("+ 1 dead-lettered + 240 replayed"),
+        "{summary}"
+    );
 
     let late = query_strings(
         &database,
@@ -112,7 +152,7 @@ fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
              WHERE pipeline = '{PIPELINE}' ORDER BY `offset`"
         ),
     );
-    assert_eq!(late, vec![format!("0@{ORDERS}:late")]);
+    assert_eq!(late, vec![format!("0@{}:late", ORDERS + 1)]);
     // Every window holds exactly the orders of the first run's topic: nothing twice, the late
     // order in none.
     let windows = dump(
@@ -122,8 +162,13 @@ fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
         "customer_id, window_start",
     );
     let mut expected = std::collections::BTreeMap::new();
-    for id in 0..ORDERS {
-        let minute = (FIRST_TS_MILLIS + id * 1_000) / 60_000 * 60_000;
+    for id in 0..=ORDERS {
+        let at = if id < ORDERS {
+            ts(id)
+        } else {
+            FIRST_TS_MILLIS + 660_000
+        };
+        let minute = at / 60_000 * 60_000;
         let entry = expected.entry((id % 7, minute)).or_insert((0, 0));
         entry.0 += 1;
         entry.1 += id * 3;

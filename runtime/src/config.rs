@@ -155,6 +155,13 @@ impl Config {
         if self.epoch.is_zero() {
             return Err(Error::Config("--epoch-ms must be at least 1".into()));
         }
+        if let Some(ratio) = self.max_dead_letter_ratio
+            && !(0.0..=1.0).contains(&ratio)
+        {
+            return Err(Error::Config(format!(
+                "--max-dead-letter-ratio must be between 0 and 1 (got {ratio})"
+            )));
+        }
         if self.max_epochs_in_flight == 0 || self.max_rows_in_flight == 0 {
             return Err(Error::Config(
                 "--max-rows-in-flight and max_epochs_in_flight must be at least 1".into(),

@@ -59,8 +59,6 @@ pub enum DeadLetterKind {
     Future,
     /// A closure of the pipeline panicked on this record; the panic message is kept.
     Panic,
-    /// The Kafka consumer reported an error for this message instead of delivering it.
-    Consumer,
 }
 
 impl DeadLetterKind {
@@ -74,7 +72,6 @@ impl DeadLetterKind {
             DeadLetterKind::EventTime => "event_time",
             DeadLetterKind::Future => "future",
             DeadLetterKind::Panic => "panic",
-            DeadLetterKind::Consumer => "consumer",
         }
     }
 }

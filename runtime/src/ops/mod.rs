@@ -17,4 +17,6 @@ mod window_tests;
 
 pub use keyed::{Exchanged, Key, KeyedStream, WindowedStream};
 pub use records::{Records, Summable};
+/// The last millisecond a window can hold: later event times are never windowed.
+pub(crate) use window_spec::MAX_MILLIS as MAX_EVENT_TIME_MILLIS;
 pub use window_spec::{Session, Sliding, Tumbling, Window, WindowSpec};

@@ -19,6 +19,7 @@ use crate::delivery::{Ledger, OffsetUpdate};
 use crate::error::{Error, Result};
 use crate::item::{Item, NO_EVENT_TIME, Origin};
 use crate::message::Message;
+use crate::ops::MAX_EVENT_TIME_MILLIS;
 use crate::report::Metrics;
 
 /// Messages handled per activation before the worker gets to run other operators.
@@ -234,7 +235,9 @@ impl Reader {
         let now = Instant::now();
         // Without windows event time decides nothing, and no record is refused for it.
         let future_limit = if control.windows.exist() {
-            wall_clock_millis().saturating_add(self.max_future)
+            wall_clock_millis()
+                .saturating_add(self.max_future)
+                .min(MAX_EVENT_TIME_MILLIS)
         } else {
             i64::MAX
         };
@@ -392,11 +395,20 @@ impl Reader {
                 .collect();
             tracing::warn!(topic = %self.topic, "offset out of range reported for positions in range; fetching again");
         }
-        for (partition, offset) in moves {
-            self.consumer
-                .seek(&self.topic, partition, offset, WATERMARKS_TIMEOUT)
+        // After an out-of-range error librdkafka's partition refuses a seek: assign again,
+        // every partition at the position this reader has reached.
+        let mut assignment = TopicPartitionList::new();
+        for (&partition, progress) in &self.partitions {
+            let moved = moves.iter().find(|(p, _)| *p == partition).map(|(_, o)| *o);
+            let offset = moved
+                .or(progress.next_offset.map(Offset::Offset))
+                .unwrap_or(progress.start);
+            assignment
+                .add_partition_offset(&self.topic, partition, offset)
                 .map_err(|e| Error::kafka(&self.brokers, e))?;
         }
-        Ok(())
+        self.consumer
+            .assign(&assignment)
+            .map_err(|e| Error::kafka(&self.brokers, e))
     }
 }
