@@ -46,11 +46,12 @@ fn a_corrupt_message_set_stops_the_run_and_nothing_is_skipped() {
 fn fetch_errors_librdkafka_retries_are_counted_and_lose_nothing() {
     let topic = "consumer_errors_transient";
     let (kafka, database) = setup("consumer_transient", topic);
-    kafka.fail_fetches(&[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION; 3]);
+    kafka.fail_fetches(&[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 3]);
     let report =
         ingest::run(config(&kafka.bootstrap_servers(), &database, topic)).expect("the run goes on");
     assert!(report.reconciles(), "{}", report.summary());
     assert_eq!(report.consumed, N);
+    assert!(report.consumer_errors >= 1, "{}", report.summary());
     assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
 }
 

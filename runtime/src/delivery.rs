@@ -123,19 +123,33 @@ impl Commit {
     }
 
     /// Adds the watermark a commit point stores, with the positions read by the epoch its
-    /// windows had applied: those committed now and those `ledger` still holds.
-    pub fn store_watermark(&mut self, mark: Option<StoredWatermark>, ledger: &Ledger) {
+    /// windows had applied: those committed now and those `ledger` still holds. The dead
+    /// letters of those epochs are taken along: a restart counts their records, read again
+    /// below those positions, as replays, so their letters must be stored by then. Storing
+    /// them before their offsets is harmless, as a dead letter is stored once per offset and
+    /// kind.
+    pub fn store_watermark(&mut self, mark: Option<StoredWatermark>, ledger: &mut Ledger) {
         let Some(mark) = mark else { return };
         self.watermark = Some(mark.millis);
         let mut read = self.offsets.clone();
-        for (epoch, offsets, _) in &ledger.closed {
+        for (epoch, offsets, letters) in &mut ledger.closed {
             if *epoch > mark.applied {
                 break;
             }
-            for update in offsets {
+            for update in offsets.iter() {
                 merge_into(&mut read, update.clone());
             }
+            self.dead_letters.append(letters);
         }
+        let (through, later) = std::mem::take(&mut ledger.rejected)
+            .into_iter()
+            .partition(|(epoch, _)| *epoch <= mark.applied);
+        ledger.rejected = later;
+        self.dead_letters.extend(
+            through
+                .into_iter()
+                .map(|(_, letter): (Epoch, DeadLetter)| letter),
+        );
         self.read_until = read;
     }
 }
@@ -381,17 +395,26 @@ mod tests {
         ledger.close(1, vec![update(0, 10)]);
         ledger.close(2, vec![update(0, 20), update(1, 7)]);
         ledger.close(4, vec![update(0, 30)]);
+        ledger.reject(3, DeadLetter::for_test(15));
+        ledger.reject(4, DeadLetter::for_test(25));
         let mut commit = ledger.take_before(2);
-        commit.store_watermark(
-            Some(StoredWatermark {
-                millis: 5,
-                applied: 3,
-            }),
-            &ledger,
-        );
+        let mark = StoredWatermark {
+            millis: 5,
+            applied: 3,
+        };
+        commit.store_watermark(Some(mark), &mut ledger);
         assert_eq!(commit.offsets, vec![update(0, 10)]);
         assert_eq!(commit.watermark, Some(5));
         assert_eq!(commit.read_until, vec![update(0, 20), update(1, 7)]);
+        let letters: Vec<i64> = commit.dead_letters.iter().map(|l| l.offset).collect();
+        assert_eq!(
+            letters,
+            [15],
+            "the letters up to the applied epoch go along"
+        );
+        let rest = ledger.take_before(Epoch::MAX);
+        let later: Vec<i64> = rest.dead_letters.iter().map(|l| l.offset).collect();
+        assert_eq!(later, [25]);
     }
 
     #[test]

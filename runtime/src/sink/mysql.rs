@@ -251,7 +251,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     };
                     let batch = Batch::concat(std::mem::replace(&mut pending, later));
                     let mut commit = ledger.borrow_mut().take_before(offsets_upto);
-                    commit.store_watermark(watermark, &ledger.borrow());
+                    commit.store_watermark(watermark, &mut ledger.borrow_mut());
                     committing = offsets_upto;
                     if batch.rows.is_empty() && commit.is_empty() {
                         durable = complete;
@@ -314,7 +314,7 @@ pub(crate) fn commit_rest<R: Row>(
         windows.commit_point(horizon, Epoch::MAX)
     };
     let mut commit = ledger.borrow_mut().take_before(upto);
-    commit.store_watermark(watermark, &ledger.borrow());
+    commit.store_watermark(watermark, &mut ledger.borrow_mut());
     if commit.is_empty() {
         return Ok(());
     }

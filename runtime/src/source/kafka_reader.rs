@@ -316,14 +316,12 @@ impl Reader {
 
     /// Reacts to an error the consumer returned instead of a message; an error stops the run.
     fn on_error(&mut self, error: KafkaError) -> Result<()> {
-        let code = match &error {
-            KafkaError::MessageConsumption(code) => *code,
-            _ => {
-                tracing::warn!(topic = %self.topic, "kafka: {error}");
-                return Ok(());
-            }
+        // A fatal consumer error (or anything but a message error) leaves nothing to retry.
+        let class = match &error {
+            KafkaError::MessageConsumption(code) => classify(*code),
+            _ => ConsumerErrorClass::Fatal,
         };
-        match classify(code) {
+        match class {
             ConsumerErrorClass::Transient => {
                 tracing::warn!(topic = %self.topic, "kafka: {error} (retrying)");
                 Ok(())

@@ -97,7 +97,7 @@ fn create_table(tokens: &[Token<'_>], edits: &mut Edits<'_>) {
     if first.is_some_and(|t| t.is_any(&["SELECT", "WITH", "TABLE", "VALUES"])) {
         return;
     }
-    let inner = &tokens[open + 1..close];
+    let inner = tokens.get(open + 1..close).unwrap_or_default();
     for part in comma_separated(inner) {
         let element = &inner[part.clone()];
         match constraint_kind(element) {
@@ -322,9 +322,12 @@ fn alter_operation(
 /// sqlparser gap: several columns added in parentheses.
 fn add_columns(rest: &[Token<'_>], edits: &mut Edits<'_>) {
     let close = closing(rest, 0);
-    edits.blank(&rest[0]);
-    edits.blank(&rest[close]);
-    let inner = &rest[1..close];
+    let (Some(open_paren), Some(close_paren)) = (rest.first(), rest.get(close)) else {
+        return;
+    };
+    edits.blank(open_paren);
+    edits.blank(close_paren);
+    let inner = rest.get(1..close).unwrap_or_default();
     for part in comma_separated(inner) {
         if let Some(comma) = part.start.checked_sub(1).and_then(|c| inner.get(c)) {
             edits.replace(comma, ", ADD COLUMN");

@@ -43,7 +43,7 @@ pub(crate) fn split(script: &str) -> Vec<Piece<'_>> {
                     .find("*/")
                     .map_or(bytes.len(), |end| i + 2 + end + 2);
             }
-            _ if script[i..].starts_with(delimiter) => {
+            _ if bytes[i..].starts_with(delimiter.as_bytes()) => {
                 push(&mut pieces, &mut lines, script, start, i);
                 i += delimiter.len();
                 start = i;

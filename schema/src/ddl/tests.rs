@@ -294,3 +294,25 @@ fn a_phpmyadmin_export_adds_its_keys_after_the_tables() {
         ["PRIMARY KEY (ID)", "UNIQUE KEY uq_login (user_login)"]
     );
 }
+
+#[test]
+fn non_ascii_text_and_unclosed_parentheses_are_errors_or_tables_never_panics() {
+    let scripts = [
+        "\u{feff}CREATE TABLE bom (id INT PRIMARY KEY);",
+        "CREATE TABLE nbsp (id INT\u{a0}PRIMARY KEY);",
+        "CREATE TABLE caf\u{e9} (id INT PRIMARY KEY); CREATE TABLE t2 (x INT);",
+        "CREATE TABLE t (",
+        "CREATE TABLE t (;",
+        "ALTER TABLE t ADD (",
+        "ALTER TABLE t ADD (;",
+        "CREATE UNIQUE INDEX i ON t (",
+        "CREATE TABLE \u{1f980} (id INT) COMMENT='\u{1f980}';",
+    ];
+    for script in scripts {
+        let schema = Schema::from_sql("odd.sql", script);
+        let _ = schema.table("t");
+        let _ = schema.table("bom");
+    }
+    let bom = Schema::from_sql("bom.sql", scripts[0]);
+    assert_eq!(table(&bom, "bom").columns.len(), 1);
+}
