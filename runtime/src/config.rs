@@ -155,6 +155,14 @@ impl Config {
         if self.epoch.is_zero() {
             return Err(Error::Config("--epoch-ms must be at least 1".into()));
         }
+        if let Some(id) = &self.pipeline_id
+            && (id.is_empty() || id.chars().count() > 255)
+        {
+            return Err(Error::Config(
+                "--pipeline-id must have 1 to 255 characters (it is stored in VARCHAR(255) columns)"
+                    .into(),
+            ));
+        }
         if let Some(ratio) = self.max_dead_letter_ratio
             && !(0.0..=1.0).contains(&ratio)
         {
@@ -182,9 +190,10 @@ impl Config {
         if !self.database_url.starts_with("mysql://")
             && !self.database_url.starts_with("mariadb://")
         {
+            // Only the scheme: a malformed URL may hold a password where no parser finds it.
+            let scheme = self.database_url.split(':').next().unwrap_or_default();
             return Err(Error::Config(format!(
-                "--database-url must start with mysql:// (got `{}`)",
-                secrets::redact_url(&self.database_url)
+                "--database-url must start with mysql:// (got a URL starting with `{scheme}:`)"
             )));
         }
         for (key, _) in &self.kafka_options {

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{MySql, MySqlConnection, Pool, QueryBuilder};
 
 use crate::sink::packet::{PER_VALUE, Packet};
-use crate::sink::{Sizes, Statements, byte_ranges, write_isolating};
+use crate::sink::{Sizes, Statements, byte_ranges, power_of_two_at_most, write_isolating};
 
 /// The most bytes of a payload stored: 64 KiB show what was wrong with a message (a decode
 /// error names a field, usually near the start) and a statement of the default 16 MiB
@@ -300,11 +300,6 @@ pub(crate) async fn store_dead_letters(
         minimal.execute(conn, index..index + 1).await?;
     }
     Ok(refused.len())
-}
-
-/// The largest power of two at most `n`, and at least 1.
-fn power_of_two_at_most(n: usize) -> usize {
-    1 << (usize::BITS - 1 - n.max(1).leading_zeros())
 }
 
 /// The bytes a letter's values take in a statement.

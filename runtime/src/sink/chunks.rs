@@ -15,11 +15,16 @@ pub(crate) fn statement_ranges(range: Range<usize>, full: usize) -> Vec<Range<us
         start += full;
     }
     while start < range.end {
-        let size = 1 << (usize::BITS - 1 - (range.end - start).leading_zeros());
+        let size = power_of_two_at_most(range.end - start);
         pieces.push(start..start + size);
         start += size;
     }
     pieces
+}
+
+/// The largest power of two at most `n`, and at least 1.
+pub(crate) fn power_of_two_at_most(n: usize) -> usize {
+    1 << n.max(1).ilog2()
 }
 
 /// How a statement MySQL refused is split to find the refused rows: a power of two in halves,
@@ -88,7 +93,7 @@ pub(crate) fn byte_ranges(
         let size = if fit == full {
             full
         } else {
-            1 << (usize::BITS - 1 - fit.leading_zeros())
+            power_of_two_at_most(fit)
         };
         pieces.push(start..start + size);
         start += size;

@@ -8,5 +8,5 @@ pub(crate) mod packet;
 mod retry;
 mod statement;
 
-pub(crate) use chunks::{Sizes, byte_ranges, statement_ranges};
+pub(crate) use chunks::{Sizes, byte_ranges, power_of_two_at_most, statement_ranges};
 pub(crate) use isolate::{Statements, database_number, write_isolating};

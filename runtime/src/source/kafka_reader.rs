@@ -264,18 +264,19 @@ impl Reader {
                             if event_time > future_limit {
                                 dead += 1;
                                 let reason = format!(
-                                    "event time {event_time} ms is more than {} ms ahead of the \
-                                     wall clock (max_future): not windowed, the watermark \
-                                     does not move",
+                                    "event time {event_time} ms is past {future_limit} ms: more \
+                                     than max_future ({} ms) ahead of the wall clock, or past \
+                                     the last millisecond a window holds; not windowed, the \
+                                     watermark does not move",
                                     self.max_future
                                 );
-                                let kind = DeadLetterKind::Future;
-                                ledger.dead_letter(dead_letter(
+                                let letter = dead_letter(
                                     &self.topic,
                                     &message,
-                                    kind,
+                                    DeadLetterKind::Future,
                                     reason,
-                                ));
+                                );
+                                ledger.dead_letter(letter);
                                 continue;
                             }
                             note_event_time(&mut self.partitions, message.partition(), event_time);
