@@ -589,6 +589,11 @@ fn a_packet_lowered_while_the_job_runs_is_met_by_smaller_statements() {
     assert_eq!(report.consumed, SMALL + LARGE);
     assert_eq!(report.written, SMALL + LARGE);
     assert_eq!(report.dead_lettered, 0);
+    assert!(
+        report.retries >= 1,
+        "the server refused a statement and it was written again smaller: {}",
+        report.summary()
+    );
     assert_eq!(
         count(
             &database,

@@ -16,6 +16,7 @@ pub(crate) struct Metrics {
     pub expanded: AtomicU64,
     pub transactions: AtomicU64,
     pub consumer_errors: AtomicU64,
+    pub retries: AtomicU64,
 }
 
 impl Metrics {
@@ -38,6 +39,7 @@ impl Metrics {
             expanded: get(&self.expanded),
             transactions: get(&self.transactions),
             consumer_errors: get(&self.consumer_errors),
+            retries: get(&self.retries),
             elapsed,
         }
     }
@@ -68,6 +70,9 @@ pub struct RunReport {
     pub transactions: u64,
     /// Errors the Kafka consumer reported instead of a message (retried, or fatal to the run).
     pub consumer_errors: u64,
+    /// Transactions the sink wrote again after a transient failure or a statement too large
+    /// for the server's `max_allowed_packet`.
+    pub retries: u64,
     /// From the start of `run` to the last commit.
     pub elapsed: Duration,
 }
@@ -103,11 +108,13 @@ impl RunReport {
         } else {
             String::new()
         };
-        let consumer_errors = if self.consumer_errors > 0 {
-            format!("; {} consumer errors", self.consumer_errors)
-        } else {
-            String::new()
-        };
+        let mut troubles = String::new();
+        if self.consumer_errors > 0 {
+            troubles += &format!("; {} consumer errors", self.consumer_errors);
+        }
+        if self.retries > 0 {
+            troubles += &format!("; {} retried", self.retries);
+        }
         let verdict = if self.reconciles() {
             "reconciled"
         } else {
@@ -115,7 +122,7 @@ impl RunReport {
         };
         format!(
             "consumed {}{expanded} = {} written + {} aggregated + {} filtered + {} dead-lettered + {} replayed ({verdict})\n\
-             wrote {} rows ({} from windows) in {} transactions{consumer_errors}; {:.2} s, {:.0} rows/s",
+             wrote {} rows ({} from windows) in {} transactions{troubles}; {:.2} s, {:.0} rows/s",
             self.consumed,
             self.written_records(),
             self.aggregated,

@@ -116,6 +116,8 @@ struct Written {
     from_windows: u64,
     /// Rows MySQL refused, now dead letters.
     refused: u64,
+    /// Attempts before the one that committed.
+    retries: u64,
 }
 
 /// A finished job: the epoch durability reached and what it wrote, or why it failed.
@@ -207,6 +209,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                             Metrics::add(&metrics.written, written.rows);
                             Metrics::add(&metrics.window_rows, written.from_windows);
                             Metrics::add(&metrics.dead_lettered, written.refused);
+                            Metrics::add(&metrics.retries, written.retries);
                             Metrics::add(&metrics.transactions, 1);
                         }
                         Err(error) => control.fail(error),
@@ -361,14 +364,15 @@ async fn commit_with_retries<R: Row>(
     job: &Job<R>,
 ) -> Result<Written, Error> {
     let first_failure = std::time::Instant::now();
-    let mut attempt = 0;
+    let mut attempt: u32 = 0;
     // Lowered each time the server refuses a statement as too large: the connection is gone
     // with the transaction, which is written again in smaller statements.
     let mut cap = usize::MAX;
     loop {
         let mut last_sent = 0;
         match commit::<R>(plan, insert, job, cap, &mut last_sent).await {
-            Ok(written) => {
+            Ok(mut written) => {
+                written.retries = u64::from(attempt);
                 if attempt > 0 {
                     tracing::info!(
                         table = R::TABLE,
@@ -469,5 +473,6 @@ async fn commit<R: Row>(
         from_windows: derived(&mut job.batch.origins.iter())
             - derived(&mut refused_origins.iter().map(|(o, _)| o)),
         refused,
+        retries: 0,
     })
 }
