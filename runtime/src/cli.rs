@@ -109,15 +109,12 @@ pub struct Cli {
 
 /// `-X key=value` as a pair. A malformed argument is not quoted: it may be a secret.
 fn parse_key_value(position: usize, text: &str) -> Result<(String, String)> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.trim().is_empty() => {
-            Ok((key.trim().to_owned(), value.trim().to_owned()))
-        }
-        _ => Err(Error::Config(format!(
+    kafka_properties::property(text).ok_or_else(|| {
+        Error::Config(format!(
             "-X expects KEY=VALUE, and the -X argument number {} is not",
             position + 1
-        ))),
-    }
+        ))
+    })
 }
 
 /// The librdkafka properties of the properties file (when given), then of the `SLUICE_KAFKA_*`
@@ -173,10 +170,10 @@ impl fmt::Debug for Cli {
         let kafka_option: Vec<String> = self
             .kafka_option
             .iter()
-            .map(|text| match text.split_once('=') {
+            .map(|text| match kafka_properties::property(text) {
                 Some((key, value)) => format!(
                     "{key}={}",
-                    crate::config::secrets::shown_value(key.trim(), value)
+                    crate::config::secrets::shown_value(&key, &value)
                 ),
                 None => REDACTED.to_owned(),
             })

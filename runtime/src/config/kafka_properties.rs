@@ -21,6 +21,13 @@ pub fn read_properties_file(path: &Path) -> Result<Vec<(String, String)>> {
         .map_err(|e| Error::Config(format!("--kafka-config {}: {e}", path.display())))
 }
 
+/// `key=value` as a trimmed pair; `None` without `=` or with an empty key.
+pub(crate) fn property(text: &str) -> Option<(String, String)> {
+    let (key, value) = text.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty()).then(|| (key.to_owned(), value.trim().to_owned()))
+}
+
 /// The lines of a properties file, in order. A malformed line is reported by its number only:
 /// it may hold a secret.
 fn parse_properties(text: &str) -> std::result::Result<Vec<(String, String)>, String> {
@@ -30,11 +37,9 @@ fn parse_properties(text: &str) -> std::result::Result<Vec<(String, String)>, St
         if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
             continue;
         }
-        match line.split_once('=') {
-            Some((key, value)) if !key.trim().is_empty() => {
-                properties.push((key.trim().to_owned(), value.trim().to_owned()));
-            }
-            _ => return Err(format!("line {} is not `key=value`", index + 1)),
+        match property(line) {
+            Some(pair) => properties.push(pair),
+            None => return Err(format!("line {} is not `key=value`", index + 1)),
         }
     }
     Ok(properties)
