@@ -13,10 +13,7 @@ use sluice::{Error, OffsetReset};
 const N: u64 = 2_000;
 
 fn setup(test: &str, topic: &str) -> (EmbeddedKafka, String) {
-    let database = fresh_database(test);
-    execute(&database, ORDERS_DDL);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
-    kafka.create_topic(topic, PARTITIONS).expect("topic");
+    let (database, kafka) = database_and_topic(test, &[ORDERS_DDL], topic, PARTITIONS);
     produce_w1(&kafka.bootstrap_servers(), topic, 0..N).expect("produce");
     (kafka, database)
 }

@@ -349,11 +349,8 @@ fn session_windows_set_aside_event_times_they_cannot_hold() {
 
 #[test]
 fn a_u64_event_time_past_i64_is_an_event_time_dead_letter() {
-    let database = fresh_database("event_time_u64");
-    execute(&database, SENSOR_WINDOWS_DDL);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
     let topic = "ticks_event_time_u64";
-    kafka.create_topic(topic, 2).expect("topic");
+    let (database, kafka) = database_and_topic("event_time_u64", &[SENSOR_WINDOWS_DDL], topic, 2);
     let no_event_time = Some(NO_EVENT_TIME.to_owned());
     let bad: Vec<Bad> = vec![
         (5, u64::MAX.to_string(), "event_time", no_event_time.clone()),

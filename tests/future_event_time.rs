@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use sluice::kafka::{BulkProducer, EmbeddedKafka};
+use sluice::kafka::BulkProducer;
 use sluice::workload::{CUSTOMER_MINUTE_DDL, W1Order};
 
 const N: u64 = 3_000;
@@ -15,11 +15,9 @@ const ABSURD: u64 = 1_000;
 
 #[test]
 fn a_record_far_ahead_of_the_wall_clock_is_a_dead_letter_and_later_records_are_not_late() {
-    let database = fresh_database("future_event_time");
-    execute(&database, CUSTOMER_MINUTE_DDL);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
     let topic = "future_orders";
-    kafka.create_topic(topic, 1).expect("topic");
+    let (database, kafka) =
+        database_and_topic("future_event_time", &[CUSTOMER_MINUTE_DDL], topic, 1);
     let brokers = kafka.bootstrap_servers();
     let producer = BulkProducer::new(&brokers).expect("producer");
     let two_days_ahead = chrono::Utc::now().timestamp_millis() + 2 * 86_400_000;

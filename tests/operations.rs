@@ -106,12 +106,13 @@ fn dead_letters_past_the_ceiling_stop_the_run_and_below_it_a_warning_says_where_
 
 #[test]
 fn two_pipelines_never_share_offsets_by_accident() {
-    let database = fresh_database("pipeline_identity");
-    execute(&database, ORDERS_DDL);
-    execute(&database, CUSTOMER_MINUTE_DDL);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
     let topic = "identity_orders";
-    kafka.create_topic(topic, PARTITIONS).expect("topic");
+    let (database, kafka) = database_and_topic(
+        "pipeline_identity",
+        &[ORDERS_DDL, CUSTOMER_MINUTE_DDL],
+        topic,
+        PARTITIONS,
+    );
     let brokers = kafka.bootstrap_servers();
     produce_w1(&brokers, topic, 0..N).expect("produce");
 

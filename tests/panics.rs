@@ -116,11 +116,8 @@ fn assert_panic_message(message: &str, operator: &str, text: &str) {
 
 #[test]
 fn a_panicking_map_makes_panic_dead_letters_and_the_job_goes_on() {
-    let database = fresh_database("panics_map");
-    execute(&database, JOB_ROWS_DDL);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
     let topic = "jobs_cursed_map";
-    kafka.create_topic(topic, PARTITIONS).expect("topic");
+    let (database, kafka) = database_and_topic("panics_map", &[JOB_ROWS_DDL], topic, PARTITIONS);
     let brokers = kafka.bootstrap_servers();
     produce_jobs(&brokers, topic, 0..300);
 
@@ -167,11 +164,9 @@ fn a_panicking_map_makes_panic_dead_letters_and_the_job_goes_on() {
 
 #[test]
 fn every_closure_of_a_stream_is_isolated() {
-    let database = fresh_database("panics_every_closure");
-    execute(&database, JOB_ROWS_DDL);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
     let topic = "jobs_every_closure";
-    kafka.create_topic(topic, PARTITIONS).expect("topic");
+    let (database, kafka) =
+        database_and_topic("panics_every_closure", &[JOB_ROWS_DDL], topic, PARTITIONS);
     let brokers = kafka.bootstrap_servers();
     produce_jobs(&brokers, topic, 0..300);
 

@@ -463,11 +463,8 @@ fn rows_are_split_by_bytes_and_a_row_larger_than_the_packet_is_a_dead_letter() {
 /// and row is written.
 #[test]
 fn a_dead_letter_the_table_refuses_is_stored_without_its_bytes() {
-    let database = fresh_database("poison_refused_letter");
-    execute(&database, ORDERS_DDL);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
     let topic = "poison_refused";
-    kafka.create_topic(topic, 1).expect("topic");
+    let (database, kafka) = database_and_topic("poison_refused_letter", &[ORDERS_DDL], topic, 1);
     let mut producer = LargeProducer::new(&kafka.bootstrap_servers(), topic);
     const N: u64 = 300;
     let mut bad = Vec::new();

@@ -7,7 +7,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 
 use common::*;
-use sluice::kafka::{BulkProducer, EmbeddedKafka};
+use sluice::kafka::BulkProducer;
 use sluice::workload::{CUSTOMER_MINUTE_DDL, FIRST_TS_MILLIS};
 
 const TOPIC: &str = "replay_orders";
@@ -81,10 +81,7 @@ impl Drop for KillOnDrop {
 
 #[test]
 fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
-    let database = fresh_database("replay_late");
-    execute(&database, CUSTOMER_MINUTE_DDL);
-    let kafka = EmbeddedKafka::start().expect("embedded kafka");
-    kafka.create_topic(TOPIC, 1).expect("topic");
+    let (database, kafka) = database_and_topic("replay_late", &[CUSTOMER_MINUTE_DDL], TOPIC, 1);
     let brokers = kafka.bootstrap_servers();
     let producer = BulkProducer::new(&brokers).expect("producer");
     let ts = |id| FIRST_TS_MILLIS + id * 1_000;

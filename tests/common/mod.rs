@@ -56,6 +56,23 @@ pub fn fresh_database(test: &str) -> String {
     format!("{server}/{name}")
 }
 
+/// A database of the test's own (see [`fresh_database`]) with `ddl` applied, and an embedded
+/// broker holding `topic` with `partitions` partitions: how most tests start.
+pub fn database_and_topic(
+    test: &str,
+    ddl: &[&str],
+    topic: &str,
+    partitions: i32,
+) -> (String, sluice::kafka::EmbeddedKafka) {
+    let database = fresh_database(test);
+    for statement in ddl {
+        execute(&database, statement);
+    }
+    let kafka = sluice::kafka::EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic(topic, partitions).expect("topic");
+    (database, kafka)
+}
+
 pub fn execute(url: &str, sql: &str) {
     runtime().block_on(async {
         let mut conn = MySqlConnection::connect(url).await.expect("connect");
