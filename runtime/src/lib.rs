@@ -15,7 +15,6 @@ pub mod kafka;
 pub mod macro_support;
 mod message;
 mod ops;
-mod pipeline_identity;
 mod report;
 mod row;
 mod run;

@@ -14,15 +14,14 @@ use timely::dataflow::operators::Probe;
 
 use crate::config::{Config, StartFrom};
 use crate::control::RunControl;
-use crate::dead_letter::prepare_dead_letters_table;
 use crate::dead_letter_watch::DeadLetterWatch;
+use crate::delivery::pipelines::{self, CREATE_PIPELINES_TABLE, default_pipeline_id};
 use crate::delivery::{
     CREATE_OFFSETS_TABLE, CREATE_WATERMARK_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, Epoch,
-    EpochClock, load_offsets, load_read_until, load_watermark,
+    EpochClock, load_offsets, load_read_until, load_watermark, prepare_dead_letters_table,
 };
 use crate::error::{Error, Result};
 use crate::message::Message;
-use crate::pipeline_identity::{self, CREATE_PIPELINES_TABLE, default_pipeline_id};
 use crate::report::RunReport;
 use crate::row::Row;
 use crate::schema::{apply_migrations, check_table};
@@ -60,7 +59,7 @@ where
     };
     let topic: Arc<str> = Arc::from(config.topic.as_deref().unwrap_or(M::TOPIC));
     let pool = runtime.block_on(prepare_database(&config))?;
-    runtime.block_on(pipeline_identity::claim(&pool, &pipeline, &topic, R::TABLE))?;
+    runtime.block_on(pipelines::claim(&pool, &pipeline, &topic, R::TABLE))?;
     runtime.block_on(check_sink_table::<R>(&pool, config.migrate))?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "database ready");
     let partitions = discover_partitions(&config.brokers, &topic, &config.kafka_options)?;
