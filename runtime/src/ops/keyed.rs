@@ -1,11 +1,10 @@
 //! `key_by` and what follows it: windows with their aggregates, and keyed state.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
-use chrono::SecondsFormat;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use timely::container::CapacityContainerBuilder;
@@ -15,27 +14,26 @@ use timely::dataflow::operators::generic::Operator;
 
 use super::guard;
 use super::records::Records;
-use super::window_book::{Fold, Placed, WindowBook};
+use super::window_book::Fold;
+use super::window_operator::window_operator;
 use super::window_spec::{Window, WindowSpec};
-use crate::dead_letter::{DeadLetter, DeadLetterKind};
-use crate::delivery::{Epoch, complete_before};
-use crate::item::{Item, Origin, Watermark, Watermarks};
-use crate::report::Metrics;
+use crate::delivery::Epoch;
+use crate::item::{Item, Watermark};
 use crate::stream::Stream;
 use crate::worker::WorkerShared;
 
 /// A stream whose records are grouped by a key: the same key always goes to the same worker.
 #[derive(Debug)]
 pub struct KeyedStream<'scope, K: 'static, T: 'static> {
-    inner: StreamVec<'scope, Epoch, Item<(K, T)>>,
-    shared: Rc<WorkerShared>,
+    pub(super) inner: StreamVec<'scope, Epoch, Item<(K, T)>>,
+    pub(super) shared: Rc<WorkerShared>,
 }
 
 /// A keyed stream cut into event-time windows; an aggregate turns each window into a record.
 #[derive(Debug)]
 pub struct WindowedStream<'scope, K: 'static, T: 'static> {
-    keyed: KeyedStream<'scope, K, T>,
-    spec: WindowSpec,
+    pub(super) keyed: KeyedStream<'scope, K, T>,
+    pub(super) spec: WindowSpec,
 }
 
 /// A record type that can move between workers.
@@ -65,9 +63,9 @@ fn mix(mut h: u64) -> u64 {
 }
 
 /// Records to their key's worker, watermarks to the worker they are addressed to.
-type ByKey<K, T> = Exchange<Item<(K, T)>, fn(&Item<(K, T)>) -> u64>;
+pub(super) type ByKey<K, T> = Exchange<Item<(K, T)>, fn(&Item<(K, T)>) -> u64>;
 
-fn exchange<K: Key, T: Exchanged>() -> ByKey<K, T> {
+pub(super) fn exchange<K: Key, T: Exchanged>() -> ByKey<K, T> {
     Exchange::new(|item: &Item<(K, T)>| match item {
         Item::Record(_, (key, _)) => route(key),
         Item::Watermark(w) => u64::from(w.to),
@@ -242,194 +240,4 @@ enum Reduced<T> {
     Value(T),
     /// The closure panicked with the value in hand.
     Lost,
-}
-
-/// The window operator: routes records by key, applies each epoch's records and then its
-/// watermarks once the epoch is complete, emits fired windows in that epoch, and holds a
-/// capability for the oldest epoch an open window still holds records of.
-fn window_operator<'scope, K, T, A, R>(
-    windowed: WindowedStream<'scope, K, T>,
-    mut fold: Fold<T, A>,
-    name: &'static str,
-    mut emit: impl FnMut(&K, &Window, &A) -> Result<R, String> + 'static,
-) -> Stream<'scope, R>
-where
-    K: Key,
-    T: Exchanged + Clone,
-    A: 'static,
-    R: 'static,
-{
-    let WindowedStream { keyed, spec } = windowed;
-    let KeyedStream { inner, shared } = keyed;
-    if !shared.has_event_time {
-        shared.control.fail(crate::error::Error::Config(
-            "windows group records by event time, and the source's message has none: mark a \
-             field #[message(event_time)]"
-                .into(),
-        ));
-    }
-    let worker = Rc::clone(&shared);
-    let source = u32::try_from(shared.index).unwrap_or(u32::MAX);
-    let inner = inner.unary_frontier::<CapacityContainerBuilder<Vec<Item<R>>>, _, _, _>(
-        exchange::<K, T>(),
-        name,
-        move |initial, _info| {
-            let mut held = Some(initial);
-            let mut stash: BTreeMap<Epoch, Vec<Item<(K, T)>>> = BTreeMap::new();
-            let mut book: WindowBook<K, A> = WindowBook::new(spec);
-            let restored = worker.restored_watermark;
-            book.resume_at(restored);
-            // The last epoch whose completion was applied: fired windows went out at or before.
-            let mut applied: Epoch = 0;
-            worker.control.windows.windows_exist();
-            let mut marks = Watermarks::new(worker.peers);
-            let mut forwarded = i64::MIN;
-            move |(input, frontier), output| {
-                input.for_each_stamp(|cap, batches| {
-                    let Some(&epoch) = cap.least() else { return };
-                    let items = stash.entry(epoch).or_default();
-                    for batch in batches {
-                        items.append(batch);
-                    }
-                });
-                let Some(cap) = held.as_mut() else {
-                    stash.clear();
-                    return;
-                };
-                let complete = complete_before(frontier.frontier());
-                let shutdown = worker.control.shutdown_requested();
-                let ready: Vec<Epoch> = stash.range(..complete).map(|(e, _)| *e).collect();
-                let mut out = Vec::new();
-                for epoch in ready {
-                    applied = applied.max(epoch);
-                    let (mut aggregated, mut rejected, mut replayed) = (0, 0, 0);
-                    let items = stash.remove(&epoch).unwrap_or_default();
-                    let panics = guard::each_item(items.into_iter(), |item| match item {
-                        Item::Record(origin, (key, record)) => {
-                            let letter = match book.insert(key, origin, epoch, record, &mut fold) {
-                                Placed::Added => {
-                                    aggregated += 1;
-                                    return;
-                                }
-                                Placed::Unwindowable(why) => DeadLetter::of_record(
-                                    &worker.topic,
-                                    origin,
-                                    DeadLetterKind::EventTime,
-                                    why.to_string(),
-                                ),
-                                Placed::Late
-                                    if book.expired_at(origin.event_time, restored)
-                                        && worker.read_before(&origin) =>
-                                {
-                                    // Read again after a restart: its window was written.
-                                    replayed += 1;
-                                    return;
-                                }
-                                Placed::Late => {
-                                    late_letter(&worker.topic, origin, book.watermark())
-                                }
-                            };
-                            rejected += 1;
-                            worker.ledger.borrow_mut().reject(epoch, letter);
-                        }
-                        Item::Watermark(w) => marks.update(w),
-                    });
-                    guard::dead_letter_panics(&worker, epoch, name, panics);
-                    Metrics::add(&worker.control.metrics.aggregated, aggregated);
-                    Metrics::add(&worker.control.metrics.dead_lettered, rejected);
-                    Metrics::add(&worker.control.metrics.replayed, replayed);
-                    let reached = if complete == Epoch::MAX && stash.is_empty() && !shutdown {
-                        i64::MAX
-                    } else {
-                        marks.merged()
-                    };
-                    let mut unwritten = Vec::new();
-                    book.advance(reached, |key, fired| {
-                        let window = Window::from_millis(fired.start, fired.end);
-                        let why = match guard::call(|| emit(key, &window, fired.acc)) {
-                            Ok(Ok(row)) => {
-                                out.push(Item::Record(Origin::derived(fired.end - 1), row));
-                                return;
-                            }
-                            Ok(Err(why)) => why,
-                            Err(panic) => format!("`{name}` {panic}"),
-                        };
-                        let message = format!("{why}; {} is not written", describe(&window, key));
-                        unwritten.push((fired.origin, message));
-                    });
-                    for (origin, message) in unwritten {
-                        guard::dead_letter_window(&worker, *cap.time(), origin, message);
-                    }
-                    if book.watermark() > forwarded {
-                        forwarded = book.watermark();
-                        out.push(Item::Watermark(Watermark {
-                            source,
-                            to: source,
-                            millis: forwarded,
-                        }));
-                    }
-                    // At the held capability, not this epoch: the sink's frontier then cannot
-                    // pass the oldest input of a window before its row is written.
-                    if !out.is_empty() {
-                        output.session(cap).give_iterator(out.drain(..));
-                    }
-                }
-                if complete == Epoch::MAX && shutdown {
-                    // Open windows are dropped unwritten; their input is read again next run.
-                    if let Some(oldest) = book.oldest_epoch() {
-                        worker.control.hold_commits_from(oldest);
-                    }
-                    worker.control.windows.released(
-                        worker.index,
-                        Epoch::MAX,
-                        applied,
-                        book.watermark(),
-                    );
-                    held = None;
-                    return;
-                }
-
-                let mut floor = complete;
-                if let Some(first) = stash.keys().next() {
-                    floor = floor.min(*first);
-                }
-                if let Some(oldest) = book.oldest_epoch() {
-                    floor = floor.min(oldest);
-                }
-                if floor == Epoch::MAX {
-                    // The input ended: its windows fired at an end of event time that the
-                    // next run's input does not share, so no watermark is released for it.
-                    held = None;
-                } else if floor > *cap.time() {
-                    let watermark = book.watermark();
-                    worker
-                        .control
-                        .windows
-                        .released(worker.index, floor, applied, watermark);
-                    cap.downgrade(&floor);
-                }
-            }
-        },
-    );
-    Stream::new(inner, shared)
-}
-
-fn late_letter(topic: &str, origin: Origin, watermark: i64) -> DeadLetter {
-    let message = format!(
-        "late: event time {} ms is behind the watermark {} ms and its window has closed",
-        origin.event_time, watermark
-    );
-    DeadLetter::of_record(topic, origin, DeadLetterKind::Late, message)
-}
-
-/// `the window [2026-01-01T00:00:00.000Z, 2026-01-01T00:01:00.000Z) of key 42`, the key as
-/// JSON.
-fn describe<K: Serialize>(window: &Window, key: &K) -> String {
-    let at = |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let key = serde_json::to_string(key).unwrap_or_else(|e| format!("(not shown: {e})"));
-    format!(
-        "the window [{}, {}) of key {key}",
-        at(&window.start),
-        at(&window.end)
-    )
 }

@@ -10,6 +10,7 @@ pub(crate) mod guard;
 mod keyed;
 mod records;
 mod window_book;
+mod window_operator;
 mod window_spec;
 
 #[cfg(test)]

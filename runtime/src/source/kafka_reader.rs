@@ -11,7 +11,6 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::kafka::{KafkaSourcePlan, consumer_config};
 use super::kafka_context::SourceContext;
-use super::kafka_errors::{ConsumerErrorClass, classify};
 use crate::config::OffsetReset;
 use crate::control::RunControl;
 use crate::dead_letter::{CappedBytes, DeadLetter, DeadLetterKind};
@@ -24,17 +23,15 @@ use crate::report::Metrics;
 
 /// Messages handled per activation before the worker gets to run other operators.
 const MESSAGES_PER_ACTIVATION: usize = 8_192;
-/// How long the reader waits for a partition's watermarks after an out-of-range report.
-const WATERMARKS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Per-partition progress of one worker's consumer.
 #[derive(Debug)]
-struct PartitionProgress {
+pub(super) struct PartitionProgress {
     /// Where reading started: an offset stored by an earlier run, or a fallback.
-    start: Offset,
+    pub start: Offset,
     /// `start` was stored by an earlier run: if it is gone, data was lost.
-    start_committed: bool,
-    next_offset: Option<i64>,
+    pub start_committed: bool,
+    pub next_offset: Option<i64>,
     changed: bool,
     at_end: bool,
     /// The largest event time read so far.
@@ -57,7 +54,7 @@ impl PartitionProgress {
     }
 
     /// The offset the consumer is at, when it is a number.
-    fn position(&self) -> Option<i64> {
+    pub fn position(&self) -> Option<i64> {
         match (self.next_offset, self.start) {
             (Some(next), _) => Some(next),
             (None, Offset::Offset(start)) => Some(start),
@@ -67,18 +64,18 @@ impl PartitionProgress {
 
     /// Whether moving this partition elsewhere would pass over messages: it had read some, or
     /// it resumed from a stored position.
-    fn holds_a_position(&self) -> bool {
+    pub fn holds_a_position(&self) -> bool {
         self.next_offset.is_some() || self.start_committed
     }
 }
 
 /// The worker's share of the topic.
 pub(crate) struct Reader {
-    consumer: BaseConsumer<SourceContext>,
-    topic: Arc<str>,
-    brokers: String,
-    partitions: BTreeMap<i32, PartitionProgress>,
-    on_out_of_range: OffsetReset,
+    pub(super) consumer: BaseConsumer<SourceContext>,
+    pub(super) topic: Arc<str>,
+    pub(super) brokers: String,
+    pub(super) partitions: BTreeMap<i32, PartitionProgress>,
+    pub(super) on_out_of_range: OffsetReset,
     max_future: i64,
 }
 
@@ -313,101 +310,5 @@ impl Reader {
         Metrics::add(&control.metrics.consumed, consumed);
         Metrics::add(&control.metrics.dead_lettered, dead);
         polled
-    }
-
-    /// Reacts to an error the consumer returned instead of a message; an error stops the run.
-    fn on_error(&mut self, error: KafkaError) -> Result<()> {
-        // A fatal consumer error (or anything but a message error) leaves nothing to retry.
-        let class = match &error {
-            KafkaError::MessageConsumption(code) => classify(*code),
-            _ => ConsumerErrorClass::Fatal,
-        };
-        match class {
-            ConsumerErrorClass::Transient => {
-                tracing::warn!(topic = %self.topic, "kafka: {error} (retrying)");
-                Ok(())
-            }
-            ConsumerErrorClass::OutOfRange => self.out_of_range(),
-            ConsumerErrorClass::Fatal => Err(self.error(format!(
-                "the consumer reported `{error}` instead of a message; librdkafka would skip \
-                 the messages concerned without saying which, so the run stops with nothing \
-                 committed past them"
-            ))),
-        }
-    }
-
-    fn error(&self, reason: String) -> Error {
-        Error::Topic {
-            topic: self.topic.to_string(),
-            brokers: self.brokers.clone(),
-            reason,
-        }
-    }
-
-    /// A position is no longer in its partition (retention deleted it, or the topic was
-    /// recreated). A partition that had no position to keep moves to its first message; one
-    /// that had is handled as `--on-offset-out-of-range` says.
-    fn out_of_range(&mut self) -> Result<()> {
-        let mut gone = Vec::new();
-        let mut moves = Vec::new();
-        for (&partition, progress) in &self.partitions {
-            let Some(position) = progress.position() else {
-                continue;
-            };
-            let (low, high) = self
-                .consumer
-                .fetch_watermarks(&self.topic, partition, WATERMARKS_TIMEOUT)
-                .map_err(|e| Error::kafka(&self.brokers, e))?;
-            if (low..=high).contains(&position) {
-                continue;
-            }
-            if !progress.holds_a_position() {
-                moves.push((partition, Offset::Beginning));
-                continue;
-            }
-            gone.push(format!(
-                "partition {partition} is at offset {position}, but holds offsets {low} to {high}"
-            ));
-            match self.on_out_of_range {
-                OffsetReset::Fail => {}
-                OffsetReset::Earliest => moves.push((partition, Offset::Beginning)),
-                OffsetReset::Latest => moves.push((partition, Offset::End)),
-            }
-        }
-        if !gone.is_empty() && self.on_out_of_range == OffsetReset::Fail {
-            return Err(self.error(format!(
-                "{}: retention deleted messages not yet read, or the topic was recreated. \
-                 Nothing was skipped; pass --on-offset-out-of-range earliest (or latest) to go \
-                 on from there",
-                gone.join("; ")
-            )));
-        }
-        for gone in &gone {
-            tracing::warn!(topic = %self.topic, policy = ?self.on_out_of_range, "{gone}: moving on");
-        }
-        if moves.is_empty() {
-            // The broker said so but every position is in range: fetch them again.
-            moves = self
-                .partitions
-                .iter()
-                .filter_map(|(p, progress)| Some((*p, Offset::Offset(progress.position()?))))
-                .collect();
-            tracing::warn!(topic = %self.topic, "offset out of range reported for positions in range; fetching again");
-        }
-        // After an out-of-range error librdkafka's partition refuses a seek: assign again,
-        // every partition at the position this reader has reached.
-        let mut assignment = TopicPartitionList::new();
-        for (&partition, progress) in &self.partitions {
-            let moved = moves.iter().find(|(p, _)| *p == partition).map(|(_, o)| *o);
-            let offset = moved
-                .or(progress.next_offset.map(Offset::Offset))
-                .unwrap_or(progress.start);
-            assignment
-                .add_partition_offset(&self.topic, partition, offset)
-                .map_err(|e| Error::kafka(&self.brokers, e))?;
-        }
-        self.consumer
-            .assign(&assignment)
-            .map_err(|e| Error::kafka(&self.brokers, e))
     }
 }
