@@ -38,7 +38,7 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = StartFrom::Committed)]
     pub from: StartFrom,
 
-    /// Name the offsets are stored under [default: the pipeline's name].
+    /// Name the offsets are stored under [default: FUNCTION.TABLE, the pipeline and its sink table].
     #[arg(long, visible_alias = "group")]
     pub pipeline_id: Option<String>,
 

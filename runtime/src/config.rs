@@ -59,7 +59,7 @@ pub struct Config {
     pub workers: usize,
     /// Start position of partitions.
     pub from: StartFrom,
-    /// The name offsets are stored under; the pipeline's function name when `None`.
+    /// The name offsets are stored under; `<function>.<sink table>` when `None`.
     pub pipeline_id: Option<String>,
     /// Reads this topic instead of the one the message type declares.
     pub topic: Option<String>,

@@ -76,7 +76,7 @@ fn module(function: &ItemFn, run_body: TokenStream) -> TokenStream {
         // A binary may use only `run` or only `main`: neither is dead code.
         #[allow(dead_code)]
         #vis mod #name {
-            /// The name the pipeline's offsets are stored under, unless `--pipeline-id` says otherwise.
+            /// The pipeline's name; its offsets are stored under `NAME.<sink table>` unless `--pipeline-id` says otherwise.
             pub const NAME: &str = #name_str;
 
             /// Runs the pipeline with `config` until it is stopped or its input is exhausted.
