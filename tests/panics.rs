@@ -83,6 +83,11 @@ fn produce_jobs(brokers: &str, topic: &str, ids: std::ops::Range<u64>) {
     producer.flush().expect("flush");
 }
 
+/// The kind, partition and offset of each dead letter.
+fn kinds_and_positions(letters: &[(String, i32, i64, String)]) -> Vec<(&str, i32, i64)> {
+    letters.iter().map(|l| (l.0.as_str(), l.1, l.2)).collect()
+}
+
 /// `(kind, partition, offset, message)` of every dead letter, in source order.
 fn dead_letters(database: &str) -> Vec<(String, i32, i64, String)> {
     query_strings(
@@ -354,10 +359,7 @@ fn a_panicking_aggregate_and_a_sum_past_i64_make_their_windows_dead_letters() {
     // Each under the first record of its window.
     let letters = dead_letters(&database);
     assert_eq!(
-        letters
-            .iter()
-            .map(|l| (l.0.as_str(), l.1, l.2))
-            .collect::<Vec<_>>(),
+        kinds_and_positions(&letters),
         vec![("panic", 0, 63), ("panic", 0, 122)]
     );
     assert_panic_message(
@@ -395,10 +397,7 @@ fn a_panicking_reduce_makes_its_record_and_its_window_dead_letters() {
 
     let letters = dead_letters(&database);
     assert_eq!(
-        letters
-            .iter()
-            .map(|l| (l.0.as_str(), l.1, l.2))
-            .collect::<Vec<_>>(),
+        kinds_and_positions(&letters),
         vec![("panic", 0, 62), ("panic", 0, 70)]
     );
     assert_eq!(

@@ -100,14 +100,10 @@ where
             epochs: config.max_epochs_in_flight,
             rows: config.max_rows_in_flight,
         },
-        max_delay: config.max_delay.map_or(M::MAX_DELAY_MILLIS, |d| {
-            i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-        }),
+        max_delay: millis_or(config.max_delay, M::MAX_DELAY_MILLIS),
         idle_timeout: config.idle_timeout,
         on_out_of_range: config.on_offset_out_of_range,
-        max_future: config.max_future.map_or(M::MAX_FUTURE_MILLIS, |d| {
-            i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-        }),
+        max_future: millis_or(config.max_future, M::MAX_FUTURE_MILLIS),
     });
     let sink_plan = Arc::new(SinkPlan {
         pool,
@@ -172,6 +168,13 @@ where
             Ok(control.metrics.report(started.elapsed()))
         }
     }
+}
+
+/// `duration` in milliseconds (saturating), or the message type's `default` when not given.
+fn millis_or(duration: Option<Duration>, default: i64) -> i64 {
+    duration.map_or(default, |d| {
+        i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    })
 }
 
 /// Applies the migrations when asked, then compares the live sink table with the row struct.

@@ -127,10 +127,6 @@ impl Commit {
         self.offsets.is_empty() && self.dead_letters.is_empty() && self.watermark.is_none()
     }
 
-    fn merge_offset(&mut self, update: OffsetUpdate) {
-        merge_into(&mut self.offsets, update);
-    }
-
     /// Adds the watermark a commit point stores, with the positions read by the epoch its
     /// windows had applied: those committed now and those `ledger` still holds. The dead
     /// letters of those epochs are taken along: a restart counts their records, read again
@@ -212,7 +208,7 @@ impl Ledger {
             }
             if let Some((_, offsets, letters)) = self.closed.pop_front() {
                 for update in offsets {
-                    commit.merge_offset(update);
+                    merge_into(&mut commit.offsets, update);
                 }
                 commit.dead_letters.extend(letters);
             }
