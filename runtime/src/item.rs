@@ -64,6 +64,15 @@ impl Watermarks {
         }
     }
 
+    /// Only the watermarks of source `index` count (the others read as no bound at all).
+    pub fn only(index: usize, sources: usize) -> Self {
+        let mut latest = vec![i64::MAX; sources];
+        if let Some(mine) = latest.get_mut(index) {
+            *mine = i64::MIN;
+        }
+        Watermarks { latest }
+    }
+
     pub fn update(&mut self, watermark: Watermark) {
         if let Some(slot) = self.latest.get_mut(watermark.source as usize) {
             *slot = (*slot).max(watermark.millis);

@@ -11,6 +11,7 @@ mod delivery;
 mod error;
 mod item;
 pub mod kafka;
+mod lineage;
 #[doc(hidden)]
 pub mod macro_support;
 mod message;

@@ -21,6 +21,7 @@ use crate::delivery::{
     EpochClock, load_offsets, load_read_until, load_watermark, prepare_dead_letters_table,
 };
 use crate::error::{Error, Result};
+use crate::lineage::Lineage;
 use crate::message::Message;
 use crate::report::RunReport;
 use crate::row::Row;
@@ -68,10 +69,11 @@ where
         "partitions found"
     );
     let stored = runtime.block_on(load_offsets(&pool, &pipeline, &topic))?;
-    // Windows resume from the watermark of the offsets they resume from; starting elsewhere
-    // rebuilds every window from what is read.
+    // Windows resume from the watermark stored with the offsets they resume from (also when
+    // no offset could be committed yet: open windows held the first epoch); starting
+    // elsewhere rebuilds every window from what is read.
     let restored = match config.from {
-        StartFrom::Committed if !stored.is_empty() => Restored {
+        StartFrom::Committed => Restored {
             watermark: runtime
                 .block_on(load_watermark(&pool, &pipeline))?
                 .unwrap_or(i64::MIN),
@@ -135,7 +137,7 @@ where
         let durable = ProbeHandle::<Epoch>::new();
         worker.dataflow::<Epoch, _, _>(|scope| {
             let records = kafka_source::<M>(scope, Arc::clone(&source_plan), Rc::clone(&shared));
-            let rows = build(Stream::new(records, Rc::clone(&shared)));
+            let rows = build(Stream::new(records, Rc::clone(&shared), Lineage::default()));
             mysql_sink(rows, Arc::clone(&sink_plan), durable.clone()).probe_with(&durable);
         });
         // Until the dataflow has finished: the probe alone is not enough, it reads as done

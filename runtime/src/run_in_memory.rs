@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::control::RunControl;
 use crate::error::{Error, Result};
+use crate::lineage::Lineage;
 use crate::report::RunReport;
 use crate::sink::discard::discard_sink;
 use crate::source::memory::memory_source;
@@ -101,7 +102,7 @@ where
         let generated = events(worker.index(), worker.peers());
         worker.dataflow::<crate::delivery::Epoch, _, _>(|scope| {
             let records = memory_source(scope, generated, plan.epoch_events, Rc::clone(&shared));
-            discard_sink(build(Stream::new(records, shared)));
+            discard_sink(build(Stream::new(records, shared, Lineage::default())));
         });
         while !worker_control.failed() && worker.step() {}
     })

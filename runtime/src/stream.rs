@@ -8,6 +8,7 @@ use timely::dataflow::operators::generic::Operator;
 
 use crate::delivery::Epoch;
 use crate::item::Item;
+use crate::lineage::Lineage;
 use crate::ops::guard;
 use crate::report::Metrics;
 use crate::worker::WorkerShared;
@@ -18,11 +19,20 @@ use crate::worker::WorkerShared;
 pub struct Stream<'scope, T: 'static> {
     pub(crate) inner: StreamVec<'scope, Epoch, Item<T>>,
     pub(crate) shared: Rc<WorkerShared>,
+    pub(crate) lineage: Lineage,
 }
 
 impl<'scope, T: 'static> Stream<'scope, T> {
-    pub(crate) fn new(inner: StreamVec<'scope, Epoch, Item<T>>, shared: Rc<WorkerShared>) -> Self {
-        Stream { inner, shared }
+    pub(crate) fn new(
+        inner: StreamVec<'scope, Epoch, Item<T>>,
+        shared: Rc<WorkerShared>,
+        lineage: Lineage,
+    ) -> Self {
+        Stream {
+            inner,
+            shared,
+            lineage,
+        }
     }
 
     /// Transforms each record.
@@ -37,7 +47,11 @@ impl<'scope, T: 'static> Stream<'scope, T> {
 
     /// Keeps the records for which `predicate` is true; the others are counted as filtered.
     pub fn filter(self, mut predicate: impl FnMut(&T) -> bool + 'static) -> Stream<'scope, T> {
-        let Stream { inner, shared } = self;
+        let Stream {
+            inner,
+            shared,
+            lineage,
+        } = self;
         let worker = Rc::clone(&shared);
         let mut kept = Vec::new();
         let inner =
@@ -67,7 +81,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                     Metrics::add(&worker.control.metrics.filtered, dropped);
                 }
             });
-        Stream::new(inner, shared)
+        Stream::new(inner, shared, lineage)
     }
 
     /// Replaces each record by the records of an iterator (none, one or many). A record that
@@ -93,7 +107,11 @@ impl<'scope, T: 'static> Stream<'scope, T> {
         I: IntoIterator,
         I::Item: 'static,
     {
-        let Stream { inner, shared } = self;
+        let Stream {
+            inner,
+            shared,
+            lineage,
+        } = self;
         let worker = Rc::clone(&shared);
         let inner = inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
             Pipeline,
@@ -127,7 +145,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                 }
             },
         );
-        Stream::new(inner, shared)
+        Stream::new(inner, shared, lineage)
     }
 
     /// Calls `logic` on each record and passes it on unchanged.

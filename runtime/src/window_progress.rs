@@ -1,17 +1,25 @@
 //! How far offsets may be committed when windows hold records, and the watermark to store with
-//! them, decided over every worker's window operator.
+//! them, decided over every worker's window operator and sink.
 //!
-//! A window operator *releases* epochs when no open window holds records of them any more. Each
-//! release notes the first epoch still held, the last epoch whose completion the operator had
-//! applied, and its watermark then (the same on every worker for the same completed epochs).
-//! Offsets of the epochs before `e` may be committed with watermark `W` when, for every worker,
-//! the first release at or past `e` happened at a watermark of at most `W` after applying epochs
-//! before the durability frontier:
+//! A window operator *releases* epochs when no open window holds records of them any more, and
+//! reports a release whenever its watermark moves. Each release notes the first epoch still
+//! held, the last epoch whose completion the operator had applied, and its watermark then (the
+//! same on every worker for the same completed epochs). Each window operator also sends its
+//! watermark down its stream after the windows it fired; a sink that has committed everything
+//! it received before a watermark reports it as *written*.
 //!
-//! - every window that ended (plus lateness) before `W` was emitted at an epoch the frontier has
-//!   passed, so it is written: a restart drops the records it reads again for it;
+//! Let `W` be the lowest watermark every sink has written (capped by the latest release of
+//! every operator). Offsets of the epochs before `e` may be committed with `W` stored when, for
+//! every worker, the first release at or past `e` happened at a watermark of at most `W`:
+//!
+//! - every window that ended (plus lateness) before `W` is written: a restart drops the
+//!   records it reads again for it;
 //! - every window holding a record before `e` had expired by its worker's release, so it ended
 //!   before `W`: a restart never rebuilds a window from part of its records.
+//!
+//! Every operator reached `W` after applying epoch `a`, the lowest epoch of a release at or
+//! past `W` over the operators: each record read by `a` was in its window, or was late and
+//! set aside, before the windows ending before `W` fired.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -42,6 +50,8 @@ pub(crate) struct StoredWatermark {
 pub(crate) struct WindowProgress {
     has_windows: AtomicBool,
     releases: Mutex<Vec<VecDeque<Release>>>,
+    /// The window watermark each worker's sink has committed everything before.
+    written: Mutex<Vec<i64>>,
     /// The commit point each worker's sink has reached.
     committed: Mutex<Vec<Epoch>>,
 }
@@ -51,6 +61,7 @@ impl WindowProgress {
         WindowProgress {
             has_windows: AtomicBool::new(false),
             releases: Mutex::new(vec![VecDeque::new(); workers]),
+            written: Mutex::new(vec![i64::MIN; workers]),
             committed: Mutex::new(vec![0; workers]),
         }
     }
@@ -79,15 +90,33 @@ impl WindowProgress {
         }
     }
 
-    /// The latest commit point at or before `limit`, with the watermark to store, given that
-    /// every epoch before `durable` is written by every sink. `(0, None)` when nothing can be.
-    pub fn commit_point(&self, limit: Epoch, durable: Epoch) -> (Epoch, Option<StoredWatermark>) {
+    /// Worker `worker`'s sink has committed every row it received before the window watermark
+    /// `watermark`.
+    pub fn written(&self, worker: usize, watermark: i64) {
+        if let Ok(mut written) = self.written.lock()
+            && let Some(mine) = written.get_mut(worker)
+        {
+            *mine = (*mine).max(watermark);
+        }
+    }
+
+    /// The latest commit point at or before `limit` (every epoch before `limit` is written by
+    /// every sink), with the watermark to store. `(0, None)` when nothing can be.
+    pub fn commit_point(&self, limit: Epoch) -> (Epoch, Option<StoredWatermark>) {
         if !self.has_windows.load(Ordering::Acquire) {
             return (limit, None);
         }
-        let Ok(releases) = self.releases.lock() else {
+        let (Ok(releases), Ok(written)) = (self.releases.lock(), self.written.lock()) else {
             return (0, None);
         };
+        let latest_release =
+            |mine: &VecDeque<Release>| mine.back().map_or(i64::MIN, |r| r.watermark);
+        let watermark = written
+            .iter()
+            .zip(releases.iter())
+            .map(|(written, mine)| (*written).min(latest_release(mine)))
+            .min()
+            .unwrap_or(i64::MIN);
         let mut candidates: Vec<Epoch> = releases
             .iter()
             .flatten()
@@ -97,31 +126,32 @@ impl WindowProgress {
         candidates.push(limit);
         candidates.sort_unstable_by(|a, b| b.cmp(a));
         candidates.dedup();
-        for e in candidates {
-            let mut watermark = i64::MIN;
-            let mut applied = Epoch::MAX;
-            let mut safe = true;
-            for mine in releases.iter() {
-                match mine.iter().find(|r| r.from >= e) {
-                    Some(r) if r.applied < durable => {
-                        watermark = watermark.max(r.watermark);
-                        applied = applied.min(r.applied);
-                    }
-                    _ => {
-                        safe = false;
-                        break;
-                    }
-                }
-            }
-            if safe {
-                let stored = (watermark > i64::MIN).then_some(StoredWatermark {
-                    millis: watermark,
-                    applied,
-                });
-                return (e, stored);
-            }
+        let expired_by = |e: Epoch| {
+            releases.iter().all(|mine| {
+                mine.iter()
+                    .find(|r| r.from >= e)
+                    .is_some_and(|r| r.watermark <= watermark)
+            })
+        };
+        let Some(point) = candidates.into_iter().find(|e| expired_by(*e)) else {
+            return (0, None);
+        };
+        if watermark == i64::MIN {
+            return (point, None);
         }
-        (0, None)
+        let applied = releases
+            .iter()
+            .filter_map(|mine| mine.iter().find(|r| r.watermark >= watermark))
+            .map(|r| r.applied)
+            .min()
+            .unwrap_or(0);
+        (
+            point,
+            Some(StoredWatermark {
+                millis: watermark,
+                applied,
+            }),
+        )
     }
 
     /// Worker `worker`'s sink committed offsets before `point`; releases no later commit of
@@ -161,19 +191,37 @@ mod tests {
     #[test]
     fn without_windows_everything_up_to_the_limit_commits() {
         let progress = WindowProgress::new(2);
-        assert_eq!(progress.commit_point(7, 7), (7, None));
+        assert_eq!(progress.commit_point(7), (7, None));
     }
 
     #[test]
-    fn a_commit_waits_until_the_windows_fired_by_its_watermark_are_written() {
+    fn a_commit_waits_until_every_sink_wrote_the_windows_its_watermark_fired() {
         let progress = WindowProgress::new(2);
         progress.windows_exist();
-        // Worker 0 released epochs before 4 after applying epoch 5 at watermark 500.
         progress.released(0, 4, 5, 500);
         progress.released(1, 4, 3, 300);
-        // Worker 0 emitted windows up to epoch 5: not written before epoch 6 is durable.
-        assert_eq!(progress.commit_point(4, 5), (0, None));
-        assert_eq!(progress.commit_point(4, 6), (4, Some(mark(500, 3))));
+        // Nothing written yet: only a point whose held records expired at no watermark.
+        assert_eq!(progress.commit_point(4), (0, None));
+        progress.written(0, 500);
+        assert_eq!(
+            progress.commit_point(4),
+            (0, None),
+            "worker 1 wrote nothing"
+        );
+        progress.written(1, 300);
+        assert_eq!(
+            progress.commit_point(4),
+            (0, None),
+            "worker 0's records before 4 expired only at 500"
+        );
+        progress.written(1, 500);
+        assert_eq!(
+            progress.commit_point(4),
+            (0, None),
+            "worker 1's operator has not released at 500 yet"
+        );
+        progress.released(1, 4, 5, 500);
+        assert_eq!(progress.commit_point(4), (4, Some(mark(500, 5))));
     }
 
     #[test]
@@ -184,11 +232,33 @@ mod tests {
         progress.released(1, 2, 1, 100);
         progress.released(0, 6, 9, 900);
         progress.released(1, 6, 6, 600);
-        assert_eq!(progress.commit_point(6, 8), (2, Some(mark(100, 1))));
-        assert_eq!(progress.commit_point(6, 10), (6, Some(mark(900, 6))));
+        progress.written(0, 600);
+        progress.written(1, 600);
+        // Worker 0's records before 6 expired only at 900, which is not written.
+        assert_eq!(progress.commit_point(6), (2, Some(mark(600, 6))));
+        progress.written(0, 900);
+        progress.written(1, 900);
+        progress.released(1, 6, 9, 900);
+        assert_eq!(progress.commit_point(6), (6, Some(mark(900, 9))));
         progress.committed(0, 6);
         progress.committed(1, 6);
-        assert_eq!(progress.commit_point(6, 10), (6, Some(mark(900, 6))));
+        assert_eq!(progress.commit_point(6), (6, Some(mark(900, 9))));
+    }
+
+    #[test]
+    fn windows_fired_while_their_epoch_is_still_held_reach_the_commits() {
+        let progress = WindowProgress::new(2);
+        progress.windows_exist();
+        // Every record came in epoch 3 (a burst); the first windows fired while later ones
+        // still hold it, so the operators never release past 3.
+        for worker in 0..2 {
+            progress.released(worker, 3, 2, i64::MIN);
+            progress.released(worker, 3, 4, 60_000);
+        }
+        assert_eq!(progress.commit_point(3), (3, None), "nothing written yet");
+        progress.written(0, 60_000);
+        progress.written(1, 60_000);
+        assert_eq!(progress.commit_point(3), (3, Some(mark(60_000, 4))));
     }
 
     #[test]
@@ -196,6 +266,7 @@ mod tests {
         let progress = WindowProgress::new(2);
         progress.windows_exist();
         progress.released(0, 3, 2, 200);
-        assert_eq!(progress.commit_point(3, 9), (0, None));
+        progress.written(0, 200);
+        assert_eq!(progress.commit_point(3), (0, None));
     }
 }

@@ -38,10 +38,6 @@ pub(crate) struct WorkerShared {
     pub has_event_time: bool,
     pub index: usize,
     pub peers: usize,
-    /// Some operator moves records between workers (`key_by`): a worker's rows no longer
-    /// come only from its own partitions, so offsets wait for every sink (the durability
-    /// probe) instead of riding in the worker's own transaction.
-    pub exchanged: Cell<bool>,
     /// What the sink has received and not yet written; the source pauses while it is too
     /// large.
     pub sink_backlog: Cell<Backlog>,
@@ -92,7 +88,6 @@ impl WorkerShared {
             has_event_time,
             index,
             peers,
-            exchanged: Cell::new(false),
             sink_backlog: Cell::new(Backlog::default()),
             restored_watermark,
             read_until,

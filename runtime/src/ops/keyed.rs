@@ -19,6 +19,7 @@ use super::window_operator::window_operator;
 use super::window_spec::{Window, WindowSpec};
 use crate::delivery::Epoch;
 use crate::item::{Item, Watermark};
+use crate::lineage::Lineage;
 use crate::stream::Stream;
 use crate::worker::WorkerShared;
 
@@ -27,6 +28,7 @@ use crate::worker::WorkerShared;
 pub struct KeyedStream<'scope, K: 'static, T: 'static> {
     pub(super) inner: StreamVec<'scope, Epoch, Item<(K, T)>>,
     pub(super) shared: Rc<WorkerShared>,
+    pub(super) lineage: Lineage,
 }
 
 /// A keyed stream cut into event-time windows; an aggregate turns each window into a record.
@@ -82,8 +84,11 @@ impl<'scope, T: Exchanged> Stream<'scope, T> {
         self,
         mut key: impl FnMut(&T) -> K + 'static,
     ) -> KeyedStream<'scope, K, T> {
-        let Stream { inner, shared } = self;
-        shared.exchanged.set(true);
+        let Stream {
+            inner,
+            shared,
+            lineage,
+        } = self;
         let peers = u32::try_from(shared.peers).unwrap_or(u32::MAX);
         let worker = Rc::clone(&shared);
         let inner =
@@ -108,7 +113,11 @@ impl<'scope, T: Exchanged> Stream<'scope, T> {
                     });
                 }
             });
-        KeyedStream { inner, shared }
+        KeyedStream {
+            inner,
+            shared,
+            lineage: lineage.exchanged(),
+        }
     }
 }
 
@@ -134,7 +143,11 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
         S: Default + 'static,
         U: 'static,
     {
-        let KeyedStream { inner, shared } = self;
+        let KeyedStream {
+            inner,
+            shared,
+            lineage,
+        } = self;
         let mut states: HashMap<K, S, foldhash::fast::RandomState> = HashMap::default();
         let worker = Rc::clone(&shared);
         let inner = inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
@@ -161,7 +174,7 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
                 }
             },
         );
-        Stream::new(inner, shared)
+        Stream::new(inner, shared, lineage)
     }
 }
 

@@ -34,7 +34,11 @@ where
     R: 'static,
 {
     let WindowedStream { keyed, spec } = windowed;
-    let KeyedStream { inner, shared } = keyed;
+    let KeyedStream {
+        inner,
+        shared,
+        lineage,
+    } = keyed;
     if !shared.has_event_time {
         shared.control.fail(crate::error::Error::Config(
             "windows group records by event time, and the source's message has none: mark a \
@@ -58,6 +62,8 @@ where
             worker.control.windows.windows_exist();
             let mut marks = Watermarks::new(worker.peers);
             let mut forwarded = i64::MIN;
+            // The watermark of the last release reported to the commit points.
+            let mut reported = i64::MIN;
             move |(input, frontier), output| {
                 input.for_each_stamp(|cap, batches| {
                     let Some(&epoch) = cap.least() else { return };
@@ -174,18 +180,21 @@ where
                     // The input ended: its windows fired at an end of event time that the
                     // next run's input does not share, so no watermark is released for it.
                     held = None;
-                } else if floor > *cap.time() {
-                    let watermark = book.watermark();
+                } else if floor > *cap.time() || book.watermark() > reported {
+                    // Also when only the watermark moved: an open window may hold the epoch
+                    // that the fired windows' records came in (a burst read in one epoch), and
+                    // the fired windows' watermark must still reach the commits.
+                    reported = book.watermark();
                     worker
                         .control
                         .windows
-                        .released(worker.index, floor, applied, watermark);
+                        .released(worker.index, floor, applied, reported);
                     cap.downgrade(&floor);
                 }
             }
         },
     );
-    Stream::new(inner, shared)
+    Stream::new(inner, shared, lineage.windowed())
 }
 
 fn late_letter(topic: &str, origin: Origin, watermark: i64) -> DeadLetter {

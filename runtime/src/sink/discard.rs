@@ -12,7 +12,7 @@ use crate::stream::Stream;
 
 /// Counts the records of `stream` as written (and those windows made as window rows).
 pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
-    let Stream { inner, shared } = stream;
+    let Stream { inner, shared, .. } = stream;
     let control = Arc::clone(&shared.control);
     let index = shared.index;
     let mut done = 0;

@@ -25,7 +25,7 @@ use super::statement::InsertPlan;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Epoch, Ledger, complete_before};
 use crate::error::Error;
-use crate::item::{Item, Origin};
+use crate::item::{Item, Origin, Watermarks};
 use crate::report::Metrics;
 use crate::row::Row;
 use crate::schema::ValueError;
@@ -80,10 +80,14 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
     plan: Arc<SinkPlan>,
     durable_everywhere: ProbeHandle<Epoch>,
 ) -> StreamVec<'scope, Epoch, ()> {
-    let Stream { inner, shared } = stream;
+    let Stream {
+        inner,
+        shared,
+        lineage,
+    } = stream;
     let control = Arc::clone(&shared.control);
     let ledger = Rc::clone(&shared.ledger);
-    let exchanged = shared.exchanged.get();
+    let exchanged = lineage.exchanged;
     if exchanged && R::SCHEMA.shape.append_only {
         control.fail(Error::Config(format!(
             "`{}` is #[row(append_only)], but the pipeline groups records with key_by: a \
@@ -117,6 +121,16 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
             // The offsets commit point of the job in flight.
             let mut committing: Epoch = 0;
             let mut durable: Epoch = 0;
+            // The last watermark sent to be stored.
+            let mut stored_watermark = i64::MIN;
+            // The window watermarks received: every row before them is pending or written.
+            let mut window_marks = if lineage.window_marks_from_every_worker {
+                Watermarks::new(shared.peers)
+            } else {
+                Watermarks::only(shared.index, shared.peers)
+            };
+            // The window watermark of the job in flight, and the last one written.
+            let (mut writing_mark, mut written_mark) = (i64::MIN, i64::MIN);
             move |(input, frontier), _output| {
                 input.for_each_stamp(|stamp, batches| {
                     let Some(&epoch) = stamp.least() else { return };
@@ -125,8 +139,12 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     let mut rejected = 0;
                     for batch in batches {
                         for item in batch.drain(..) {
-                            let Item::Record(origin, row) = item else {
-                                continue;
+                            let (origin, row) = match item {
+                                Item::Record(origin, row) => (origin, row),
+                                Item::Watermark(mark) => {
+                                    window_marks.update(mark);
+                                    continue;
+                                }
                             };
                             match row.validate() {
                                 Ok(()) => {
@@ -149,6 +167,8 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                             durable = upto;
                             if exchanged {
                                 control.windows.committed(shared.index, committing);
+                                control.windows.written(shared.index, writing_mark);
+                                written_mark = writing_mark;
                             }
                             let metrics = &control.metrics;
                             Metrics::add(&metrics.written, written.rows);
@@ -180,7 +200,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     let durable =
                         durable_everywhere.with_frontier(|f| f.first().copied().unwrap_or(0));
                     let limit = durable.min(complete).min(control.commit_horizon());
-                    control.windows.commit_point(limit, durable)
+                    control.windows.commit_point(limit)
                 } else {
                     (complete, None)
                 };
@@ -189,8 +209,14 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                 // offsets wait for the probe), not when their epoch completes.
                 let ready = !pending.is_empty()
                     && (exchanged || pending.keys().next().is_some_and(|e| *e < complete));
+                let newer_watermark = watermark.is_some_and(|w| w.millis > stored_watermark);
+                let unreported_mark = exchanged && window_marks.merged() > written_mark;
                 if !in_flight
-                    && (ready || complete > durable || ledger.borrow().has_before(offsets_upto))
+                    && (ready
+                        || complete > durable
+                        || newer_watermark
+                        || unreported_mark
+                        || ledger.borrow().has_before(offsets_upto))
                 {
                     let later = if exchanged {
                         BTreeMap::new()
@@ -200,9 +226,18 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     let batch = Batch::concat(std::mem::replace(&mut pending, later));
                     let mut commit = ledger.borrow_mut().take_before(offsets_upto);
                     commit.store_watermark(watermark, &mut ledger.borrow_mut());
+                    if let Some(millis) = commit.watermark {
+                        stored_watermark = stored_watermark.max(millis);
+                    }
                     committing = offsets_upto;
+                    // Every row received before it is in this job or an earlier one.
+                    writing_mark = window_marks.merged();
                     if batch.rows.is_empty() && commit.is_empty() {
                         durable = complete;
+                        if exchanged {
+                            control.windows.written(shared.index, writing_mark);
+                            written_mark = writing_mark;
+                        }
                     } else if jobs
                         .send(Job {
                             upto: complete,
@@ -259,7 +294,7 @@ pub(crate) fn commit_rest<R: Row>(
     let (upto, watermark) = if horizon == Epoch::MAX {
         (Epoch::MAX, None)
     } else {
-        windows.commit_point(horizon, Epoch::MAX)
+        windows.commit_point(horizon)
     };
     let mut commit = ledger.borrow_mut().take_before(upto);
     commit.store_watermark(watermark, &mut ledger.borrow_mut());

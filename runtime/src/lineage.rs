@@ -1,0 +1,31 @@
+//! What the records of a stream went through on their way, as far as delivery must know: it
+//! travels with the stream from operator to operator, and the sink reads it.
+
+/// The history of a stream that decides how its sink commits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Lineage {
+    /// Records moved between workers (`key_by`): a worker's rows no longer come from its own
+    /// source positions only, so positions are committed once every worker's sink has written.
+    pub exchanged: bool,
+    /// The window operators' watermarks in this stream come from every worker's window
+    /// operator (an exchange followed the last window), not from this worker's only.
+    pub window_marks_from_every_worker: bool,
+}
+
+impl Lineage {
+    /// After an exchange: every worker's records, and every worker's watermarks, may arrive.
+    pub fn exchanged(self) -> Self {
+        Lineage {
+            exchanged: true,
+            window_marks_from_every_worker: true,
+        }
+    }
+
+    /// Out of a window operator: its own watermarks only.
+    pub fn windowed(self) -> Self {
+        Lineage {
+            exchanged: true,
+            window_marks_from_every_worker: false,
+        }
+    }
+}
