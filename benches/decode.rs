@@ -10,7 +10,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::Deserialize;
 use serde_order::SerdeOrder;
 use sluice::Message;
-use sluice::workload::W1Order;
+use sluice_testkit::workload::W1Order;
 
 #[path = "e2e/serde_order.rs"]
 mod serde_order;

@@ -10,7 +10,7 @@ use std::hint::black_box;
 use chrono::DateTime;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice::Row;
-use sluice::workload::W1Order;
+use sluice_testkit::workload::W1Order;
 use sqlx::mysql::MySqlArguments;
 use sqlx::{Arguments, MySql, QueryBuilder};
 

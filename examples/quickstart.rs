@@ -6,7 +6,7 @@
 //! cargo run --release --example quickstart -- --brokers 127.0.0.1:9092 --orders 1000000
 //! ```
 
-use sluice::workload::{self, W1Checksum};
+use sluice_testkit::workload::{self, W1Checksum};
 use sqlx::Connection;
 
 #[path = "shared/orders_topic.rs"]

@@ -6,7 +6,7 @@
 //! cargo run --release --example windowed -- --brokers 127.0.0.1:9092 --orders 1000000
 //! ```
 
-use sluice::workload;
+use sluice_testkit::workload;
 use sqlx::Connection;
 
 #[path = "shared/orders_topic.rs"]

@@ -102,7 +102,7 @@ pub use sluice_runtime::{
     KeyedStream, Message, OffsetReset, Records, Result, Row, RunReport, Session, Sliding,
     StartFrom, Stream, Summable, Tumbling, Window, WindowSpec, WindowedStream, run_in_memory,
 };
-pub use sluice_runtime::{cli, codec, dead_letter, kafka, workload};
+pub use sluice_runtime::{cli, codec, dead_letter};
 
 /// In a `#[pipeline]` signature: the input is read from Kafka and decoded as `M`.
 ///

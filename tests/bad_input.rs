@@ -8,8 +8,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
-use sluice::kafka::{BulkProducer, EmbeddedKafka};
-use sluice::workload::{ORDERS_DDL, PARTITIONS, W1Order};
+use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::workload::{ORDERS_DDL, PARTITIONS, W1Order};
 
 const N: u64 = 10_000;
 

@@ -5,8 +5,8 @@ mod common;
 use std::process::Output;
 
 use common::*;
-use sluice::kafka::EmbeddedKafka;
-use sluice::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
+use sluice_testkit::broker::EmbeddedKafka;
+use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
 
 fn ingest(args: &[&str]) -> Output {
     example_command("ingest", args)

@@ -6,9 +6,9 @@ mod common;
 
 use common::*;
 use rdkafka::types::RDKafkaRespErr;
-use sluice::kafka::{EmbeddedKafka, watermarks};
-use sluice::workload::{ORDERS_DDL, PARTITIONS, W1Checksum, produce_w1};
 use sluice::{Error, OffsetReset};
+use sluice_testkit::broker::{EmbeddedKafka, watermarks};
+use sluice_testkit::workload::{ORDERS_DDL, PARTITIONS, W1Checksum, produce_w1};
 
 const N: u64 = 2_000;
 

@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use sluice::kafka::EmbeddedKafka;
-use sluice::workload::{self, CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Checksum};
+use sluice_testkit::broker::EmbeddedKafka;
+use sluice_testkit::workload::{self, CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Checksum};
 
 const KILLS: u64 = 5;
 

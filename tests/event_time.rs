@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use sluice::kafka::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
 
 #[derive(Message)]
 #[message(topic = "readings")]

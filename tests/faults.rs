@@ -8,8 +8,8 @@ use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use sluice::kafka::{EmbeddedKafka, create_topic};
-use sluice::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
+use sluice_testkit::broker::{EmbeddedKafka, create_topic};
+use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
 
 fn ingest(brokers: &str, database: &str, extra: &[&str]) -> Child {
     let args = [

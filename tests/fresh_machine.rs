@@ -7,8 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use sluice::kafka::create_topic;
-use sluice::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
+use sluice_testkit::broker::create_topic;
+use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
 
 const N: u64 = 2_000;
 

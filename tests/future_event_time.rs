@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use sluice::kafka::BulkProducer;
-use sluice::workload::{CUSTOMER_MINUTE_DDL, W1Order};
+use sluice_testkit::broker::BulkProducer;
+use sluice_testkit::workload::{CUSTOMER_MINUTE_DDL, W1Order};
 
 const N: u64 = 3_000;
 /// The order dated two days ahead of now.

@@ -6,8 +6,8 @@ mod common;
 use std::process::Output;
 
 use common::*;
-use sluice::kafka::{BulkProducer, EmbeddedKafka};
-use sluice::workload::{CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Order, produce_w1};
+use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::workload::{CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Order, produce_w1};
 
 const N: u64 = 2_000;
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use sluice::kafka::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
 
 #[derive(Message)]
 #[message(topic = "jobs")]

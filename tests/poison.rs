@@ -14,8 +14,8 @@ use rdkafka::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use sluice::dead_letter::{KEY_CAP, PAYLOAD_CAP};
-use sluice::kafka::EmbeddedKafka;
-use sluice::workload::{ORDERS_DDL, W1Order};
+use sluice_testkit::broker::EmbeddedKafka;
+use sluice_testkit::workload::{ORDERS_DDL, W1Order};
 use sqlx::{Connection, MySqlConnection};
 
 /// How long a job may take before the test calls it wedged (a job stuck on a statement the

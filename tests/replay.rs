@@ -7,8 +7,8 @@ mod common;
 use std::process::{Child, Command, Stdio};
 
 use common::*;
-use sluice::kafka::BulkProducer;
-use sluice::workload::{CUSTOMER_MINUTE_DDL, FIRST_TS_MILLIS};
+use sluice_testkit::broker::BulkProducer;
+use sluice_testkit::workload::{CUSTOMER_MINUTE_DDL, FIRST_TS_MILLIS};
 
 const TOPIC: &str = "replay_orders";
 const PIPELINE: &str = "replay_test";
@@ -85,17 +85,6 @@ fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
     let brokers = kafka.bootstrap_servers();
     let producer = BulkProducer::new(&brokers).expect("producer");
     let ts = |id| FIRST_TS_MILLIS + id * 1_000;
-    // Ten minutes of orders, then one two minutes later: all read in the first epoch (it lasts
-    // ten seconds), so the open window of the last order holds the epoch of every record. The
-    // windows of the first ten minutes fire and are written; the watermark they fired at is
-    // stored with the positions read, while no offset can be committed.
-    produce(&producer, 0..ORDERS, ts);
-    produce(&producer, ORDERS..ORDERS + 1, |_| FIRST_TS_MILLIS + 660_000);
-    let mut child = KillOnDrop(Some(
-        job(&brokers, &database, "80000", &[])
-            .spawn()
-            .expect("start the job"),
-    ));
     let stored_state = format!(
         "SELECT CONCAT(COALESCE(o.next_offset, '-'), ' ', w.watermark - {FIRST_TS_MILLIS}, ' ', \
          r.read_until) AS state FROM sluice_watermarks w \
@@ -103,13 +92,32 @@ fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
          LEFT JOIN sluice_offsets o USING (pipeline, topic, `partition`) \
          WHERE pipeline = '{PIPELINE}'"
     );
-    wait_for_progress(
-        &database,
-        &format!("SELECT COUNT(*) FROM ({stored_state}) s WHERE s.state = '- 660000 601'"),
-    );
+    let reached = |state: &str| {
+        wait_for_progress(
+            &database,
+            &format!("SELECT COUNT(*) FROM ({stored_state}) s WHERE s.state = '{state}'"),
+        )
+    };
+
+    // Five minutes of orders, all read in the first epoch (it lasts two seconds): the first
+    // four minutes' windows fire and are written, the fifth holds the epoch, so the watermark
+    // is stored without offsets.
+    produce(&producer, 0..ORDERS / 2, ts);
+    let mut child = KillOnDrop(Some(
+        job(&brokers, &database, "16000", &[])
+            .spawn()
+            .expect("start the job"),
+    ));
+    reached("- 299000 300");
+    // Five more minutes and one order two minutes later, read in one later epoch: the fifth
+    // minute's window fires, which commits the first epoch's offsets with the watermark the
+    // later epoch reached, while the last order's window holds that epoch.
+    produce(&producer, ORDERS / 2..ORDERS, ts);
+    produce(&producer, ORDERS..ORDERS + 1, |_| FIRST_TS_MILLIS + 660_000);
+    reached("300 660000 601");
     child.kill();
     let stored = query_strings(&database, &stored_state);
-    assert_eq!(stored, ["- 660000 601"]);
+    assert_eq!(stored, ["300 660000 601"]);
 
     // A new order, never read before, in the first minute: its window was written long ago.
     produce(&producer, ORDERS + 1..ORDERS + 2, |_| {
@@ -121,11 +129,11 @@ fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
     assert!(output.status.success(), "restart: {}", output.status);
     let summary = String::from_utf8_lossy(&output.stdout);
     assert!(summary.contains("reconciled"), "{summary}");
-    // Everything is read again. The first ten minutes' orders were in written windows:
-    // replays. The last window is built again; the new order is late.
-    assert_eq!(consumed_in(&output.stdout), ORDERS as u64 + 2);
+    // Read again from offset 300: minutes 5 to 9 were written: replays. The last order's
+    // window is built again; the new order is late.
+    assert_eq!(consumed_in(&output.stdout), 302);
     assert!(
-        summary.contains("+ 1 dead-lettered + 600 replayed"),
+        summary.contains("+ 1 dead-lettered + 300 replayed"),
         "{summary}"
     );
 

@@ -9,7 +9,7 @@ mod common;
 use std::process::{Command, Output};
 
 use common::*;
-use sluice::workload::ORDERS_DDL;
+use sluice_testkit::workload::ORDERS_DDL;
 
 /// What no output may contain.
 const SECRET: &str = "hunter2";

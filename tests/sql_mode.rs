@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
-use sluice::kafka::{BulkProducer, EmbeddedKafka};
-use sluice::workload::{ORDERS_DDL, W1Order};
+use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::workload::{ORDERS_DDL, W1Order};
 
 const N: u64 = 500;
 

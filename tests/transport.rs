@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use sluice::workload::{ORDERS_DDL, PARTITIONS, W1Checksum, W1Order};
+use sluice_testkit::workload::{ORDERS_DDL, PARTITIONS, W1Checksum, W1Order};
 
 const N: u64 = 3_000;
 
@@ -58,7 +58,7 @@ fn a_pipeline_reads_zstd_and_lz4_compressed_topics() {
         let database = fresh_database(&format!("transport_{codec}"));
         execute(&database, ORDERS_DDL);
         let topic = format!("orders_{codec}");
-        sluice::kafka::create_topic(&tansu.brokers, &topic, PARTITIONS).expect("topic");
+        sluice_testkit::broker::create_topic(&tansu.brokers, &topic, PARTITIONS).expect("topic");
         produce_compressed(&tansu.brokers, &topic, codec);
 
         let report = ingest::run(config(&tansu.brokers, &database, &topic)).expect("run");

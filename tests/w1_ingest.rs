@@ -3,9 +3,9 @@
 mod common;
 
 use common::*;
-use sluice::kafka::{EmbeddedKafka, create_topic};
+use sluice_testkit::broker::{EmbeddedKafka, create_topic};
 
-use sluice::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
+use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
 
 const N: u64 = 10_000;
 
@@ -79,11 +79,12 @@ fn a_stopped_run_resumes_without_gaps_or_duplicates() {
         "the restart reads only what the first run did not"
     );
     assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
-    let ends: Vec<(i32, i64)> = sluice::kafka::watermarks(&brokers, "orders_restart", PARTITIONS)
-        .expect("watermarks")
-        .iter()
-        .map(|w| (w.partition, w.high))
-        .collect();
+    let ends: Vec<(i32, i64)> =
+        sluice_testkit::broker::watermarks(&brokers, "orders_restart", PARTITIONS)
+            .expect("watermarks")
+            .iter()
+            .map(|w| (w.partition, w.high))
+            .collect();
     assert_eq!(
         stored_offsets(&database, "ingest.orders"),
         ends,

@@ -6,8 +6,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use sluice::kafka::{BulkProducer, EmbeddedKafka};
-use sluice::workload::{self, CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Order};
+use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::workload::{self, CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Order};
 
 /// `customer_minute` as sorted text lines, to compare whole tables.
 fn windows(database: &str) -> Vec<String> {

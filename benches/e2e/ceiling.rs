@@ -3,7 +3,7 @@
 //! beyond autocommit: what the database allows this client to write.
 
 use chrono::DateTime;
-use sluice::workload::W1Order;
+use sluice_testkit::workload::W1Order;
 use sqlx::AssertSqlSafe;
 
 use super::database::{self, BoxError};

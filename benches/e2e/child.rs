@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
 
-use sluice::workload;
+use sluice_testkit::workload;
 
 use super::database::{self, BoxError};
 use super::{ceiling, handwritten, rss, w1, w2, w3};

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sluice::workload::{self, W1Checksum};
+use sluice_testkit::workload::{self, W1Checksum};
 
 use super::args::Args;
 use super::child::{Input, Run};

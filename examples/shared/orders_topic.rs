@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use sluice::kafka::EmbeddedKafka;
-use sluice::workload;
+use sluice_testkit::broker::EmbeddedKafka;
+use sluice_testkit::workload;
 
 /// `--orders N`, `--brokers HOST:PORT`, `--workers N`; everything else has a default.
 pub struct Args {
@@ -67,7 +67,7 @@ impl OrdersTopic {
         let topic = format!("orders_{name}_{}", std::process::id());
         match &embedded {
             Some(kafka) => kafka.create_topic(&topic, workload::PARTITIONS)?,
-            None => sluice::kafka::create_topic(&brokers, &topic, workload::PARTITIONS)?,
+            None => sluice_testkit::broker::create_topic(&brokers, &topic, workload::PARTITIONS)?,
         }
 
         println!(
@@ -77,7 +77,7 @@ impl OrdersTopic {
         let produced = Instant::now();
         workload::produce_w1(&brokers, &topic, 0..args.orders)?;
         println!("produced in {:.2} s", produced.elapsed().as_secs_f64());
-        let truncated = sluice::kafka::watermarks(&brokers, &topic, workload::PARTITIONS)?
+        let truncated = sluice_testkit::broker::watermarks(&brokers, &topic, workload::PARTITIONS)?
             .iter()
             .any(|w| w.low > 0);
         if truncated {

@@ -3,7 +3,7 @@
 
 use sluice::prelude::*;
 
-/// One order, as produced by `sluice::workload::produce_w1`.
+/// One order, as produced by `sluice_testkit::workload::produce_w1`.
 #[derive(Message, Debug, PartialEq)]
 #[message(topic = "orders", format = "json")]
 pub struct Order {

@@ -152,7 +152,7 @@ impl DeadLetter {
     /// are not kept this far down the pipeline.
     pub(crate) fn of_record(
         topic: &str,
-        origin: crate::item::Origin,
+        origin: crate::dataflow::item::Origin,
         kind: DeadLetterKind,
         message: String,
     ) -> Self {

@@ -123,7 +123,7 @@ impl Error {
         let mut redacted: Option<String> = None;
         for secret in found {
             let current = redacted.as_deref().unwrap_or(&text);
-            redacted = Some(current.replace(secret, crate::config::secrets::REDACTED));
+            redacted = Some(current.replace(secret, crate::run::config::secrets::REDACTED));
         }
         match redacted {
             Some(text) => Error::Redacted(text),

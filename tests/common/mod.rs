@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sluice::workload::W1Checksum;
+use sluice_testkit::workload::W1Checksum;
 use sqlx::{Connection, MySqlConnection};
 
 pub use sluice::prelude::*;
@@ -63,12 +63,12 @@ pub fn database_and_topic(
     ddl: &[&str],
     topic: &str,
     partitions: i32,
-) -> (String, sluice::kafka::EmbeddedKafka) {
+) -> (String, sluice_testkit::broker::EmbeddedKafka) {
     let database = fresh_database(test);
     for statement in ddl {
         execute(&database, statement);
     }
-    let kafka = sluice::kafka::EmbeddedKafka::start().expect("mock cluster");
+    let kafka = sluice_testkit::broker::EmbeddedKafka::start().expect("mock cluster");
     kafka.create_topic(topic, partitions).expect("topic");
     (database, kafka)
 }

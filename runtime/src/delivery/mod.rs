@@ -1,6 +1,7 @@
 //! Delivery: epochs, the per-worker ledger of positions and dead letters, what one commit
-//! carries, and the bookkeeping tables it is stored in (`positions.rs`, `dead_letters.rs`,
-//! `pipelines.rs`).
+//! carries, the commit points of windowed pipelines (`window_commits.rs`), and the bookkeeping
+//! tables it is stored in (`positions.rs`, `dead_letters.rs`, `pipelines.rs`). The whole
+//! protocol, and how it spans processes: `docs/architecture.md`.
 //!
 //! A source closes an epoch by recording, in its worker's [`Ledger`], the next offset of every
 //! partition it read during that epoch, and only then downgrades its capability. The sink of
@@ -15,19 +16,20 @@
 mod dead_letters;
 pub(crate) mod pipelines;
 mod positions;
+mod window_commits;
 
 pub(crate) use dead_letters::{prepare_dead_letters_table, store_dead_letters};
 pub(crate) use positions::{
     CREATE_OFFSETS_TABLE, CREATE_WATERMARK_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, load_offsets,
     load_read_until, load_watermark, store_offsets, store_watermark,
 };
+pub(crate) use window_commits::{StoredWatermark, WindowCommits};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::dead_letter::DeadLetter;
-use crate::window_progress::StoredWatermark;
 
 /// Timely's timestamp in a sluice dataflow: a number of `epoch` lengths since the run started.
 pub type Epoch = u64;
@@ -103,8 +105,11 @@ pub(crate) struct OffsetUpdate {
 pub(crate) struct Ledger {
     closed: VecDeque<(Epoch, Vec<OffsetUpdate>, Vec<DeadLetter>)>,
     open_dead_letters: Vec<DeadLetter>,
-    /// Rows the sink rejected before writing, by the epoch they arrived in.
-    rejected: Vec<(Epoch, DeadLetter)>,
+    /// Records set aside after the source (late, panicked, rejected by the sink): on this
+    /// worker, from any worker's partitions. They go with the next transaction, whatever their
+    /// epoch, so that a sink's durable frontier also means they are stored: another worker
+    /// may commit the offsets of their records as soon as that frontier has passed.
+    rejected: Vec<DeadLetter>,
 }
 
 /// The ledger entries of several epochs, merged for one transaction.
@@ -114,7 +119,7 @@ pub(crate) struct Commit {
     pub dead_letters: Vec<DeadLetter>,
     /// A watermark such that every window that ended before it is written and every later
     /// window is rebuilt whole from the records after the committed offsets (see
-    /// `window_progress.rs`). A restart starts its windows from there.
+    /// `delivery/window_commits.rs`). A restart starts its windows from there.
     pub watermark: Option<i64>,
     /// With a watermark: how far each partition had been read when every window operator had
     /// applied what the watermark fired on. A record read again below it after a restart is a
@@ -128,11 +133,11 @@ impl Commit {
     }
 
     /// Adds the watermark a commit point stores, with the positions read by the epoch its
-    /// windows had applied: those committed now and those `ledger` still holds. The dead
-    /// letters of those epochs are taken along: a restart counts their records, read again
-    /// below those positions, as replays, so their letters must be stored by then. Storing
-    /// them before their offsets is harmless, as a dead letter is stored once per offset and
-    /// kind.
+    /// windows had applied: those committed now and those `ledger` still holds. The source's
+    /// dead letters of those epochs are taken along: a restart counts their records, read
+    /// again below those positions, as replays, so their letters must be stored by then.
+    /// Storing them before their offsets is harmless, as a dead letter is stored once per
+    /// offset and kind.
     pub fn store_watermark(&mut self, mark: Option<StoredWatermark>, ledger: &mut Ledger) {
         let Some(mark) = mark else { return };
         self.watermark = Some(mark.millis);
@@ -146,15 +151,7 @@ impl Commit {
             }
             self.dead_letters.append(letters);
         }
-        let (through, later) = std::mem::take(&mut ledger.rejected)
-            .into_iter()
-            .partition(|(epoch, _)| *epoch <= mark.applied);
-        ledger.rejected = later;
-        self.dead_letters.extend(
-            through
-                .into_iter()
-                .map(|(_, letter): (Epoch, DeadLetter)| letter),
-        );
+        self.dead_letters.append(&mut ledger.rejected);
         self.read_until = read;
     }
 }
@@ -175,10 +172,9 @@ impl Ledger {
         self.open_dead_letters.push(letter);
     }
 
-    /// Whether anything is recorded for an epoch before `upto`.
+    /// Whether anything is recorded that a commit up to `upto` would take.
     pub fn has_before(&self, upto: Epoch) -> bool {
-        self.closed.front().is_some_and(|(e, _, _)| *e < upto)
-            || self.rejected.iter().any(|(e, _)| *e < upto)
+        self.closed.front().is_some_and(|(e, _, _)| *e < upto) || !self.rejected.is_empty()
     }
 
     /// Whether nothing waits to be committed (the open epoch aside).
@@ -186,9 +182,9 @@ impl Ledger {
         self.closed.is_empty() && self.rejected.is_empty()
     }
 
-    /// Records a row of `epoch` that the sink set aside instead of writing.
-    pub fn reject(&mut self, epoch: Epoch, letter: DeadLetter) {
-        self.rejected.push((epoch, letter));
+    /// Records a record set aside after the source (see `rejected`).
+    pub fn reject(&mut self, letter: DeadLetter) {
+        self.rejected.push(letter);
     }
 
     /// Closes `epoch` with the offsets reached in it.
@@ -199,7 +195,8 @@ impl Ledger {
         }
     }
 
-    /// Removes and merges the entries of every epoch before `upto`.
+    /// Removes and merges the entries of every epoch before `upto`, and every record set aside
+    /// after the source.
     pub fn take_before(&mut self, upto: Epoch) -> Commit {
         let mut commit = Commit::default();
         while let Some((epoch, _, _)) = self.closed.front() {
@@ -213,15 +210,7 @@ impl Ledger {
                 commit.dead_letters.extend(letters);
             }
         }
-        let (before, later) = std::mem::take(&mut self.rejected)
-            .into_iter()
-            .partition(|(epoch, _)| *epoch < upto);
-        self.rejected = later;
-        commit.dead_letters.extend(
-            before
-                .into_iter()
-                .map(|(_, letter): (Epoch, DeadLetter)| letter),
-        );
+        commit.dead_letters.append(&mut self.rejected);
         commit
     }
 }
@@ -273,10 +262,10 @@ mod tests {
     fn a_stored_watermark_carries_the_positions_read_by_its_applied_epoch() {
         let mut ledger = Ledger::default();
         ledger.close(1, vec![update(0, 10)]);
+        ledger.dead_letter(DeadLetter::for_test(15));
         ledger.close(2, vec![update(0, 20), update(1, 7)]);
+        ledger.dead_letter(DeadLetter::for_test(25));
         ledger.close(4, vec![update(0, 30)]);
-        ledger.reject(3, DeadLetter::for_test(15));
-        ledger.reject(4, DeadLetter::for_test(25));
         let mut commit = ledger.take_before(2);
         let mark = StoredWatermark {
             millis: 5,
@@ -290,11 +279,26 @@ mod tests {
         assert_eq!(
             letters,
             [15],
-            "the letters up to the applied epoch go along"
+            "the source's letters up to the applied epoch go along"
         );
         let rest = ledger.take_before(Epoch::MAX);
         let later: Vec<i64> = rest.dead_letters.iter().map(|l| l.offset).collect();
         assert_eq!(later, [25]);
+    }
+
+    #[test]
+    fn records_set_aside_after_the_source_go_with_the_next_commit_whatever_their_epoch() {
+        let mut ledger = Ledger::default();
+        ledger.close(5, vec![update(0, 10)]);
+        ledger.reject(DeadLetter::for_test(9));
+        assert!(
+            ledger.has_before(0),
+            "a set-aside record asks for a transaction"
+        );
+        let commit = ledger.take_before(0);
+        assert!(commit.offsets.is_empty());
+        assert_eq!(commit.dead_letters.len(), 1);
+        assert!(!ledger.has_before(5));
     }
 
     #[test]

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 
+use crate::dataflow::item::Item;
+use crate::dataflow::stream::Stream;
 use crate::delivery::complete_before;
-use crate::item::Item;
-use crate::report::Metrics;
-use crate::stream::Stream;
+use crate::run::report::Metrics;
 
 /// Counts the records of `stream` as written (and those windows made as window rows).
 pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
@@ -33,7 +33,7 @@ pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
         let complete = complete_before(frontier.frontier());
         if complete > done {
             done = complete;
-            control.windows.committed(index, complete);
+            control.window_commits.committed(index, complete);
         }
     });
 }

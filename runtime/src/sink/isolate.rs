@@ -10,7 +10,7 @@ use sqlx::MySqlConnection;
 use super::chunks::{Sizes, byte_ranges, split_refused};
 use super::packet::{PER_VALUE, Packet};
 use super::statement::{InsertPlan, WriteMode};
-use crate::row::Row;
+use crate::contract::row::Row;
 
 /// An item (row or dead letter) MySQL refused or that is too large to send: its index in the
 /// batch and why.

@@ -22,16 +22,16 @@ use tokio::sync::mpsc;
 use super::mysql_transaction::{Batch, Done, Job, commit_with_retries, writer};
 use super::packet::ServerPacket;
 use super::statement::InsertPlan;
+use crate::contract::row::Row;
+use crate::dataflow::item::{Item, Origin, Watermarks};
+use crate::dataflow::stream::Stream;
+use crate::dataflow::worker::Backlog;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
+use crate::delivery::WindowCommits;
 use crate::delivery::{Epoch, Ledger, complete_before};
 use crate::error::Error;
-use crate::item::{Item, Origin, Watermarks};
-use crate::report::Metrics;
-use crate::row::Row;
+use crate::run::report::Metrics;
 use crate::schema::ValueError;
-use crate::stream::Stream;
-use crate::window_progress::WindowProgress;
-use crate::worker::Backlog;
 
 /// How often a sink with offsets waiting for the other workers' sinks looks again.
 const RECHECK: Duration = Duration::from_millis(20);
@@ -153,7 +153,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                                 }
                                 Err(error) => {
                                     rejected += 1;
-                                    ledger.reject(epoch, rejected_row(&plan.topic, origin, error));
+                                    ledger.reject(rejected_row(&plan.topic, origin, error));
                                 }
                             }
                         }
@@ -166,8 +166,8 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                         Ok((upto, written)) => {
                             durable = upto;
                             if exchanged {
-                                control.windows.committed(shared.index, committing);
-                                control.windows.written(shared.index, writing_mark);
+                                control.window_commits.committed(shared.index, committing);
+                                control.window_commits.written(shared.index, writing_mark);
                                 written_mark = writing_mark;
                             }
                             let metrics = &control.metrics;
@@ -200,7 +200,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     let durable =
                         durable_everywhere.with_frontier(|f| f.first().copied().unwrap_or(0));
                     let limit = durable.min(complete).min(control.commit_horizon());
-                    control.windows.commit_point(limit)
+                    control.window_commits.commit_point(limit)
                 } else {
                     (complete, None)
                 };
@@ -235,7 +235,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     if batch.rows.is_empty() && commit.is_empty() {
                         durable = complete;
                         if exchanged {
-                            control.windows.written(shared.index, writing_mark);
+                            control.window_commits.written(shared.index, writing_mark);
                             written_mark = writing_mark;
                         }
                     } else if jobs
@@ -286,7 +286,7 @@ fn rejected_row(topic: &str, origin: Origin, error: ValueError) -> DeadLetter {
 pub(crate) fn commit_rest<R: Row>(
     plan: &SinkPlan,
     ledger: &RefCell<Ledger>,
-    windows: &WindowProgress,
+    windows: &WindowCommits,
     horizon: Epoch,
 ) -> Result<(), Error> {
     // After a shutdown the open windows' records must be read again; otherwise the input

@@ -14,11 +14,11 @@ use super::mysql::SinkPlan;
 use super::packet::{Packet, is_packet_too_large, lower_cap};
 use super::retry::{RETRY_FOR, backoff, is_transient};
 use super::statement::InsertPlan;
+use crate::contract::row::Row;
+use crate::dataflow::item::Origin;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Commit, Epoch, store_dead_letters, store_offsets, store_watermark};
 use crate::error::Error;
-use crate::item::Origin;
-use crate::row::Row;
 
 /// Rows waiting to be written, each with the message it came from.
 pub(super) struct Batch<R> {

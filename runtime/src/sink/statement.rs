@@ -8,7 +8,7 @@ use sqlx::{Arguments, AssertSqlSafe, MySqlConnection};
 
 use super::chunks::sizes_below;
 use super::isolate::database_number;
-use crate::row::Row;
+use crate::contract::row::Row;
 
 /// MySQL's limit on placeholders in one prepared statement.
 pub(crate) const MAX_PLACEHOLDERS: usize = 65_535;
@@ -163,7 +163,7 @@ async fn run<R: Row>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::row::EncodeError;
+    use crate::contract::row::EncodeError;
     use crate::schema::{RowSchema, ValueError};
 
     struct Wide;

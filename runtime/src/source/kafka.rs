@@ -16,12 +16,12 @@ use timely::dataflow::{Scope, StreamVec};
 
 use super::kafka_context::SourceContext;
 use super::kafka_reader::{Polled, Reader};
-use crate::config::{OffsetReset, StartFrom};
+use crate::contract::message::Message;
+use crate::dataflow::item::{Item, Watermark};
+use crate::dataflow::worker::{BacklogLimit, WorkerShared};
 use crate::delivery::{Epoch, EpochClock};
 use crate::error::{Error, Result};
-use crate::item::{Item, Watermark};
-use crate::message::Message;
-use crate::worker::{BacklogLimit, WorkerShared};
+use crate::run::config::{OffsetReset, StartFrom};
 
 /// How long start-up waits for the brokers to describe the topic.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(10);

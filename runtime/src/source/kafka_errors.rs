@@ -14,8 +14,8 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::kafka_reader::Reader;
-use crate::config::OffsetReset;
 use crate::error::{Error, Result};
+use crate::run::config::OffsetReset;
 
 /// How long the reader waits for a partition's watermarks after an out-of-range report.
 const WATERMARKS_TIMEOUT: Duration = Duration::from_secs(10);

@@ -11,15 +11,15 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::kafka::{KafkaSourcePlan, consumer_config};
 use super::kafka_context::SourceContext;
-use crate::config::OffsetReset;
-use crate::control::RunControl;
+use crate::contract::message::Message;
+use crate::dataflow::item::{Item, NO_EVENT_TIME, Origin};
+use crate::dataflow::operators::MAX_EVENT_TIME_MILLIS;
 use crate::dead_letter::{CappedBytes, DeadLetter, DeadLetterKind};
 use crate::delivery::{Ledger, OffsetUpdate};
 use crate::error::{Error, Result};
-use crate::item::{Item, NO_EVENT_TIME, Origin};
-use crate::message::Message;
-use crate::ops::MAX_EVENT_TIME_MILLIS;
-use crate::report::Metrics;
+use crate::run::config::OffsetReset;
+use crate::run::control::RunControl;
+use crate::run::report::Metrics;
 
 /// Messages handled per activation before the worker gets to run other operators.
 const MESSAGES_PER_ACTIVATION: usize = 8_192;
@@ -231,7 +231,7 @@ impl Reader {
         let mut polled = Polled::Busy;
         let now = Instant::now();
         // Without windows event time decides nothing, and no record is refused for it.
-        let future_limit = if control.windows.exist() {
+        let future_limit = if control.window_commits.exist() {
             wall_clock_millis()
                 .saturating_add(self.max_future)
                 .min(MAX_EVENT_TIME_MILLIS)

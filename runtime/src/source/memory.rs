@@ -7,10 +7,10 @@ use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::{Scope, StreamVec};
 
+use crate::dataflow::item::{Item, Origin, Watermark};
+use crate::dataflow::worker::WorkerShared;
 use crate::delivery::Epoch;
-use crate::item::{Item, Origin, Watermark};
-use crate::report::Metrics;
-use crate::worker::WorkerShared;
+use crate::run::report::Metrics;
 
 /// Events given to the dataflow per activation, so that a worker also runs its other
 /// operators while its source has more to give.

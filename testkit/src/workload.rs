@@ -1,7 +1,7 @@
 //! The data of `WORKLOADS.md`, generated rather than stored, for examples, tests and benches.
 
-use crate::error::Result;
-use crate::kafka::BulkProducer;
+use crate::broker::BulkProducer;
+use sluice_runtime::Result;
 
 /// W1/W2 input: the topic's partition count.
 pub const PARTITIONS: i32 = 4;

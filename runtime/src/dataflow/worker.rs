@@ -5,8 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::control::RunControl;
 use crate::delivery::Ledger;
+use crate::run::control::RunControl;
 
 /// Rows a sink holds that are not yet committed, and how many epochs they span.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,7 +98,7 @@ impl WorkerShared {
 impl WorkerShared {
     /// Whether an earlier run of the pipeline had read `origin`'s message before the windows
     /// it belongs to were written: a record read again after a restart, not a late one.
-    pub fn read_before(&self, origin: &crate::item::Origin) -> bool {
+    pub fn read_before(&self, origin: &crate::dataflow::item::Origin) -> bool {
         self.read_until
             .binary_search_by_key(&origin.partition, |(p, _)| *p)
             .is_ok_and(|i| origin.offset < self.read_until[i].1)

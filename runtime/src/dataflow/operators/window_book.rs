@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 
 use super::window_spec::{Unwindowable, WindowSpec};
+use crate::dataflow::item::Origin;
 use crate::delivery::Epoch;
-use crate::item::Origin;
 
 struct Slot<A> {
     start: i64,

@@ -26,7 +26,7 @@ pub(crate) struct Unwindowable {
 
 impl std::fmt::Display for Unwindowable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.ts == crate::item::NO_EVENT_TIME {
+        if self.ts == crate::dataflow::item::NO_EVENT_TIME {
             write!(
                 f,
                 "the message has no event time (null, or not a number of milliseconds an i64 \

@@ -18,11 +18,10 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::dataflow::item::{Item, Origin};
+use crate::dataflow::worker::WorkerShared;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
-use crate::delivery::Epoch;
-use crate::item::{Item, Origin};
-use crate::report::Metrics;
-use crate::worker::WorkerShared;
+use crate::run::report::Metrics;
 
 /// A user closure panicked on the record from `origin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,13 +139,8 @@ fn caught(payload: &(dyn Any + Send), location: Option<String>) -> Caught {
 const LOGGED_AT_WARN: u64 = 100;
 static LOGGED: AtomicU64 = AtomicU64::new(0);
 
-/// Files each record a closure of `operator` panicked on as a dead letter of `epoch`.
-pub(crate) fn dead_letter_panics(
-    worker: &WorkerShared,
-    epoch: Epoch,
-    operator: &str,
-    panics: Vec<Panicked>,
-) {
+/// Files each record a closure of `operator` panicked on as a dead letter.
+pub(crate) fn dead_letter_panics(worker: &WorkerShared, operator: &str, panics: Vec<Panicked>) {
     if panics.is_empty() {
         return;
     }
@@ -156,22 +150,17 @@ pub(crate) fn dead_letter_panics(
         let message = format!("`{operator}` {panic}");
         log(&worker.topic, &origin, &message);
         let letter = DeadLetter::of_record(&worker.topic, origin, DeadLetterKind::Panic, message);
-        ledger.reject(epoch, letter);
+        ledger.reject(letter);
     }
 }
 
 /// Files a dead letter of kind `panic` for a window that could not be turned into a record,
 /// under `origin`, a record of that window.
-pub(crate) fn dead_letter_window(
-    worker: &WorkerShared,
-    epoch: Epoch,
-    origin: Origin,
-    message: String,
-) {
+pub(crate) fn dead_letter_window(worker: &WorkerShared, origin: Origin, message: String) {
     Metrics::add(&worker.control.metrics.dead_lettered, 1);
     log(&worker.topic, &origin, &message);
     let letter = DeadLetter::of_record(&worker.topic, origin, DeadLetterKind::Panic, message);
-    worker.ledger.borrow_mut().reject(epoch, letter);
+    worker.ledger.borrow_mut().reject(letter);
 }
 
 fn log(topic: &str, origin: &Origin, message: &str) {
@@ -219,7 +208,7 @@ mod tests {
         assert_eq!(panics[0].panic.text, "negative value -1");
         let location = panics[0].panic.location.as_deref().unwrap_or_default();
         assert!(
-            location.starts_with("runtime/src/ops/guard.rs:"),
+            location.starts_with("runtime/src/dataflow/operators/guard.rs:"),
             "{location}"
         );
     }

@@ -4,11 +4,11 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::dead_letter_watch::DeadLetterWatch;
 use crate::delivery::Epoch;
+use crate::delivery::WindowCommits;
 use crate::error::Error;
-use crate::report::Metrics;
-use crate::window_progress::WindowProgress;
+use crate::run::dead_letter_watch::DeadLetterWatch;
+use crate::run::report::Metrics;
 
 #[derive(Debug)]
 pub(crate) struct RunControl {
@@ -16,7 +16,7 @@ pub(crate) struct RunControl {
     /// Warns while dead letters accumulate; stops the run past the ratio.
     pub dead_letters: DeadLetterWatch,
     /// Where the window operators of all workers stand, for the sinks' commits.
-    pub windows: WindowProgress,
+    pub window_commits: WindowCommits,
     /// The input ends here: flush everything, windows included.
     stop: AtomicBool,
     /// Stop early (a signal): keep only what is complete; open windows are read again by the
@@ -37,7 +37,7 @@ impl RunControl {
         RunControl {
             metrics: Metrics::default(),
             dead_letters,
-            windows: WindowProgress::new(workers),
+            window_commits: WindowCommits::new(workers),
             stop: AtomicBool::new(false),
             shutdown: Arc::new(AtomicBool::new(false)),
             commit_horizon: AtomicU64::new(Epoch::MAX),

@@ -7,21 +7,19 @@ use std::rc::Rc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use timely::container::CapacityContainerBuilder;
 use timely::dataflow::StreamVec;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
-use timely::dataflow::operators::generic::Operator;
 
-use super::guard;
+use super::per_record::{pass_on, per_record};
 use super::records::Records;
 use super::window_book::Fold;
 use super::window_operator::window_operator;
 use super::window_spec::{Window, WindowSpec};
+use crate::dataflow::item::{Item, Watermark};
+use crate::dataflow::lineage::Lineage;
+use crate::dataflow::stream::Stream;
+use crate::dataflow::worker::WorkerShared;
 use crate::delivery::Epoch;
-use crate::item::{Item, Watermark};
-use crate::lineage::Lineage;
-use crate::stream::Stream;
-use crate::worker::WorkerShared;
 
 /// A stream whose records are grouped by a key: the same key always goes to the same worker.
 #[derive(Debug)]
@@ -90,29 +88,20 @@ impl<'scope, T: Exchanged> Stream<'scope, T> {
             lineage,
         } = self;
         let peers = u32::try_from(shared.peers).unwrap_or(u32::MAX);
-        let worker = Rc::clone(&shared);
-        let inner =
-            inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(Pipeline, "KeyBy", |_, _| {
-                move |input, output| {
-                    input.for_each_stamp(|time, batches| {
-                        let Some(&epoch) = time.least() else { return };
-                        let mut session = output.session(&time);
-                        for batch in batches {
-                            let panics = guard::each_item(batch.drain(..), |item| match item {
-                                Item::Record(origin, record) => {
-                                    let key = key(&record);
-                                    session.give(Item::Record(origin, (key, record)));
-                                }
-                                // Every worker must hear from every source.
-                                Item::Watermark(w) => session.give_iterator(
-                                    (0..peers).map(|to| Item::Watermark(Watermark { to, ..w })),
-                                ),
-                            });
-                            guard::dead_letter_panics(&worker, epoch, "key_by", panics);
-                        }
-                    });
-                }
-            });
+        let inner = per_record(
+            inner,
+            Pipeline,
+            "key_by",
+            &shared,
+            move |origin, record, out| {
+                let key = key(&record);
+                out.push(Item::Record(origin, (key, record)));
+            },
+            // Every worker must hear from every source.
+            move |mark, out| {
+                out.extend((0..peers).map(|to| Item::Watermark(Watermark { to, ..mark })));
+            },
+        );
         KeyedStream {
             inner,
             shared,
@@ -149,30 +138,18 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
             lineage,
         } = self;
         let mut states: HashMap<K, S, foldhash::fast::RandomState> = HashMap::default();
-        let worker = Rc::clone(&shared);
-        let inner = inner.unary::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
+        let inner = per_record(
+            inner,
             exchange::<K, T>(),
-            "MapWithState",
-            |_, _| {
-                move |input, output| {
-                    input.for_each_stamp(|time, batches| {
-                        let Some(&epoch) = time.least() else { return };
-                        let mut session = output.session(&time);
-                        for batch in batches {
-                            let panics = guard::each_item(batch.drain(..), |item| match item {
-                                Item::Record(origin, (key, record)) => {
-                                    let state = states.entry(key.clone()).or_default();
-                                    if let Some(out) = logic(state, &key, record) {
-                                        session.give(Item::Record(origin, out));
-                                    }
-                                }
-                                Item::Watermark(w) => session.give(Item::Watermark(w)),
-                            });
-                            guard::dead_letter_panics(&worker, epoch, "map_with_state", panics);
-                        }
-                    });
+            "map_with_state",
+            &shared,
+            move |origin, (key, record), out| {
+                let state = states.entry(key.clone()).or_default();
+                if let Some(made) = logic(state, &key, record) {
+                    out.push(Item::Record(origin, made));
                 }
             },
+            pass_on,
         );
         Stream::new(inner, shared, lineage)
     }

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
-use crate::config::kafka_properties::{self, FILE_ENV};
-use crate::config::secrets::REDACTED;
-use crate::config::{Config, OffsetReset, StartFrom, default_workers};
 use crate::error::{Error, Result};
-use crate::report::RunReport;
+use crate::run::config::kafka_properties::{self, FILE_ENV};
+use crate::run::config::secrets::REDACTED;
+use crate::run::config::{Config, OffsetReset, StartFrom, default_workers};
+use crate::run::report::RunReport;
 
-pub use crate::config::kafka_properties::{ENV_PREFIX, read_properties_file};
-pub use crate::config::secrets::redact_url;
+pub use crate::run::config::kafka_properties::{ENV_PREFIX, read_properties_file};
+pub use crate::run::config::secrets::redact_url;
 
 /// Command-line options shared by every sluice pipeline binary.
 ///
@@ -173,7 +173,7 @@ impl fmt::Debug for Cli {
             .map(|text| match kafka_properties::property(text) {
                 Some((key, value)) => format!(
                     "{key}={}",
-                    crate::config::secrets::shown_value(&key, &value)
+                    crate::run::config::secrets::shown_value(&key, &value)
                 ),
                 None => REDACTED.to_owned(),
             })

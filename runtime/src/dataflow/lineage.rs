@@ -10,6 +10,8 @@ pub(crate) struct Lineage {
     /// The window operators' watermarks in this stream come from every worker's window
     /// operator (an exchange followed the last window), not from this worker's only.
     pub window_marks_from_every_worker: bool,
+    /// A window operator is upstream.
+    pub windowed: bool,
 }
 
 impl Lineage {
@@ -18,6 +20,7 @@ impl Lineage {
         Lineage {
             exchanged: true,
             window_marks_from_every_worker: true,
+            ..self
         }
     }
 
@@ -26,6 +29,7 @@ impl Lineage {
         Lineage {
             exchanged: true,
             window_marks_from_every_worker: false,
+            windowed: true,
         }
     }
 }

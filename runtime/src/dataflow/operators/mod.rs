@@ -1,4 +1,6 @@
-//! Keyed, event-time operators: `key_by`, windows and their aggregates, keyed state.
+//! The operators: the per-record loop every record-at-a-time operator shares
+//! (`per_record.rs`), panic isolation (`guard.rs`), and the keyed, event-time ones: `key_by`,
+//! windows and their aggregates, keyed state.
 //!
 //! Records are routed to workers by key. Each window operator applies the sources' watermarks
 //! (in-band, one per source and epoch) only once every record of that epoch has arrived, so the
@@ -8,6 +10,7 @@
 
 pub(crate) mod guard;
 mod keyed;
+pub(crate) mod per_record;
 mod records;
 mod window_book;
 mod window_operator;

@@ -12,11 +12,11 @@ use super::guard;
 use super::keyed::{Exchanged, Key, KeyedStream, WindowedStream, exchange};
 use super::window_book::{Fold, Placed, WindowBook};
 use super::window_spec::Window;
+use crate::dataflow::item::{Item, Origin, Watermark, Watermarks};
+use crate::dataflow::stream::Stream;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Epoch, complete_before};
-use crate::item::{Item, Origin, Watermark, Watermarks};
-use crate::report::Metrics;
-use crate::stream::Stream;
+use crate::run::report::Metrics;
 
 /// The window operator: routes records by key, applies each epoch's records and then its
 /// watermarks once the epoch is complete, emits fired windows in that epoch, and holds a
@@ -46,6 +46,12 @@ where
                 .into(),
         ));
     }
+    if lineage.windowed {
+        // The commit points follow one window operator's releases per worker.
+        shared.control.fail(crate::error::Error::Config(
+            "a pipeline has at most one window for now: aggregate once, then map the rows".into(),
+        ));
+    }
     let worker = Rc::clone(&shared);
     let source = u32::try_from(shared.index).unwrap_or(u32::MAX);
     let inner = inner.unary_frontier::<CapacityContainerBuilder<Vec<Item<R>>>, _, _, _>(
@@ -59,7 +65,7 @@ where
             book.resume_at(restored);
             // The last epoch whose completion was applied: fired windows went out at or before.
             let mut applied: Epoch = 0;
-            worker.control.windows.windows_exist();
+            worker.control.window_commits.windows_exist();
             let mut marks = Watermarks::new(worker.peers);
             let mut forwarded = i64::MIN;
             // The watermark of the last release reported to the commit points.
@@ -110,11 +116,11 @@ where
                                 }
                             };
                             rejected += 1;
-                            worker.ledger.borrow_mut().reject(epoch, letter);
+                            worker.ledger.borrow_mut().reject(letter);
                         }
                         Item::Watermark(w) => marks.update(w),
                     });
-                    guard::dead_letter_panics(&worker, epoch, name, panics);
+                    guard::dead_letter_panics(&worker, name, panics);
                     Metrics::add(&worker.control.metrics.aggregated, aggregated);
                     Metrics::add(&worker.control.metrics.dead_lettered, rejected);
                     Metrics::add(&worker.control.metrics.replayed, replayed);
@@ -138,7 +144,7 @@ where
                         unwritten.push((fired.origin, message));
                     });
                     for (origin, message) in unwritten {
-                        guard::dead_letter_window(&worker, *cap.time(), origin, message);
+                        guard::dead_letter_window(&worker, origin, message);
                     }
                     if book.watermark() > forwarded {
                         forwarded = book.watermark();
@@ -159,7 +165,7 @@ where
                     if let Some(oldest) = book.oldest_epoch() {
                         worker.control.hold_commits_from(oldest);
                     }
-                    worker.control.windows.released(
+                    worker.control.window_commits.released(
                         worker.index,
                         Epoch::MAX,
                         applied,
@@ -187,7 +193,7 @@ where
                     reported = book.watermark();
                     worker
                         .control
-                        .windows
+                        .window_commits
                         .released(worker.index, floor, applied, reported);
                     cap.downgrade(&floor);
                 }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::report::Metrics;
+use crate::run::report::Metrics;
 
 /// At most one warning line per this long while dead letters keep coming.
 const WARN_EVERY: Duration = Duration::from_secs(30);

@@ -5,14 +5,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::control::RunControl;
+use crate::dataflow::lineage::Lineage;
+use crate::dataflow::stream::Stream;
+use crate::dataflow::worker::{WorkerShared, join_workers};
 use crate::error::{Error, Result};
-use crate::lineage::Lineage;
-use crate::report::RunReport;
+use crate::run::control::RunControl;
+use crate::run::report::RunReport;
 use crate::sink::discard::discard_sink;
 use crate::source::memory::memory_source;
-use crate::stream::Stream;
-use crate::worker::{WorkerShared, join_workers};
 
 /// How an in-memory run is cut into workers and epochs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,7 @@ where
 {
     let started = Instant::now();
     let workers = plan.workers.max(1);
-    let dead_letters = crate::dead_letter_watch::DeadLetterWatch::new(None, 0);
+    let dead_letters = crate::run::dead_letter_watch::DeadLetterWatch::new(None, 0);
     let control = Arc::new(RunControl::new(None, workers, dead_letters));
     let worker_control = Arc::clone(&control);
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
@@ -97,7 +97,7 @@ where
             Arc::from("memory"),
             true,
             (worker.index(), worker.peers()),
-            crate::worker::Restored::default(),
+            crate::dataflow::worker::Restored::default(),
         ));
         let generated = events(worker.index(), worker.peers());
         worker.dataflow::<crate::delivery::Epoch, _, _>(|scope| {

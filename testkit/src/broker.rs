@@ -10,7 +10,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer};
 
-use crate::error::{Error, Result};
+use sluice_runtime::{Error, Result};
 
 /// librdkafka's mock cluster: a Kafka-protocol broker inside this process, reachable over
 /// TCP on 127.0.0.1 for as long as this value lives. Good for examples and tests that should
@@ -34,7 +34,7 @@ impl std::fmt::Debug for EmbeddedKafka {
 impl EmbeddedKafka {
     /// Starts a mock cluster of one broker.
     pub fn start() -> Result<Self> {
-        let cluster = MockCluster::new(1).map_err(|e| Error::kafka("embedded", e))?;
+        let cluster = MockCluster::new(1).map_err(|e| kafka_error("embedded", e))?;
         Ok(EmbeddedKafka { cluster })
     }
 
@@ -48,14 +48,14 @@ impl EmbeddedKafka {
     pub fn take_down(&self) -> Result<()> {
         self.cluster
             .broker_down(1)
-            .map_err(|e| Error::kafka(&self.bootstrap_servers(), e))
+            .map_err(|e| kafka_error(&self.bootstrap_servers(), e))
     }
 
     /// Brings the broker back after [`EmbeddedKafka::take_down`].
     pub fn bring_up(&self) -> Result<()> {
         self.cluster
             .broker_up(1)
-            .map_err(|e| Error::kafka(&self.bootstrap_servers(), e))
+            .map_err(|e| kafka_error(&self.bootstrap_servers(), e))
     }
 
     /// Makes the broker answer its next fetch requests with these errors, one request each,
@@ -69,7 +69,7 @@ impl EmbeddedKafka {
     pub fn create_topic(&self, topic: &str, partitions: i32) -> Result<()> {
         self.cluster
             .create_topic(topic, partitions, 1)
-            .map_err(|e| Error::kafka(&self.bootstrap_servers(), e))
+            .map_err(|e| kafka_error(&self.bootstrap_servers(), e))
     }
 }
 
@@ -78,7 +78,7 @@ pub fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
-        .map_err(|e| Error::kafka(brokers, e))?;
+        .map_err(|e| kafka_error(brokers, e))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -87,7 +87,7 @@ pub fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = runtime
         .block_on(admin.create_topics([&new_topic], &options))
-        .map_err(|e| Error::kafka(brokers, e))?;
+        .map_err(|e| kafka_error(brokers, e))?;
     for result in results {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -122,7 +122,7 @@ impl BulkProducer {
             .set("queue.buffering.max.kbytes", "1048576")
             .set("message.timeout.ms", "60000")
             .create()
-            .map_err(|e| Error::kafka(brokers, e))?;
+            .map_err(|e| kafka_error(brokers, e))?;
         Ok(BulkProducer {
             producer,
             brokers: brokers.to_owned(),
@@ -152,7 +152,7 @@ impl BulkProducer {
                     record = back;
                     self.producer.poll(Duration::from_millis(10));
                 }
-                Err((error, _)) => return Err(Error::kafka(&self.brokers, error)),
+                Err((error, _)) => return Err(kafka_error(&self.brokers, error)),
             }
         }
     }
@@ -161,7 +161,7 @@ impl BulkProducer {
     pub fn flush(&self) -> Result<()> {
         self.producer
             .flush(Duration::from_secs(120))
-            .map_err(|e| Error::kafka(&self.brokers, e))
+            .map_err(|e| kafka_error(&self.brokers, e))
     }
 }
 
@@ -182,7 +182,7 @@ pub fn watermarks(brokers: &str, topic: &str, partitions: i32) -> Result<Vec<Wat
     let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
-        .map_err(|e| Error::kafka(brokers, e))?;
+        .map_err(|e| kafka_error(brokers, e))?;
     (0..partitions)
         .map(|partition| {
             rdkafka::consumer::Consumer::fetch_watermarks(
@@ -196,7 +196,14 @@ pub fn watermarks(brokers: &str, topic: &str, partitions: i32) -> Result<Vec<Wat
                 low,
                 high,
             })
-            .map_err(|e| Error::kafka(brokers, e))
+            .map_err(|e| kafka_error(brokers, e))
         })
         .collect()
+}
+
+fn kafka_error(brokers: &str, source: KafkaError) -> Error {
+    Error::Kafka {
+        brokers: brokers.to_owned(),
+        source,
+    }
 }

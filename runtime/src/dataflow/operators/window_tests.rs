@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 use super::window_book::{Fired, Fold, Placed, WindowBook};
 use super::window_spec::{MAX_MILLIS, MIN_MILLIS, Session, Sliding, Tumbling, WindowSpec};
-use crate::item::{NO_EVENT_TIME, Origin};
+use crate::dataflow::item::{NO_EVENT_TIME, Origin};
 
 /// A record: key, event time, value.
 type Input = (u8, i64, i64);

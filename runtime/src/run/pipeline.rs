@@ -12,25 +12,25 @@ use sqlx::{MySql, Pool};
 use timely::dataflow::ProbeHandle;
 use timely::dataflow::operators::Probe;
 
-use crate::config::{Config, StartFrom};
-use crate::control::RunControl;
-use crate::dead_letter_watch::DeadLetterWatch;
+use crate::contract::message::Message;
+use crate::contract::row::Row;
+use crate::dataflow::lineage::Lineage;
+use crate::dataflow::stream::Stream;
+use crate::dataflow::worker::{BacklogLimit, Restored, WorkerShared, join_workers};
 use crate::delivery::pipelines::{self, CREATE_PIPELINES_TABLE, default_pipeline_id};
 use crate::delivery::{
     CREATE_OFFSETS_TABLE, CREATE_WATERMARK_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, Epoch,
     EpochClock, load_offsets, load_read_until, load_watermark, prepare_dead_letters_table,
 };
 use crate::error::{Error, Result};
-use crate::lineage::Lineage;
-use crate::message::Message;
-use crate::report::RunReport;
-use crate::row::Row;
+use crate::run::config::{Config, StartFrom};
+use crate::run::control::RunControl;
+use crate::run::dead_letter_watch::DeadLetterWatch;
+use crate::run::report::RunReport;
+use crate::run::signals::StopOnSignals;
 use crate::schema::{apply_migrations, check_table};
-use crate::signals::StopOnSignals;
 use crate::sink::mysql::{SinkPlan, commit_rest, mysql_sink};
 use crate::source::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
-use crate::stream::Stream;
-use crate::worker::{BacklogLimit, Restored, WorkerShared, join_workers};
 
 /// How long start-up waits for MySQL before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -69,11 +69,12 @@ where
         "partitions found"
     );
     let stored = runtime.block_on(load_offsets(&pool, &pipeline, &topic))?;
-    // Windows resume from the watermark stored with the offsets they resume from (also when
-    // no offset could be committed yet: open windows held the first epoch); starting
-    // elsewhere rebuilds every window from what is read.
+    // Windows resume from the watermark stored with the offsets they resume from; starting
+    // elsewhere rebuilds every window from what is read. Without stored offsets there is no
+    // telling where an earlier run started reading, so the windows are rebuilt too (exact
+    // for keyed rows, which is what windows write).
     let restored = match config.from {
-        StartFrom::Committed => Restored {
+        StartFrom::Committed if !stored.is_empty() => Restored {
             watermark: runtime
                 .block_on(load_watermark(&pool, &pipeline))?
                 .unwrap_or(i64::MIN),
@@ -146,7 +147,7 @@ where
         if !worker_control.failed() {
             // With an exchange, the last epochs' offsets wait until every sink is done.
             let horizon = worker_control.commit_horizon();
-            let windows = &worker_control.windows;
+            let windows = &worker_control.window_commits;
             if let Err(error) = commit_rest::<R>(&sink_plan, &shared.ledger, windows, horizon) {
                 worker_control.fail(error);
             }

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::delivery::Epoch;
+use super::Epoch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Release {
@@ -47,7 +47,7 @@ pub(crate) struct StoredWatermark {
 }
 
 #[derive(Debug)]
-pub(crate) struct WindowProgress {
+pub(crate) struct WindowCommits {
     has_windows: AtomicBool,
     releases: Mutex<Vec<VecDeque<Release>>>,
     /// The window watermark each worker's sink has committed everything before.
@@ -56,9 +56,9 @@ pub(crate) struct WindowProgress {
     committed: Mutex<Vec<Epoch>>,
 }
 
-impl WindowProgress {
+impl WindowCommits {
     pub fn new(workers: usize) -> Self {
-        WindowProgress {
+        WindowCommits {
             has_windows: AtomicBool::new(false),
             releases: Mutex::new(vec![VecDeque::new(); workers]),
             written: Mutex::new(vec![i64::MIN; workers]),
@@ -106,7 +106,7 @@ impl WindowProgress {
         if !self.has_windows.load(Ordering::Acquire) {
             return (limit, None);
         }
-        let (Ok(releases), Ok(written)) = (self.releases.lock(), self.written.lock()) else {
+        let (Ok(mut releases), Ok(written)) = (self.releases.lock(), self.written.lock()) else {
             return (0, None);
         };
         let latest_release =
@@ -117,6 +117,9 @@ impl WindowProgress {
             .map(|(written, mine)| (*written).min(latest_release(mine)))
             .min()
             .unwrap_or(i64::MIN);
+        for mine in releases.iter_mut() {
+            forget_passed(mine, watermark);
+        }
         let mut candidates: Vec<Epoch> = releases
             .iter()
             .flatten()
@@ -169,15 +172,33 @@ impl WindowProgress {
         self.forget_before(everywhere);
     }
 
+    /// Keeps, for later commit points, the first release at or past `committed`: the one with
+    /// the lowest watermark for that point.
     fn forget_before(&self, committed: Epoch) {
         if let Ok(mut releases) = self.releases.lock() {
             for mine in releases.iter_mut() {
-                while mine.len() > 1 && mine.get(1).is_some_and(|r| r.from <= committed) {
+                while mine.len() > 1 && mine.front().is_some_and(|r| r.from < committed) {
                     mine.pop_front();
                 }
             }
         }
     }
+}
+
+/// Drops the releases no commit point can need once every sink has written `watermark` (it
+/// only grows): those below it that are neither the first release of their epoch (a commit
+/// point's test) nor the latest (the cap on the watermark). While an open window holds one
+/// epoch, its releases would otherwise pile up.
+fn forget_passed(mine: &mut VecDeque<Release>, watermark: i64) {
+    let last = mine.len().saturating_sub(1);
+    let mut previous_from = None;
+    let mut index = 0;
+    mine.retain(|r| {
+        let keep = previous_from != Some(r.from) || index == last || r.watermark >= watermark;
+        previous_from = Some(r.from);
+        index += 1;
+        keep
+    });
 }
 
 #[cfg(test)]
@@ -190,13 +211,13 @@ mod tests {
 
     #[test]
     fn without_windows_everything_up_to_the_limit_commits() {
-        let progress = WindowProgress::new(2);
+        let progress = WindowCommits::new(2);
         assert_eq!(progress.commit_point(7), (7, None));
     }
 
     #[test]
     fn a_commit_waits_until_every_sink_wrote_the_windows_its_watermark_fired() {
-        let progress = WindowProgress::new(2);
+        let progress = WindowCommits::new(2);
         progress.windows_exist();
         progress.released(0, 4, 5, 500);
         progress.released(1, 4, 3, 300);
@@ -226,7 +247,7 @@ mod tests {
 
     #[test]
     fn a_lower_commit_point_is_chosen_when_the_limit_is_not_yet_safe() {
-        let progress = WindowProgress::new(2);
+        let progress = WindowCommits::new(2);
         progress.windows_exist();
         progress.released(0, 2, 1, 100);
         progress.released(1, 2, 1, 100);
@@ -247,7 +268,7 @@ mod tests {
 
     #[test]
     fn windows_fired_while_their_epoch_is_still_held_reach_the_commits() {
-        let progress = WindowProgress::new(2);
+        let progress = WindowCommits::new(2);
         progress.windows_exist();
         // Every record came in epoch 3 (a burst); the first windows fired while later ones
         // still hold it, so the operators never release past 3.
@@ -262,8 +283,27 @@ mod tests {
     }
 
     #[test]
+    fn while_one_epoch_is_held_a_lagging_written_watermark_still_commits() {
+        let progress = WindowCommits::new(1);
+        progress.windows_exist();
+        progress.released(0, 3, 2, i64::MIN);
+        for (applied, watermark) in [(4, 100), (5, 200), (6, 300), (7, 400)] {
+            progress.released(0, 3, applied, watermark);
+        }
+        progress.written(0, 100);
+        assert_eq!(progress.commit_point(3), (3, Some(mark(100, 4))));
+        progress.committed(0, 3);
+        // The sink lags behind the operator, whose latest release is at 400.
+        progress.written(0, 300);
+        assert_eq!(progress.commit_point(3), (3, Some(mark(300, 6))));
+        progress.committed(0, 3);
+        let kept = progress.releases.lock().map(|r| r[0].len()).unwrap_or(0);
+        assert_eq!(kept, 3, "the first release, the one at 300, and the latest");
+    }
+
+    #[test]
     fn a_worker_without_a_release_at_or_past_the_point_blocks_it() {
-        let progress = WindowProgress::new(2);
+        let progress = WindowCommits::new(2);
         progress.windows_exist();
         progress.released(0, 3, 2, 200);
         progress.written(0, 200);

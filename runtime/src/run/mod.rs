@@ -1,0 +1,13 @@
+//! The run: configuration, the command line, the control every worker shares, signals, the
+//! summary, and the wiring of one run (`pipeline.rs`, or `in_memory.rs` without services).
+
+pub mod cli;
+pub(crate) mod config;
+pub(crate) mod control;
+pub(crate) mod dead_letter_watch;
+pub(crate) mod in_memory;
+mod pipeline;
+pub(crate) mod report;
+pub(crate) mod signals;
+
+pub use pipeline::run_pipeline;

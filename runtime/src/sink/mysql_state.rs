@@ -1,0 +1,261 @@
+//! One worker's MySQL sink between activations, and the steps of an activation: take in what
+//! arrived, note the transactions that finished, send the next one when it is due, report the
+//! backlog, and let the durable epochs go.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use timely::dataflow::ProbeHandle;
+use timely::dataflow::operators::Capability;
+use tokio::sync::mpsc;
+
+use super::mysql::SinkPlan;
+use super::mysql_transaction::{Batch, Done, Job};
+use crate::contract::row::Row;
+use crate::dataflow::item::{Item, Origin, Watermarks};
+use crate::dataflow::lineage::Lineage;
+use crate::dataflow::worker::{Backlog, WorkerShared};
+use crate::dead_letter::{DeadLetter, DeadLetterKind};
+use crate::delivery::{Epoch, StoredWatermark};
+use crate::error::Error;
+use crate::run::report::Metrics;
+use crate::schema::ValueError;
+
+/// What the transaction in flight will have made durable once it commits.
+#[derive(Debug, Clone, Copy)]
+struct InFlight {
+    /// The offsets commit point it carries.
+    committing: Epoch,
+    /// Every row received before this window watermark is in it or in an earlier one.
+    window_mark: i64,
+}
+
+pub(super) struct SinkState<R: Row> {
+    plan: Arc<SinkPlan>,
+    shared: Rc<WorkerShared>,
+    /// Rows come from every worker's partitions (see `Lineage::exchanged`).
+    exchanged: bool,
+    /// The oldest epoch whose rows are not yet committed; `None` once finished.
+    held: Option<Capability<Epoch>>,
+    pending: BTreeMap<Epoch, Batch<R>>,
+    jobs: mpsc::UnboundedSender<Job<R>>,
+    done: std::sync::mpsc::Receiver<Done>,
+    in_flight: Option<InFlight>,
+    /// Every epoch before it is committed by this sink.
+    durable: Epoch,
+    /// The last watermark sent to be stored.
+    stored_watermark: i64,
+    /// The window watermarks received, and the last one reported written.
+    window_marks: Watermarks,
+    written_mark: i64,
+}
+
+impl<R: Row> SinkState<R> {
+    pub fn new(
+        plan: Arc<SinkPlan>,
+        shared: Rc<WorkerShared>,
+        lineage: Lineage,
+        capability: Capability<Epoch>,
+        jobs: mpsc::UnboundedSender<Job<R>>,
+        done: std::sync::mpsc::Receiver<Done>,
+    ) -> Self {
+        let window_marks = if lineage.window_marks_from_every_worker {
+            Watermarks::new(shared.peers)
+        } else {
+            Watermarks::only(shared.index, shared.peers)
+        };
+        SinkState {
+            plan,
+            shared,
+            exchanged: lineage.exchanged,
+            held: Some(capability),
+            pending: BTreeMap::new(),
+            jobs,
+            done,
+            in_flight: None,
+            durable: 0,
+            stored_watermark: i64::MIN,
+            window_marks,
+            written_mark: i64::MIN,
+        }
+    }
+
+    /// Takes in the items of `epoch`: valid rows wait for their transaction, rows a column
+    /// cannot hold become dead letters, window watermarks are noted.
+    pub fn receive(&mut self, epoch: Epoch, batch: &mut Vec<Item<R>>) {
+        let waiting = self.pending.entry(epoch).or_default();
+        let mut ledger = self.shared.ledger.borrow_mut();
+        let mut rejected = 0;
+        for item in batch.drain(..) {
+            let (origin, row) = match item {
+                Item::Record(origin, row) => (origin, row),
+                Item::Watermark(mark) => {
+                    self.window_marks.update(mark);
+                    continue;
+                }
+            };
+            match row.validate() {
+                Ok(()) => {
+                    waiting.rows.push(row);
+                    waiting.origins.push(origin);
+                }
+                Err(error) => {
+                    rejected += 1;
+                    ledger.reject(rejected_row(&self.plan.topic, origin, error));
+                }
+            }
+        }
+        Metrics::add(&self.shared.control.metrics.dead_lettered, rejected);
+    }
+
+    /// Notes the transactions the writer finished; a failed one fails the run.
+    pub fn note_finished(&mut self) {
+        let control = &self.shared.control;
+        while let Ok(finished) = self.done.try_recv() {
+            let in_flight = self.in_flight.take();
+            match finished {
+                Ok((upto, written)) => {
+                    self.durable = upto;
+                    if let Some(job) = in_flight {
+                        self.report_written(job);
+                    }
+                    let metrics = &control.metrics;
+                    Metrics::add(&metrics.written, written.rows);
+                    Metrics::add(&metrics.window_rows, written.from_windows);
+                    Metrics::add(&metrics.dead_lettered, written.refused);
+                    Metrics::add(&metrics.retries, written.retries);
+                    Metrics::add(&metrics.transactions, 1);
+                }
+                Err(error) => control.fail(error),
+            }
+        }
+    }
+
+    /// Whether the sink has nothing more to do: the run failed (what it holds is dropped), or
+    /// it finished and what the ledger still holds waits for `commit_rest`.
+    pub fn stopped(&mut self) -> bool {
+        if self.shared.control.failed() {
+            self.held = None;
+            self.pending.clear();
+        }
+        // A job sent once finished could still be running when the run ends, and be
+        // cancelled with the runtime.
+        self.held.is_none()
+    }
+
+    /// Sends the next transaction when one is due and none is in flight. Every epoch before
+    /// `complete` has all its rows here.
+    pub fn send_when_due(&mut self, complete: Epoch, durable_everywhere: &ProbeHandle<Epoch>) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        let (offsets_upto, watermark) = self.commit_point(complete, durable_everywhere);
+        // After an exchange, an open window holds the frontier back for as long as it is open;
+        // rows that are here are written at once (they are upserts, and the offsets wait for
+        // the probe), not when their epoch completes.
+        let ready = !self.pending.is_empty()
+            && (self.exchanged || self.pending.keys().next().is_some_and(|e| *e < complete));
+        let newer_watermark = watermark.is_some_and(|w| w.millis > self.stored_watermark);
+        let unreported_mark = self.exchanged && self.window_marks.merged() > self.written_mark;
+        let due = ready
+            || complete > self.durable
+            || newer_watermark
+            || unreported_mark
+            || self.shared.ledger.borrow().has_before(offsets_upto);
+        if !due {
+            return;
+        }
+        let later = if self.exchanged {
+            BTreeMap::new()
+        } else {
+            self.pending.split_off(&complete)
+        };
+        let batch = Batch::concat(std::mem::replace(&mut self.pending, later));
+        let mut commit = self.shared.ledger.borrow_mut().take_before(offsets_upto);
+        commit.store_watermark(watermark, &mut self.shared.ledger.borrow_mut());
+        if let Some(millis) = commit.watermark {
+            self.stored_watermark = self.stored_watermark.max(millis);
+        }
+        let job = InFlight {
+            committing: offsets_upto,
+            window_mark: self.window_marks.merged(),
+        };
+        if batch.rows.is_empty() && commit.is_empty() {
+            self.durable = complete;
+            self.report_written(job);
+        } else if self
+            .jobs
+            .send(Job {
+                upto: complete,
+                batch,
+                commit,
+            })
+            .is_ok()
+        {
+            self.in_flight = Some(job);
+        } else {
+            let stopped = Error::Worker("the MySQL writer task stopped".into());
+            self.shared.control.fail(stopped);
+        }
+    }
+
+    /// How far offsets may be committed, and the watermark to store with them.
+    fn commit_point(
+        &self,
+        complete: Epoch,
+        durable_everywhere: &ProbeHandle<Epoch>,
+    ) -> (Epoch, Option<StoredWatermark>) {
+        if !self.exchanged {
+            return (complete, None);
+        }
+        // An empty probe frontier means either "all done" or "not yet known" (before the
+        // first progress update): commit nothing on it; `commit_rest` ends the run.
+        let durable = durable_everywhere.with_frontier(|f| f.first().copied().unwrap_or(0));
+        let control = &self.shared.control;
+        let limit = durable.min(complete).min(control.commit_horizon());
+        control.window_commits.commit_point(limit)
+    }
+
+    /// After an exchange, tells the commit points what this sink has made durable.
+    fn report_written(&mut self, job: InFlight) {
+        if self.exchanged {
+            let commits = &self.shared.control.window_commits;
+            commits.committed(self.shared.index, job.committing);
+            commits.written(self.shared.index, job.window_mark);
+            self.written_mark = job.window_mark;
+        }
+    }
+
+    /// Tells the source how much waits to be written. The transaction being written does not
+    /// count: the next one must be ready when it commits, or the connection idles.
+    pub fn report_backlog(&self) {
+        self.shared.sink_backlog.set(Backlog {
+            epochs: self.pending.len() as u64 + u64::from(self.in_flight.is_some()),
+            rows: self.pending.values().map(|b| b.rows.len() as u64).sum(),
+        });
+    }
+
+    /// Whether offsets wait for the other workers' sinks, which move the durability probe
+    /// without waking this one.
+    pub fn waits_for_other_sinks(&self) -> bool {
+        self.exchanged && !self.shared.ledger.borrow().is_empty()
+    }
+
+    /// Lets the committed epochs go, and the capability once the input has ended and
+    /// everything is written.
+    pub fn release_durable(&mut self, complete: Epoch) {
+        if complete == Epoch::MAX && self.in_flight.is_none() && self.pending.is_empty() {
+            self.held = None;
+        } else if let Some(cap) = self.held.as_mut()
+            && self.durable > *cap.time()
+        {
+            cap.downgrade(&self.durable);
+        }
+    }
+}
+
+/// The dead letter of a row whose value does not fit its column.
+fn rejected_row(topic: &str, origin: Origin, error: ValueError) -> DeadLetter {
+    DeadLetter::of_record(topic, origin, DeadLetterKind::Convert, error.to_string())
+}
