@@ -4,6 +4,7 @@ mod chunks;
 pub(crate) mod discard;
 mod isolate;
 pub(crate) mod mysql;
+mod mysql_state;
 mod mysql_transaction;
 pub(crate) mod packet;
 mod retry;

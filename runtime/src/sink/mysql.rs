@@ -1,4 +1,6 @@
 //! The MySQL sink: per-epoch transactions that carry rows, dead letters and source offsets.
+//! This file builds the operator and makes the final commit; `mysql_state.rs` holds what the
+//! operator keeps between activations and its steps, `mysql_transaction.rs` the writer task.
 //!
 //! The operator keeps a capability for the oldest epoch whose rows are not yet committed, so a
 //! probe on its output tells exactly which epochs are durable. Writing happens on the tokio
@@ -7,8 +9,6 @@
 //! everything that completed meanwhile as the next transaction.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,19 +19,14 @@ use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::{ProbeHandle, StreamVec};
 use tokio::sync::mpsc;
 
+use super::mysql_state::SinkState;
 use super::mysql_transaction::{Batch, Done, Job, commit_with_retries, writer};
 use super::packet::ServerPacket;
 use super::statement::InsertPlan;
 use crate::contract::row::Row;
-use crate::dataflow::item::{Item, Origin, Watermarks};
 use crate::dataflow::stream::Stream;
-use crate::dataflow::worker::Backlog;
-use crate::dead_letter::{DeadLetter, DeadLetterKind};
-use crate::delivery::WindowCommits;
-use crate::delivery::{Epoch, Ledger, complete_before};
+use crate::delivery::{Epoch, Ledger, WindowCommits, complete_before};
 use crate::error::Error;
-use crate::run::report::Metrics;
-use crate::schema::ValueError;
 
 /// How often a sink with offsets waiting for the other workers' sinks looks again.
 const RECHECK: Duration = Duration::from_millis(20);
@@ -85,11 +80,8 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
         shared,
         lineage,
     } = stream;
-    let control = Arc::clone(&shared.control);
-    let ledger = Rc::clone(&shared.ledger);
-    let exchanged = lineage.exchanged;
-    if exchanged && R::SCHEMA.shape.append_only {
-        control.fail(Error::Config(format!(
+    if lineage.exchanged && R::SCHEMA.shape.append_only {
+        shared.control.fail(Error::Config(format!(
             "`{}` is #[row(append_only)], but the pipeline groups records with key_by: a \
              replay after a crash would insert its rows again. Give the table a key and mark \
              it with #[row(key)]",
@@ -114,170 +106,28 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
             if let Ok(mut writers) = plan.writers.lock() {
                 writers.push(writer);
             }
-
-            let mut held = Some(capability);
-            let mut pending: BTreeMap<Epoch, Batch<R>> = BTreeMap::new();
-            let mut in_flight = false;
-            // The offsets commit point of the job in flight.
-            let mut committing: Epoch = 0;
-            let mut durable: Epoch = 0;
-            // The last watermark sent to be stored.
-            let mut stored_watermark = i64::MIN;
-            // The window watermarks received: every row before them is pending or written.
-            let mut window_marks = if lineage.window_marks_from_every_worker {
-                Watermarks::new(shared.peers)
-            } else {
-                Watermarks::only(shared.index, shared.peers)
-            };
-            // The window watermark of the job in flight, and the last one written.
-            let (mut writing_mark, mut written_mark) = (i64::MIN, i64::MIN);
+            let mut sink = SinkState::new(plan, shared, lineage, capability, jobs, done);
             move |(input, frontier), _output| {
                 input.for_each_stamp(|stamp, batches| {
                     let Some(&epoch) = stamp.least() else { return };
-                    let waiting = pending.entry(epoch).or_default();
-                    let mut ledger = ledger.borrow_mut();
-                    let mut rejected = 0;
                     for batch in batches {
-                        for item in batch.drain(..) {
-                            let (origin, row) = match item {
-                                Item::Record(origin, row) => (origin, row),
-                                Item::Watermark(mark) => {
-                                    window_marks.update(mark);
-                                    continue;
-                                }
-                            };
-                            match row.validate() {
-                                Ok(()) => {
-                                    waiting.rows.push(row);
-                                    waiting.origins.push(origin);
-                                }
-                                Err(error) => {
-                                    rejected += 1;
-                                    ledger.reject(rejected_row(&plan.topic, origin, error));
-                                }
-                            }
-                        }
+                        sink.receive(epoch, batch);
                     }
-                    Metrics::add(&control.metrics.dead_lettered, rejected);
                 });
-                while let Ok(finished) = done.try_recv() {
-                    in_flight = false;
-                    match finished {
-                        Ok((upto, written)) => {
-                            durable = upto;
-                            if exchanged {
-                                control.window_commits.committed(shared.index, committing);
-                                control.window_commits.written(shared.index, writing_mark);
-                                written_mark = writing_mark;
-                            }
-                            let metrics = &control.metrics;
-                            Metrics::add(&metrics.written, written.rows);
-                            Metrics::add(&metrics.window_rows, written.from_windows);
-                            Metrics::add(&metrics.dead_lettered, written.refused);
-                            Metrics::add(&metrics.retries, written.retries);
-                            Metrics::add(&metrics.transactions, 1);
-                        }
-                        Err(error) => control.fail(error),
-                    }
-                }
-                if control.failed() {
-                    held = None;
-                    pending.clear();
+                sink.note_finished();
+                if sink.stopped() {
                     return;
                 }
-                if held.is_none() {
-                    // Finished: what the ledger still holds is committed by `commit_rest` once
-                    // every worker's sink is done. A job sent from here could still be running
-                    // when the run ends, and be cancelled with the runtime.
-                    return;
-                }
-
-                // Every epoch before `complete` has all its rows here.
                 let complete = complete_before(frontier.frontier());
-                // An empty probe frontier means either "all done" or "not yet known" (before
-                // the first progress update): commit nothing on it; `commit_rest` ends the run.
-                let (offsets_upto, watermark) = if exchanged {
-                    let durable =
-                        durable_everywhere.with_frontier(|f| f.first().copied().unwrap_or(0));
-                    let limit = durable.min(complete).min(control.commit_horizon());
-                    control.window_commits.commit_point(limit)
-                } else {
-                    (complete, None)
-                };
-                // After an exchange, an open window holds the frontier back for as long as it
-                // is open; rows that are here are written at once (they are upserts, and the
-                // offsets wait for the probe), not when their epoch completes.
-                let ready = !pending.is_empty()
-                    && (exchanged || pending.keys().next().is_some_and(|e| *e < complete));
-                let newer_watermark = watermark.is_some_and(|w| w.millis > stored_watermark);
-                let unreported_mark = exchanged && window_marks.merged() > written_mark;
-                if !in_flight
-                    && (ready
-                        || complete > durable
-                        || newer_watermark
-                        || unreported_mark
-                        || ledger.borrow().has_before(offsets_upto))
-                {
-                    let later = if exchanged {
-                        BTreeMap::new()
-                    } else {
-                        pending.split_off(&complete)
-                    };
-                    let batch = Batch::concat(std::mem::replace(&mut pending, later));
-                    let mut commit = ledger.borrow_mut().take_before(offsets_upto);
-                    commit.store_watermark(watermark, &mut ledger.borrow_mut());
-                    if let Some(millis) = commit.watermark {
-                        stored_watermark = stored_watermark.max(millis);
-                    }
-                    committing = offsets_upto;
-                    // Every row received before it is in this job or an earlier one.
-                    writing_mark = window_marks.merged();
-                    if batch.rows.is_empty() && commit.is_empty() {
-                        durable = complete;
-                        if exchanged {
-                            control.window_commits.written(shared.index, writing_mark);
-                            written_mark = writing_mark;
-                        }
-                    } else if jobs
-                        .send(Job {
-                            upto: complete,
-                            batch,
-                            commit,
-                        })
-                        .is_ok()
-                    {
-                        in_flight = true;
-                    } else {
-                        control.fail(Error::Worker("the MySQL writer task stopped".into()));
-                    }
-                }
-
-                // The transaction being written does not count: the next one must be ready when
-                // it commits, or the connection idles.
-                shared.sink_backlog.set(Backlog {
-                    epochs: pending.len() as u64 + u64::from(in_flight),
-                    rows: pending.values().map(|b| b.rows.len() as u64).sum::<u64>(),
-                });
-                if exchanged && !ledger.borrow().is_empty() {
-                    // Other workers' sinks move `durable_everywhere`; look again soon.
+                sink.send_when_due(complete, &durable_everywhere);
+                sink.report_backlog();
+                if sink.waits_for_other_sinks() {
                     recheck.activate_after(RECHECK);
                 }
-
-                if complete == Epoch::MAX && !in_flight && pending.is_empty() {
-                    held = None;
-                } else if let Some(cap) = held.as_mut()
-                    && durable > *cap.time()
-                {
-                    cap.downgrade(&durable);
-                }
+                sink.release_durable(complete);
             }
         },
     )
-}
-
-/// The dead letter of a row whose value does not fit its column.
-fn rejected_row(topic: &str, origin: Origin, error: ValueError) -> DeadLetter {
-    DeadLetter::of_record(topic, origin, DeadLetterKind::Convert, error.to_string())
 }
 
 /// After the dataflow has finished, commits what the ledger still holds: with an exchange,

@@ -111,7 +111,7 @@ impl<R: Row> SinkState<R> {
 
     /// Notes the transactions the writer finished; a failed one fails the run.
     pub fn note_finished(&mut self) {
-        let control = &self.shared.control;
+        let control = Arc::clone(&self.shared.control);
         while let Ok(finished) = self.done.try_recv() {
             let in_flight = self.in_flight.take();
             match finished {
