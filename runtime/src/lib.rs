@@ -10,9 +10,9 @@ mod error;
 #[doc(hidden)]
 pub mod macro_support;
 mod run;
-mod schema;
 mod sink;
 mod source;
+mod table;
 
 pub use contract::message::{DEFAULT_MAX_FUTURE_MILLIS, EventTime, Format, Message};
 pub use contract::row::{ColumnValue, EncodeError, Row};
@@ -27,6 +27,6 @@ pub use run::cli;
 pub use run::config::{Config, DEFAULT_DATABASE_URL, OffsetReset, StartFrom};
 pub use run::in_memory::{InMemory, run_in_memory};
 pub use run::report::RunReport;
-pub use schema::{
+pub use table::{
     CheckValue, Declared, DeclaredColumn, MigrationFile, RowSchema, ValueError, ValueLimit,
 };

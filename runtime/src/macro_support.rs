@@ -16,7 +16,7 @@ pub use crate::run::cli::main_with;
 pub use crate::run::config::Config;
 pub use crate::run::report::RunReport;
 pub use crate::run::run_pipeline;
-pub use crate::schema::{
+pub use crate::table::{
     CheckValue, Declared, DeclaredColumn, MigrationFile, RowSchema, ValueError, ValueLimit,
 };
 pub use sluice_schema::{RowField, RowShape, RustType};

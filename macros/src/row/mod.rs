@@ -2,8 +2,8 @@
 //! generate statements, binds and value checks.
 
 mod codegen;
+mod field_type;
 mod model;
-mod rust_type;
 mod schema_check;
 
 use proc_macro2::TokenStream;

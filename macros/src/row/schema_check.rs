@@ -7,8 +7,8 @@ use sluice_schema::ddl::{LookupError, Schema, SourceFile};
 use sluice_schema::{Limit, RowField, RowShape, SqlType, Subject, Table, check_row, closest};
 use syn::spanned::Spanned;
 
+use super::field_type::classify;
 use super::model::Row;
-use super::rust_type::classify;
 use crate::ctxt::Ctxt;
 
 /// What codegen needs from a successful check.

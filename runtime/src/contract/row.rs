@@ -2,7 +2,7 @@
 
 use sqlx::mysql::MySqlArguments;
 
-use crate::schema::{RowSchema, ValueError};
+use crate::table::{RowSchema, ValueError};
 
 /// Errors from encoding one value into the statement's arguments.
 pub type EncodeError = sqlx::error::BoxDynError;

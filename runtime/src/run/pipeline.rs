@@ -28,9 +28,9 @@ use crate::run::control::RunControl;
 use crate::run::dead_letter_watch::DeadLetterWatch;
 use crate::run::report::RunReport;
 use crate::run::signals::StopOnSignals;
-use crate::schema::{apply_migrations, check_table};
 use crate::sink::mysql::{SinkPlan, commit_rest, mysql_sink};
 use crate::source::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
+use crate::table::{apply_migrations, check_table};
 
 /// How long start-up waits for MySQL before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -20,7 +20,7 @@ use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Epoch, StoredWatermark};
 use crate::error::Error;
 use crate::run::report::Metrics;
-use crate::schema::ValueError;
+use crate::table::ValueError;
 
 /// What the transaction in flight will have made durable once it commits.
 #[derive(Debug, Clone, Copy)]

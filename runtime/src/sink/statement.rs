@@ -164,7 +164,7 @@ async fn run<R: Row>(
 mod tests {
     use super::*;
     use crate::contract::row::EncodeError;
-    use crate::schema::{RowSchema, ValueError};
+    use crate::table::{RowSchema, ValueError};
 
     struct Wide;
 

@@ -1,5 +1,6 @@
-//! What a row struct was compiled against, and the start-up checks that compare it with the
-//! live table: the drift check and, on request, applying the migrations first.
+//! MySQL tables: what a row struct was compiled against (`declared.rs`, with the value limits
+//! its columns impose), the live table, and the start-up checks that compare them: the drift
+//! check and, on request, applying the migrations first.
 
 mod declared;
 mod drift;
