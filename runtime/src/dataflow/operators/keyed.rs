@@ -1,21 +1,21 @@
-//! `key_by` and what follows it: windows with their aggregates, and keyed state.
+//! Keyed streams: the key and exchange contracts, how keys route records to workers, and
+//! windows with their aggregates (`key_by.rs` and `map_with_state.rs` hold the other keyed
+//! operators).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use timely::dataflow::StreamVec;
-use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::channels::pact::Exchange;
 
-use super::per_record::{pass_on, per_record};
 use super::records::Records;
 use super::window_book::Fold;
 use super::window_operator::window_operator;
 use super::window_spec::{Window, WindowSpec};
-use crate::dataflow::item::{Item, Watermark};
+use crate::dataflow::item::Item;
 use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::WorkerShared;
@@ -72,86 +72,10 @@ pub(super) fn exchange<K: Key, T: Exchanged>() -> ByKey<K, T> {
     })
 }
 
-impl<'scope, T: Exchanged> Stream<'scope, T> {
-    /// Groups the records by `key`, the first step of a window or of keyed state.
-    ///
-    /// Records move between workers (and, in a cluster, between processes), so the record
-    /// and key types implement `serde::Serialize` and `Deserialize` (`#[derive(Serialize,
-    /// Deserialize)]` on the message struct).
-    pub fn key_by<K: Key>(
-        self,
-        mut key: impl FnMut(&T) -> K + 'static,
-    ) -> KeyedStream<'scope, K, T> {
-        let Stream {
-            inner,
-            shared,
-            lineage,
-        } = self;
-        let peers = u32::try_from(shared.peers).unwrap_or(u32::MAX);
-        let inner = per_record(
-            inner,
-            Pipeline,
-            "key_by",
-            &shared,
-            move |origin, record, out| {
-                let key = key(&record);
-                out.push(Item::Record(origin, (key, record)));
-            },
-            // Every worker must hear from every source.
-            move |mark, out| {
-                out.extend((0..peers).map(|to| Item::Watermark(Watermark { to, ..mark })));
-            },
-        );
-        KeyedStream {
-            inner,
-            shared,
-            lineage: lineage.exchanged(),
-        }
-    }
-}
-
 impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
     /// Cuts each key's records into windows of event time (`Tumbling`, `Sliding`, `Session`).
     pub fn window(self, spec: WindowSpec) -> WindowedStream<'scope, K, T> {
         WindowedStream { keyed: self, spec }
-    }
-
-    /// Keeps a state per key, created with `Default`, and calls `logic` with it for each
-    /// record; what `logic` returns is passed on. The state lives in memory: after a restart
-    /// it is rebuilt only from the records replayed since the last committed offsets.
-    ///
-    /// When `logic` panics, the record is a dead letter of kind `panic` and the state stays as
-    /// `logic` left it (changes made before the panic are kept, not rolled back: undoing them
-    /// would mean a copy of the state per record). A closure whose state must stay consistent
-    /// checks its record before it changes the state.
-    pub fn map_with_state<S, U>(
-        self,
-        mut logic: impl FnMut(&mut S, &K, T) -> Option<U> + 'static,
-    ) -> Stream<'scope, U>
-    where
-        S: Default + 'static,
-        U: 'static,
-    {
-        let KeyedStream {
-            inner,
-            shared,
-            lineage,
-        } = self;
-        let mut states: HashMap<K, S, foldhash::fast::RandomState> = HashMap::default();
-        let inner = per_record(
-            inner,
-            exchange::<K, T>(),
-            "map_with_state",
-            &shared,
-            move |origin, (key, record), out| {
-                let state = states.entry(key.clone()).or_default();
-                if let Some(made) = logic(state, &key, record) {
-                    out.push(Item::Record(origin, made));
-                }
-            },
-            pass_on,
-        );
-        Stream::new(inner, shared, lineage)
     }
 }
 

@@ -8,8 +8,12 @@
 //! for the epoch of their earliest record: the sink's frontier, and with it the committed
 //! source offsets, never pass input a window still needs.
 
+mod filter;
 pub(crate) mod guard;
+mod key_by;
 mod keyed;
+mod map;
+mod map_with_state;
 pub(crate) mod per_record;
 mod records;
 mod window_book;
