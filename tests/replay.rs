@@ -99,12 +99,12 @@ fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
         )
     };
 
-    // Five minutes of orders, all read in the first epoch (it lasts two seconds): the first
+    // Five minutes of orders, all read in the first epoch (it lasts five seconds): the first
     // four minutes' windows fire and are written, the fifth holds the epoch, so the watermark
     // is stored without offsets.
     produce(&producer, 0..ORDERS / 2, ts);
     let mut child = KillOnDrop(Some(
-        job(&brokers, &database, "16000", &[])
+        job(&brokers, &database, "40000", &[])
             .spawn()
             .expect("start the job"),
     ));
