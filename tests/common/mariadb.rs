@@ -26,19 +26,7 @@ impl PrivateMariaDb {
             std::env::temp_dir().join(format!("sluice_mariadb_{test}_{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("data directory");
-        let installed = Command::new("mariadb-install-db")
-            .args([
-                "--no-defaults",
-                &format!("--datadir={}", dir.join("data").display()),
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-                "--user=root",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("mariadb-install-db (Debian package mariadb-server)");
-        assert!(installed.success(), "mariadb-install-db failed");
+        install_data_directory(&dir.join("data"));
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -113,4 +101,36 @@ impl Drop for PrivateMariaDb {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Runs `mariadb-install-db` into `data`. It bootstraps a server of its own, which can fail on a
+/// loaded machine: it is tried three times, and its output shown if it still fails.
+fn install_data_directory(data: &std::path::Path) {
+    let mut output = None;
+    for _ in 0..3 {
+        let _ = std::fs::remove_dir_all(data);
+        let run = Command::new("mariadb-install-db")
+            .args([
+                "--no-defaults",
+                &format!("--datadir={}", data.display()),
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--user=root",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("mariadb-install-db (Debian package mariadb-server)");
+        if run.status.success() {
+            return;
+        }
+        output = Some(run);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let output = output.expect("a failed attempt");
+    panic!(
+        "mariadb-install-db failed three times ({}):\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -1,6 +1,8 @@
 //! What the records of a stream went through on their way, as far as delivery must know: it
 //! travels with the stream from operator to operator, and the sink reads it.
 
+use super::item::Watermarks;
+
 /// The history of a stream that decides how its sink commits.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Lineage {
@@ -15,6 +17,16 @@ pub(crate) struct Lineage {
 }
 
 impl Lineage {
+    /// What a sink of worker `index` keeps of the window watermarks it receives: its own
+    /// worker's window operator's, or every worker's when an exchange followed the window.
+    pub fn window_marks(self, index: usize, peers: usize) -> Watermarks {
+        if self.window_marks_from_every_worker {
+            Watermarks::new(peers)
+        } else {
+            Watermarks::only(index, peers)
+        }
+    }
+
     /// After an exchange: every worker's records, and every worker's watermarks, may arrive.
     pub fn exchanged(self) -> Self {
         Lineage {

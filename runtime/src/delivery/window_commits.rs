@@ -109,14 +109,7 @@ impl WindowCommits {
         let (Ok(mut releases), Ok(written)) = (self.releases.lock(), self.written.lock()) else {
             return (0, None);
         };
-        let latest_release =
-            |mine: &VecDeque<Release>| mine.back().map_or(i64::MIN, |r| r.watermark);
-        let watermark = written
-            .iter()
-            .zip(releases.iter())
-            .map(|(written, mine)| (*written).min(latest_release(mine)))
-            .min()
-            .unwrap_or(i64::MIN);
+        let watermark = written_everywhere(&releases, &written);
         for mine in releases.iter_mut() {
             forget_passed(mine, watermark);
         }
@@ -174,15 +167,29 @@ impl WindowCommits {
 
     /// Keeps, for later commit points, the first release at or past `committed`: the one with
     /// the lowest watermark for that point.
+    /// Releases the written watermark has passed go too (see [`forget_passed`]).
     fn forget_before(&self, committed: Epoch) {
-        if let Ok(mut releases) = self.releases.lock() {
+        if let (Ok(mut releases), Ok(written)) = (self.releases.lock(), self.written.lock()) {
+            let watermark = written_everywhere(&releases, &written);
             for mine in releases.iter_mut() {
                 while mine.len() > 1 && mine.front().is_some_and(|r| r.from < committed) {
                     mine.pop_front();
                 }
+                forget_passed(mine, watermark);
             }
         }
     }
+}
+
+/// The lowest window watermark every sink has written, capped by every operator's latest
+/// release (a commit point needs a release at or past it).
+fn written_everywhere(releases: &[VecDeque<Release>], written: &[i64]) -> i64 {
+    written
+        .iter()
+        .zip(releases)
+        .map(|(written, mine)| (*written).min(mine.back().map_or(i64::MIN, |r| r.watermark)))
+        .min()
+        .unwrap_or(i64::MIN)
 }
 
 /// Drops the releases no commit point can need once every sink has written `watermark` (it
@@ -299,6 +306,20 @@ mod tests {
         progress.committed(0, 3);
         let kept = progress.releases.lock().map(|r| r[0].len()).unwrap_or(0);
         assert_eq!(kept, 3, "the first release, the one at 300, and the latest");
+    }
+
+    #[test]
+    fn without_commit_points_a_held_epoch_does_not_pile_up_releases() {
+        // An in-memory run: its sink reports what it dropped, and never asks for a point.
+        let progress = WindowCommits::new(1);
+        progress.windows_exist();
+        for watermark in 1..=1_000 {
+            progress.released(0, 3, 2 + watermark as Epoch, watermark);
+            progress.written(0, watermark);
+            progress.committed(0, 3);
+        }
+        let kept = progress.releases.lock().map(|r| r[0].len()).unwrap_or(0);
+        assert!(kept <= 2, "{kept} releases kept");
     }
 
     #[test]

@@ -12,20 +12,30 @@ use crate::run::report::Metrics;
 
 /// Counts the records of `stream` as written (and those windows made as window rows).
 pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
-    let Stream { inner, shared, .. } = stream;
+    let Stream {
+        inner,
+        shared,
+        lineage,
+    } = stream;
     let control = Arc::clone(&shared.control);
     let index = shared.index;
     let mut done = 0;
+    let mut window_marks = lineage.window_marks(index, shared.peers);
     inner.sink(Pipeline, "Discard", move |(input, frontier)| {
         let (mut records, mut from_windows) = (0, 0);
         input.for_each(|_, batch| {
             for item in batch.drain(..) {
-                if let Item::Record(origin, _) = item {
-                    records += 1;
-                    from_windows += u64::from(origin.is_derived());
+                match item {
+                    Item::Record(origin, _) => {
+                        records += 1;
+                        from_windows += u64::from(origin.is_derived());
+                    }
+                    Item::Watermark(mark) => window_marks.update(mark),
                 }
             }
         });
+        // Dropped is done with: what every window fired so far is "written".
+        control.window_commits.written(index, window_marks.merged());
         Metrics::add(&control.metrics.written, records);
         Metrics::add(&control.metrics.window_rows, from_windows);
         // What came before the frontier is done with: the windows' bookkeeping of it, kept for

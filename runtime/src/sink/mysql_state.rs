@@ -60,11 +60,7 @@ impl<R: Row> SinkState<R> {
         jobs: mpsc::UnboundedSender<Job<R>>,
         done: std::sync::mpsc::Receiver<Done>,
     ) -> Self {
-        let window_marks = if lineage.window_marks_from_every_worker {
-            Watermarks::new(shared.peers)
-        } else {
-            Watermarks::only(shared.index, shared.peers)
-        };
+        let window_marks = lineage.window_marks(shared.index, shared.peers);
         SinkState {
             plan,
             shared,

@@ -1,7 +1,7 @@
 //! The per-record loop every record-at-a-time operator shares (`map`, `filter`, `flat_map`,
 //! `inspect`, `key_by`, `map_with_state`): each record goes through the operator's closure,
-//! watermarks pass on, a panic makes its record a dead letter, and records that became none or
-//! several are counted so the run's summary reconciles.
+//! watermarks pass on, a panic makes its record a dead letter, and records from messages that
+//! became none or several are counted so the run's summary reconciles.
 //!
 //! ```ignore
 //! // `filter` is a closure that keeps a record or not:
@@ -59,9 +59,13 @@ where
                         Item::Record(origin, value) => {
                             let before = out.len();
                             record(origin, value, &mut out);
-                            match out.len() - before {
-                                0 => dropped += 1,
-                                made => added += made as u64 - 1,
+                            // A window's row came from no one message: the summary counts it
+                            // among the window rows, not here.
+                            if !origin.is_derived() {
+                                match out.len() - before {
+                                    0 => dropped += 1,
+                                    made => added += made as u64 - 1,
+                                }
                             }
                         }
                         Item::Watermark(mark) => watermark(mark, &mut out),
@@ -75,4 +79,29 @@ where
             Metrics::add(&worker.control.metrics.expanded, added);
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{InMemory, Tumbling, run_in_memory};
+
+    #[test]
+    fn window_rows_a_later_operator_drops_are_not_counted_as_filtered_messages() {
+        let report = run_in_memory(
+            InMemory::workers(2),
+            |worker, workers| (worker as i64..1_000).step_by(workers).map(|i| (i, i % 4)),
+            |records| {
+                records
+                    .key_by(|key| *key)
+                    .window(Tumbling::seconds(1))
+                    .aggregate(|_, key, records| (*key, records.count()))
+                    .filter(|(key, _)| *key != 0)
+                    .flat_map(|row| [row, row])
+            },
+        )
+        .expect("an in-memory run");
+        assert_eq!((report.written, report.window_rows), (6, 6));
+        assert_eq!((report.filtered, report.expanded), (0, 0));
+        assert!(report.reconciles(), "{}", report.summary());
+    }
 }
