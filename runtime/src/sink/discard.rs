@@ -21,6 +21,7 @@ pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
     let index = shared.index;
     let mut done = 0;
     let mut window_marks = lineage.window_marks(index, shared.peers);
+    let mut reported = i64::MIN;
     inner.sink(Pipeline, "Discard", move |(input, frontier)| {
         let (mut records, mut from_windows) = (0, 0);
         input.for_each(|_, batch| {
@@ -35,7 +36,10 @@ pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
             }
         });
         // Dropped is done with: what every window fired so far is "written".
-        control.window_commits.written(index, window_marks.merged());
+        if window_marks.merged() > reported {
+            reported = window_marks.merged();
+            control.window_commits.written(index, reported);
+        }
         Metrics::add(&control.metrics.written, records);
         Metrics::add(&control.metrics.window_rows, from_windows);
         // What came before the frontier is done with: the windows' bookkeeping of it, kept for
