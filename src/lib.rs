@@ -66,8 +66,6 @@
 
 extern crate self as sluice;
 
-use std::marker::PhantomData;
-
 /// Derives [`trait@Message`] for a struct with named fields.
 ///
 /// Struct attributes: `#[message(topic = "...", format = "json")]` (`topic` is required,
@@ -95,26 +93,30 @@ pub use sluice_macros::Row;
 /// `NAME`, `run(Config) -> Result<RunReport>` and `main() -> Result<()>`.
 ///
 /// Inside the body, `input` is a [`Stream`] of `M` and the body returns a [`Stream`] of `R`.
+/// The input is a [`Source`]; each output a [`Sink`]. Several outputs are a tuple, and the
+/// body returns a tuple of streams in the same order (copy a stream with `clone()` to feed
+/// two outputs):
+///
+/// ```ignore
+/// #[pipeline]
+/// fn ingest(orders: Kafka<Order>) -> (MySql<OrderRow>, Print<Alert>) {
+///     let alerts = orders.clone().filter(|o| o.amount_cents > 100_000).map(Alert::from);
+///     (orders.map(OrderRow::from), alerts)
+/// }
+/// ```
+///
+/// The first output that stores positions (MySQL) stores them, once every output has made
+/// an epoch durable: a crash replays into the other outputs what that output had not yet
+/// committed (at-least-once there; exactly-once for keyed MySQL rows).
 pub use sluice_macros::pipeline;
 
 pub use sluice_runtime::{
-    Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Exchanged, Format, InMemory, Key,
-    KeyedStream, Message, OffsetReset, Records, Result, Row, RunReport, Session, Sliding,
-    StartFrom, Stream, Summable, Tumbling, Window, WindowSpec, WindowedStream, run_in_memory,
+    Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Exchanged, Format, InMemory, Kafka, Key,
+    KeyedStream, Message, MySql, OffsetReset, Outputs, Print, Records, Result, Row, RunReport,
+    Session, Sink, Sliding, Source, StartFrom, Stream, Summable, Tumbling, Window, WindowSpec,
+    WindowedStream, run_in_memory,
 };
 pub use sluice_runtime::{cli, codec, dead_letter};
-
-/// In a `#[pipeline]` signature: the input is read from Kafka and decoded as `M`.
-///
-/// Only a marker: inside the body the input is a [`Stream<M>`](Stream).
-#[derive(Debug)]
-pub struct Kafka<M: Message>(PhantomData<M>);
-
-/// In a `#[pipeline]` signature: the output rows `R` are written to MySQL.
-///
-/// Only a marker: the body returns a [`Stream<R>`](Stream).
-#[derive(Debug)]
-pub struct MySql<R: Row>(PhantomData<R>);
 
 #[doc = include_str!("../docs/schema.md")]
 pub mod row_schema {}
@@ -122,7 +124,8 @@ pub mod row_schema {}
 /// What a pipeline file needs: `use sluice::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Kafka, Message, MySql, Records, Row, Session, Sliding, Stream, Tumbling, Window, pipeline,
+        Kafka, Message, MySql, Print, Records, Row, Session, Sliding, Stream, Tumbling, Window,
+        pipeline,
     };
     pub use sluice_runtime::macro_support::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 }

@@ -4,7 +4,7 @@
 use sluice::prelude::*;
 
 /// One order, as produced by `sluice_testkit::workload::produce_w1`.
-#[derive(Message, Debug, PartialEq)]
+#[derive(Message, Debug, Clone, PartialEq, serde::Serialize)]
 #[message(topic = "orders", format = "json")]
 pub struct Order {
     pub id: u64,

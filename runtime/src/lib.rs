@@ -14,8 +14,12 @@ mod sink;
 mod source;
 mod table;
 
+pub use contract::connectors::{Kafka, MySql, Print};
 pub use contract::message::{DEFAULT_MAX_FUTURE_MILLIS, EventTime, Format, Message};
+pub use contract::outputs::Outputs;
 pub use contract::row::{ColumnValue, EncodeError, Row};
+pub use contract::sink::Sink;
+pub use contract::source::Source;
 pub use dataflow::operators::{
     Exchanged, Key, KeyedStream, Records, Session, Sliding, Summable, Tumbling, Window, WindowSpec,
     WindowedStream,

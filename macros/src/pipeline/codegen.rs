@@ -20,33 +20,53 @@ pub(crate) fn generate(pipeline: &Pipeline<'_>) -> TokenStream {
     let attrs = function.attrs.iter().filter(|a| !a.path().is_ident("doc"));
     let body = &function.block;
     let input = pipeline.input;
-    let message = pipeline.message;
-    let row = pipeline.row;
-    let source_type = pipeline.source_type;
-    let sink_type = pipeline.sink_type;
     let body_fn = body_ident(function);
     let scope = syn::Lifetime::new("'__scope", Span::mixed_site());
 
-    // The user's own types, checked where the user wrote them: `Kafka<M>` requires
-    // `M: Message` and `MySql<R>` requires `R: Row`, with messages that say what to derive.
-    let checks = quote_spanned! {source_type.span()=>
-        const _: ::core::marker::PhantomData<(#source_type, #sink_type)> = ::core::marker::PhantomData;
+    // Each type is checked where the user wrote it: a source must be a `Source`, each output
+    // a `Sink`, with messages that say which types are.
+    let source_type = pipeline.source_type;
+    let record = quote_spanned! {source_type.span()=>
+        <#source_type as #p::Source>::Record
     };
+    let streams: Vec<TokenStream> = pipeline
+        .outputs
+        .iter()
+        .map(|sink| {
+            quote_spanned! {sink.span()=>
+                #p::Stream<#scope, <#sink as #p::Sink>::Item>
+            }
+        })
+        .collect();
+    let outputs = &pipeline.outputs;
+    let (returns, as_tuple) = if pipeline.tuple {
+        (quote!((#(#streams,)*)), quote!(streams))
+    } else {
+        (quote!(#(#streams)*), quote!((streams,)))
+    };
+    let outputs_tuple = quote!((#(#outputs,)*));
     let run_fn = format_ident!("__sluice_run_{}", function.sig.ident);
+    let outputs_fn = format_ident!("__sluice_outputs_{}", function.sig.ident);
     let name_str = function.sig.ident.to_string();
     let module = module(function, quote!(super::#run_fn(config)));
 
     quote! {
-        #checks
-
         #(#attrs)*
         #[allow(non_snake_case, clippy::needless_lifetimes)]
-        fn #body_fn<#scope>(#input: #p::Stream<#scope, #message>) -> #p::Stream<#scope, #row>
+        fn #body_fn<#scope>(#input: #p::Stream<#scope, #record>) -> #returns
             #body
+
+        #[allow(non_snake_case, clippy::needless_lifetimes)]
+        fn #outputs_fn<#scope>(
+            input: #p::Stream<#scope, #record>,
+        ) -> <#outputs_tuple as #p::Outputs>::Streams<#scope> {
+            let streams = #body_fn(input);
+            #as_tuple
+        }
 
         #[allow(non_snake_case)]
         fn #run_fn(config: #p::Config) -> #p::Result<#p::RunReport> {
-            #p::run_pipeline::<#message, #row, _>(#name_str, config, #body_fn)
+            #p::run_pipeline::<#source_type, #outputs_tuple, _>(#name_str, config, #outputs_fn)
         }
 
         #module

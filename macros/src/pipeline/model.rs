@@ -1,34 +1,68 @@
-//! The shape of a pipeline function: one source argument, one sink return type.
+//! The shape of a pipeline function: one source argument; one sink, or a tuple of sinks, as
+//! its return type. Whether each is a source or a sink is the compiler's check (the `Source`
+//! and `Sink` traits), on the user's tokens.
 
 use proc_macro2::TokenStream;
-use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
+use syn::{Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Type};
 
 use crate::ctxt::Ctxt;
 
 pub(crate) struct Pipeline<'a> {
     pub function: &'a ItemFn,
     pub input: &'a Ident,
-    /// `Kafka<M>` as the user wrote it, and `M`.
+    /// The source type as the user wrote it (`Kafka<M>`).
     pub source_type: &'a Type,
-    pub message: &'a Type,
-    /// `MySql<R>` as the user wrote it, and `R`.
-    pub sink_type: &'a Type,
-    pub row: &'a Type,
+    /// The sink types, in order (`MySql<R>`, `Print<T>`, ...).
+    pub outputs: Vec<&'a Type>,
+    /// The return type is a tuple: the body returns a tuple of streams.
+    pub tuple: bool,
 }
 
-/// `Name<T>` → `T`, when the last path segment is `name` with exactly one type argument.
-fn single_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
-    let Type::Path(path) = ty else { return None };
-    let segment = path.path.segments.last()?;
-    if segment.ident != name {
-        return None;
+/// How many outputs a pipeline may have (the runtime implements `Outputs` up to this).
+const MAX_OUTPUTS: usize = 4;
+
+/// The sinks a return type names: one type, or a tuple of them.
+fn outputs_of<'a>(ty: &'a Type, cx: &mut Ctxt) -> Option<(Vec<&'a Type>, bool)> {
+    match ty {
+        Type::Tuple(tuple) if tuple.elems.is_empty() => {
+            cx.error(
+                ty,
+                "a pipeline must return at least one sink, e.g. `-> MySql<R>` or `-> (MySql<R>, Print<T>)`",
+            );
+            None
+        }
+        Type::Tuple(tuple) if tuple.elems.len() > MAX_OUTPUTS => {
+            cx.error(
+                ty,
+                format!(
+                    "a pipeline has at most {MAX_OUTPUTS} outputs; this one names {}",
+                    tuple.elems.len()
+                ),
+            );
+            None
+        }
+        Type::Tuple(tuple) => Some((tuple.elems.iter().collect(), true)),
+        Type::Paren(inner) => outputs_of(&inner.elem, cx),
+        other => Some((vec![other], false)),
     }
-    let PathArguments::AngleBracketed(args) = &segment.arguments else {
-        return None;
+}
+
+/// When the body ends in a tuple expression, its arity must match the outputs'.
+fn check_tail_arity(function: &ItemFn, outputs: usize, tuple: bool, cx: &mut Ctxt) {
+    let Some(syn::Stmt::Expr(Expr::Tuple(tail), None)) = function.block.stmts.last() else {
+        return;
     };
-    match args.args.iter().collect::<Vec<_>>().as_slice() {
-        [GenericArgument::Type(inner)] => Some(inner),
-        _ => None,
+    let found = tail.elems.len();
+    if !tuple || found != outputs {
+        cx.error(
+            tail,
+            format!(
+                "the pipeline declares {outputs} output{}, but its body returns a tuple of {found} \
+                 stream{}: return one stream per output, in the order of the return type",
+                if outputs == 1 { "" } else { "s" },
+                if found == 1 { "" } else { "s" },
+            ),
+        );
     }
 }
 
@@ -73,39 +107,27 @@ impl<'a> Pipeline<'a> {
                 "a pipeline reads one source for now: remove this argument",
             ),
         }
-        let message = input.and_then(|(_, ty)| {
-            let message = single_argument(ty, "Kafka");
-            if message.is_none() {
-                cx.error(ty, "a pipeline input must be `Kafka<M>`, where `M` is a struct with #[derive(Message)]");
-            }
-            message
-        });
-
-        let row = match &signature.output {
-            ReturnType::Type(_, ty) => {
-                let row = single_argument(ty, "MySql");
-                if row.is_none() {
-                    cx.error(ty, "a pipeline must return `MySql<R>`, where `R` is a struct with #[derive(Row)]");
-                }
-                row.map(|row| (&**ty, row))
-            }
+        let outputs = match &signature.output {
+            ReturnType::Type(_, ty) => outputs_of(ty, &mut cx),
             ReturnType::Default => {
                 cx.error_at(
                     signature.paren_token.span.join().join(signature.ident.span()).unwrap_or(signature.ident.span()),
-                    "a pipeline must return its sink: add `-> MySql<R>`, where `R` is a struct with #[derive(Row)]",
+                    "a pipeline must return its sinks: add `-> MySql<R>`, where `R` is a struct with #[derive(Row)], or a tuple such as `-> (MySql<R>, Print<T>)`",
                 );
                 None
             }
         };
+        if let Some((outputs, tuple)) = &outputs {
+            check_tail_arity(function, outputs.len(), *tuple, &mut cx);
+        }
         cx.finish()?;
-        match (input, message, row) {
-            (Some((input, source_type)), Some(message), Some((sink_type, row))) => Ok(Pipeline {
+        match (input, outputs) {
+            (Some((input, source_type)), Some((outputs, tuple))) => Ok(Pipeline {
                 function,
                 input,
                 source_type,
-                message,
-                sink_type,
-                row,
+                outputs,
+                tuple,
             }),
             _ => Err(syn::Error::new_spanned(
                 &signature.ident,

@@ -41,6 +41,8 @@ pub(crate) struct WorkerShared {
     /// What the sink has received and not yet written; the source pauses while it is too
     /// large.
     pub sink_backlog: Cell<Backlog>,
+    /// A window operator is built on this worker (a pipeline has at most one, in any branch).
+    pub has_window: Cell<bool>,
     /// The watermark an earlier run's windows had reached (`i64::MIN` when none): windows
     /// that ended before it are already written.
     pub restored_watermark: i64,
@@ -89,6 +91,7 @@ impl WorkerShared {
             index,
             peers,
             sink_backlog: Cell::new(Backlog::default()),
+            has_window: Cell::new(false),
             restored_watermark,
             read_until,
         }

@@ -50,18 +50,23 @@ pub(crate) struct StoredWatermark {
 pub(crate) struct WindowCommits {
     has_windows: AtomicBool,
     releases: Mutex<Vec<VecDeque<Release>>>,
-    /// The window watermark each worker's sink has committed everything before.
+    /// The window watermark each output of each worker has committed everything before,
+    /// `outputs` slots per worker.
     written: Mutex<Vec<i64>>,
+    outputs: usize,
     /// The commit point each worker's sink has reached.
     committed: Mutex<Vec<Epoch>>,
 }
 
 impl WindowCommits {
-    pub fn new(workers: usize) -> Self {
+    /// The commit points of `workers` workers, each with `outputs` sinks.
+    pub fn new(workers: usize, outputs: usize) -> Self {
+        let outputs = outputs.max(1);
         WindowCommits {
             has_windows: AtomicBool::new(false),
             releases: Mutex::new(vec![VecDeque::new(); workers]),
-            written: Mutex::new(vec![i64::MIN; workers]),
+            written: Mutex::new(vec![i64::MIN; workers * outputs]),
+            outputs,
             committed: Mutex::new(vec![0; workers]),
         }
     }
@@ -90,11 +95,11 @@ impl WindowCommits {
         }
     }
 
-    /// Worker `worker`'s sink has committed every row it received before the window watermark
-    /// `watermark`.
-    pub fn written(&self, worker: usize, watermark: i64) {
+    /// Output `output` of worker `worker` has committed every row it received before the
+    /// window watermark `watermark`.
+    pub fn written(&self, worker: usize, output: usize, watermark: i64) {
         if let Ok(mut written) = self.written.lock()
-            && let Some(mine) = written.get_mut(worker)
+            && let Some(mine) = written.get_mut(worker * self.outputs + output)
         {
             *mine = (*mine).max(watermark);
         }
@@ -109,7 +114,7 @@ impl WindowCommits {
         let (Ok(mut releases), Ok(written)) = (self.releases.lock(), self.written.lock()) else {
             return (0, None);
         };
-        let watermark = written_everywhere(&releases, &written);
+        let watermark = written_everywhere(&releases, &written, self.outputs);
         for mine in releases.iter_mut() {
             forget_passed(mine, watermark);
         }
@@ -170,7 +175,7 @@ impl WindowCommits {
     /// Releases the written watermark has passed go too (see [`forget_passed`]).
     fn forget_before(&self, committed: Epoch) {
         if let (Ok(mut releases), Ok(written)) = (self.releases.lock(), self.written.lock()) {
-            let watermark = written_everywhere(&releases, &written);
+            let watermark = written_everywhere(&releases, &written, self.outputs);
             for mine in releases.iter_mut() {
                 while mine.len() > 1 && mine.front().is_some_and(|r| r.from < committed) {
                     mine.pop_front();
@@ -183,11 +188,14 @@ impl WindowCommits {
 
 /// The lowest window watermark every sink has written, capped by every operator's latest
 /// release (a commit point needs a release at or past it).
-fn written_everywhere(releases: &[VecDeque<Release>], written: &[i64]) -> i64 {
+fn written_everywhere(releases: &[VecDeque<Release>], written: &[i64], outputs: usize) -> i64 {
     written
-        .iter()
+        .chunks(outputs)
         .zip(releases)
-        .map(|(written, mine)| (*written).min(mine.back().map_or(i64::MIN, |r| r.watermark)))
+        .map(|(written, mine)| {
+            let sinks = written.iter().copied().min().unwrap_or(i64::MIN);
+            sinks.min(mine.back().map_or(i64::MIN, |r| r.watermark))
+        })
         .min()
         .unwrap_or(i64::MIN)
 }
@@ -218,31 +226,31 @@ mod tests {
 
     #[test]
     fn without_windows_everything_up_to_the_limit_commits() {
-        let progress = WindowCommits::new(2);
+        let progress = WindowCommits::new(2, 1);
         assert_eq!(progress.commit_point(7), (7, None));
     }
 
     #[test]
     fn a_commit_waits_until_every_sink_wrote_the_windows_its_watermark_fired() {
-        let progress = WindowCommits::new(2);
+        let progress = WindowCommits::new(2, 1);
         progress.windows_exist();
         progress.released(0, 4, 5, 500);
         progress.released(1, 4, 3, 300);
         // Nothing written yet: only a point whose held records expired at no watermark.
         assert_eq!(progress.commit_point(4), (0, None));
-        progress.written(0, 500);
+        progress.written(0, 0, 500);
         assert_eq!(
             progress.commit_point(4),
             (0, None),
             "worker 1 wrote nothing"
         );
-        progress.written(1, 300);
+        progress.written(1, 0, 300);
         assert_eq!(
             progress.commit_point(4),
             (0, None),
             "worker 0's records before 4 expired only at 500"
         );
-        progress.written(1, 500);
+        progress.written(1, 0, 500);
         assert_eq!(
             progress.commit_point(4),
             (0, None),
@@ -254,18 +262,18 @@ mod tests {
 
     #[test]
     fn a_lower_commit_point_is_chosen_when_the_limit_is_not_yet_safe() {
-        let progress = WindowCommits::new(2);
+        let progress = WindowCommits::new(2, 1);
         progress.windows_exist();
         progress.released(0, 2, 1, 100);
         progress.released(1, 2, 1, 100);
         progress.released(0, 6, 9, 900);
         progress.released(1, 6, 6, 600);
-        progress.written(0, 600);
-        progress.written(1, 600);
+        progress.written(0, 0, 600);
+        progress.written(1, 0, 600);
         // Worker 0's records before 6 expired only at 900, which is not written.
         assert_eq!(progress.commit_point(6), (2, Some(mark(600, 6))));
-        progress.written(0, 900);
-        progress.written(1, 900);
+        progress.written(0, 0, 900);
+        progress.written(1, 0, 900);
         progress.released(1, 6, 9, 900);
         assert_eq!(progress.commit_point(6), (6, Some(mark(900, 9))));
         progress.committed(0, 6);
@@ -275,7 +283,7 @@ mod tests {
 
     #[test]
     fn windows_fired_while_their_epoch_is_still_held_reach_the_commits() {
-        let progress = WindowCommits::new(2);
+        let progress = WindowCommits::new(2, 1);
         progress.windows_exist();
         // Every record came in epoch 3 (a burst); the first windows fired while later ones
         // still hold it, so the operators never release past 3.
@@ -284,24 +292,24 @@ mod tests {
             progress.released(worker, 3, 4, 60_000);
         }
         assert_eq!(progress.commit_point(3), (3, None), "nothing written yet");
-        progress.written(0, 60_000);
-        progress.written(1, 60_000);
+        progress.written(0, 0, 60_000);
+        progress.written(1, 0, 60_000);
         assert_eq!(progress.commit_point(3), (3, Some(mark(60_000, 4))));
     }
 
     #[test]
     fn while_one_epoch_is_held_a_lagging_written_watermark_still_commits() {
-        let progress = WindowCommits::new(1);
+        let progress = WindowCommits::new(1, 1);
         progress.windows_exist();
         progress.released(0, 3, 2, i64::MIN);
         for (applied, watermark) in [(4, 100), (5, 200), (6, 300), (7, 400)] {
             progress.released(0, 3, applied, watermark);
         }
-        progress.written(0, 100);
+        progress.written(0, 0, 100);
         assert_eq!(progress.commit_point(3), (3, Some(mark(100, 4))));
         progress.committed(0, 3);
         // The sink lags behind the operator, whose latest release is at 400.
-        progress.written(0, 300);
+        progress.written(0, 0, 300);
         assert_eq!(progress.commit_point(3), (3, Some(mark(300, 6))));
         progress.committed(0, 3);
         let kept = progress.releases.lock().map(|r| r[0].len()).unwrap_or(0);
@@ -311,11 +319,11 @@ mod tests {
     #[test]
     fn without_commit_points_a_held_epoch_does_not_pile_up_releases() {
         // An in-memory run: its sink reports what it dropped, and never asks for a point.
-        let progress = WindowCommits::new(1);
+        let progress = WindowCommits::new(1, 1);
         progress.windows_exist();
         for watermark in 1..=1_000 {
             progress.released(0, 3, 2 + watermark as Epoch, watermark);
-            progress.written(0, watermark);
+            progress.written(0, 0, watermark);
             progress.committed(0, 3);
         }
         let kept = progress.releases.lock().map(|r| r[0].len()).unwrap_or(0);
@@ -324,10 +332,40 @@ mod tests {
 
     #[test]
     fn a_worker_without_a_release_at_or_past_the_point_blocks_it() {
-        let progress = WindowCommits::new(2);
+        let progress = WindowCommits::new(2, 1);
         progress.windows_exist();
         progress.released(0, 3, 2, 200);
-        progress.written(0, 200);
+        progress.written(0, 0, 200);
         assert_eq!(progress.commit_point(3), (0, None));
+    }
+}
+
+#[cfg(test)]
+mod several_outputs {
+    use super::*;
+
+    #[test]
+    fn every_output_of_a_worker_must_have_written_the_watermark() {
+        let progress = WindowCommits::new(1, 2);
+        progress.windows_exist();
+        progress.released(0, 3, 2, i64::MIN);
+        progress.released(0, 3, 4, 60_000);
+        progress.written(0, 0, 60_000);
+        assert_eq!(
+            progress.commit_point(3),
+            (3, None),
+            "output 1 wrote nothing"
+        );
+        progress.written(0, 1, 60_000);
+        assert_eq!(
+            progress.commit_point(3),
+            (
+                3,
+                Some(StoredWatermark {
+                    millis: 60_000,
+                    applied: 4
+                })
+            )
+        );
     }
 }

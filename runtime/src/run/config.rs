@@ -180,6 +180,22 @@ impl Config {
                 "--rows-per-statement must be at least 1".into(),
             ));
         }
+        for (key, _) in &self.kafka_options {
+            if let Some((reserved, instead)) = RESERVED_PROPERTIES
+                .iter()
+                .find(|(reserved, _)| reserved.eq_ignore_ascii_case(key.trim()))
+            {
+                return Err(Error::Config(format!(
+                    "the Kafka property `{reserved}` (from -X, --kafka-config or \
+                     SLUICE_KAFKA_*) cannot be changed: {instead}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the database URL, for a run whose outputs store positions.
+    pub(crate) fn validate_database(&self) -> Result<()> {
         if self.database_url.trim().is_empty() {
             return Err(Error::Config(
                 "no database: pass --database-url mysql://USER:PASSWORD@HOST:PORT/DATABASE or \
@@ -195,17 +211,6 @@ impl Config {
             return Err(Error::Config(format!(
                 "--database-url must start with mysql:// (got a URL starting with `{scheme}:`)"
             )));
-        }
-        for (key, _) in &self.kafka_options {
-            if let Some((reserved, instead)) = RESERVED_PROPERTIES
-                .iter()
-                .find(|(reserved, _)| reserved.eq_ignore_ascii_case(key.trim()))
-            {
-                return Err(Error::Config(format!(
-                    "the Kafka property `{reserved}` (from -X, --kafka-config or \
-                     SLUICE_KAFKA_*) cannot be changed: {instead}"
-                )));
-            }
         }
         Ok(())
     }
@@ -286,4 +291,11 @@ impl fmt::Debug for Config {
             .field("stop_on_signals", stop_on_signals)
             .finish()
     }
+}
+
+/// `duration` in milliseconds (saturating), or `default` when not given.
+pub(crate) fn millis_or(duration: Option<Duration>, default: i64) -> i64 {
+    duration.map_or(default, |d| {
+        i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    })
 }

@@ -33,11 +33,16 @@ pub(crate) struct RunControl {
 }
 
 impl RunControl {
-    pub fn new(limit: Option<u64>, workers: usize, dead_letters: DeadLetterWatch) -> Self {
+    /// The control of a run of `workers` workers, each with `outputs` sinks.
+    pub fn new(
+        limit: Option<u64>,
+        (workers, outputs): (usize, usize),
+        dead_letters: DeadLetterWatch,
+    ) -> Self {
         RunControl {
             metrics: Metrics::default(),
             dead_letters,
-            window_commits: WindowCommits::new(workers),
+            window_commits: WindowCommits::new(workers, outputs),
             stop: AtomicBool::new(false),
             shutdown: Arc::new(AtomicBool::new(false)),
             commit_horizon: AtomicU64::new(Epoch::MAX),

@@ -64,7 +64,8 @@ pub struct RunReport {
     pub written: u64,
     /// Of `written`, the rows windows produced (each from many records).
     pub window_rows: u64,
-    /// Extra records `flat_map` made: a message that became three records adds two.
+    /// Extra records `flat_map` made (a message that became three records adds two), and
+    /// records copied by `clone()` for another output.
     pub expanded: u64,
     /// Transactions committed by the sink.
     pub transactions: u64,
@@ -104,7 +105,7 @@ impl RunReport {
             0.0
         };
         let expanded = if self.expanded > 0 {
-            format!(" + {} added by flat_map", self.expanded)
+            format!(" + {} added by flat_map or copied", self.expanded)
         } else {
             String::new()
         };

@@ -38,7 +38,7 @@ pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
         // Dropped is done with: what every window fired so far is "written".
         if window_marks.merged() > reported {
             reported = window_marks.merged();
-            control.window_commits.written(index, reported);
+            control.window_commits.written(index, 0, reported);
         }
         Metrics::add(&control.metrics.written, records);
         Metrics::add(&control.metrics.window_rows, from_windows);

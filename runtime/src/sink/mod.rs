@@ -7,6 +7,7 @@ pub(crate) mod mysql;
 mod mysql_state;
 mod mysql_transaction;
 pub(crate) mod packet;
+mod print;
 mod retry;
 mod statement;
 

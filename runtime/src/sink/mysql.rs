@@ -14,35 +14,41 @@ use std::time::Duration;
 
 use sqlx::{MySql, Pool};
 use timely::container::CapacityContainerBuilder;
+use timely::dataflow::StreamVec;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
-use timely::dataflow::{ProbeHandle, StreamVec};
 use tokio::sync::mpsc;
 
 use super::mysql_state::SinkState;
 use super::mysql_transaction::{Batch, Done, Job, commit_with_retries, writer};
 use super::packet::ServerPacket;
 use super::statement::InsertPlan;
+use crate::contract::connectors;
 use crate::contract::row::Row;
+use crate::contract::sink::{Sink, SinkRole};
+use crate::contract::startup::Startup;
 use crate::dataflow::stream::Stream;
+use crate::dataflow::worker::WorkerShared;
 use crate::delivery::{Epoch, Ledger, WindowCommits, complete_before};
 use crate::error::Error;
+use crate::run::config::Config;
+use crate::table::{apply_migrations, check_table};
 
 /// How often a sink with offsets waiting for the other workers' sinks looks again.
 const RECHECK: Duration = Duration::from_millis(20);
 
 #[derive(Debug)]
-pub(crate) struct SinkPlan {
-    pub pool: Pool<MySql>,
-    pub pipeline: Arc<str>,
+pub struct SinkPlan {
+    pub(crate) pool: Pool<MySql>,
+    pub(crate) pipeline: Arc<str>,
     /// The source topic, for dead letters of rejected rows.
-    pub topic: Arc<str>,
-    pub runtime: tokio::runtime::Handle,
-    pub rows_per_statement: usize,
+    pub(crate) topic: Arc<str>,
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) rows_per_statement: usize,
     /// The server's `max_allowed_packet`, which sizes statements.
-    pub packet: ServerPacket,
+    pub(crate) packet: ServerPacket,
     /// Each worker's writer task, awaited before the run returns.
-    pub writers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    pub(crate) writers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl SinkPlan {
@@ -63,28 +69,97 @@ impl SinkPlan {
     }
 }
 
+#[allow(private_interfaces)]
+impl<R: Row> Sink for connectors::MySql<R> {
+    type Item = R;
+    type Plan = SinkPlan;
+    const STORES_POSITIONS: bool = true;
+
+    fn target(_config: &Config) -> String {
+        R::TABLE.to_owned()
+    }
+
+    fn prepare(startup: &Startup<'_>) -> Result<SinkPlan, Error> {
+        let Some(pool) = startup.database.clone() else {
+            return Err(Error::Worker("a MySQL sink without a database".into()));
+        };
+        let config = startup.config;
+        startup
+            .runtime
+            .block_on(check_sink_table::<R>(&pool, config.migrate))?;
+        Ok(SinkPlan {
+            pool,
+            pipeline: Arc::clone(&startup.pipeline),
+            topic: Arc::clone(&startup.input),
+            runtime: startup.runtime.handle().clone(),
+            rows_per_statement: config.rows_per_statement,
+            packet: Default::default(),
+            writers: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    fn build<'scope>(
+        plan: &Arc<SinkPlan>,
+        stream: Stream<'scope, R>,
+        role: &SinkRole,
+    ) -> StreamVec<'scope, Epoch, ()> {
+        mysql_sink(stream, Arc::clone(plan), role.clone())
+    }
+
+    fn finish(plan: &SinkPlan, shared: &WorkerShared, role: &SinkRole) -> Result<(), Error> {
+        if !role.commits {
+            return Ok(());
+        }
+        // With an exchange or several outputs, the last epochs' offsets wait until every sink
+        // is done.
+        let control = &shared.control;
+        commit_rest::<R>(
+            plan,
+            &shared.ledger,
+            &control.window_commits,
+            control.commit_horizon(),
+        )
+    }
+
+    fn close(plan: &SinkPlan) {
+        plan.wait_for_writers();
+    }
+}
+
+/// Applies the migrations when asked, then compares the live sink table with the row struct.
+async fn check_sink_table<R: Row>(pool: &Pool<MySql>, migrate: bool) -> Result<(), Error> {
+    if migrate {
+        apply_migrations(pool, R::TABLE, &R::SCHEMA).await?;
+    }
+    check_table(pool, R::TABLE, &R::SCHEMA).await
+}
+
 /// Builds the sink operator of one worker. Its output carries no data; its frontier is the
 /// durability frontier.
 ///
-/// Without an exchange, a worker's rows come from its own partitions only, and its offsets go
-/// in the same transaction as the rows of the same epochs. With one (`key_by`), rows come from
-/// every worker's partitions, so an epoch's offsets are committed only once `durable`, the
-/// frontier of every worker's sink, has passed it.
-pub(crate) fn mysql_sink<'scope, R: Row>(
+/// When it is the only output and records stay on their worker, a worker's rows come from its
+/// own partitions only, and its offsets go in the same transaction as the rows of the same
+/// epochs. Otherwise (`key_by`, several outputs) an epoch's offsets are committed only once
+/// the frontier of every output of every worker has passed it.
+fn mysql_sink<'scope, R: Row>(
     stream: Stream<'scope, R>,
     plan: Arc<SinkPlan>,
-    durable_everywhere: ProbeHandle<Epoch>,
+    role: SinkRole,
 ) -> StreamVec<'scope, Epoch, ()> {
     let Stream {
         inner,
         shared,
         lineage,
     } = stream;
-    if lineage.exchanged && R::SCHEMA.shape.append_only {
+    if (lineage.exchanged || !role.commits) && R::SCHEMA.shape.append_only {
+        let why = if lineage.exchanged {
+            "the pipeline groups records with key_by"
+        } else {
+            "it is not the output whose transactions store the input's positions"
+        };
         shared.control.fail(Error::Config(format!(
-            "`{}` is #[row(append_only)], but the pipeline groups records with key_by: a \
-             replay after a crash would insert its rows again. Give the table a key and mark \
-             it with #[row(key)]",
+            "`{}` is #[row(append_only)], but {why}: a replay after a crash would insert its \
+             rows again. Give the table a key and mark it with #[row(key)]",
             R::TABLE
         )));
     }
@@ -106,7 +181,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
             if let Ok(mut writers) = plan.writers.lock() {
                 writers.push(writer);
             }
-            let mut sink = SinkState::new(plan, shared, lineage, capability, jobs, done);
+            let mut sink = SinkState::new(plan, shared, lineage, role, capability, jobs, done);
             move |(input, frontier), _output| {
                 input.for_each_stamp(|stamp, batches| {
                     let Some(&epoch) = stamp.least() else { return };
@@ -119,7 +194,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
                     return;
                 }
                 let complete = complete_before(frontier.frontier());
-                sink.send_when_due(complete, &durable_everywhere);
+                sink.send_when_due(complete);
                 sink.report_backlog();
                 if sink.waits_for_other_sinks() {
                     recheck.activate_after(RECHECK);
@@ -133,7 +208,7 @@ pub(crate) fn mysql_sink<'scope, R: Row>(
 /// After the dataflow has finished, commits what the ledger still holds: with an exchange,
 /// the offsets of the last epochs, which had to wait for every worker's sink.
 /// Offsets at or after `horizon` stay uncommitted (see [`RunControl::hold_commits_from`]).
-pub(crate) fn commit_rest<R: Row>(
+fn commit_rest<R: Row>(
     plan: &SinkPlan,
     ledger: &RefCell<Ledger>,
     windows: &WindowCommits,

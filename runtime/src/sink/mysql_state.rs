@@ -6,18 +6,18 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use timely::dataflow::ProbeHandle;
 use timely::dataflow::operators::Capability;
 use tokio::sync::mpsc;
 
 use super::mysql::SinkPlan;
 use super::mysql_transaction::{Batch, Done, Job};
 use crate::contract::row::Row;
+use crate::contract::sink::SinkRole;
 use crate::dataflow::item::{Item, Origin, Watermarks};
 use crate::dataflow::lineage::Lineage;
 use crate::dataflow::worker::{Backlog, WorkerShared};
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
-use crate::delivery::{Epoch, StoredWatermark};
+use crate::delivery::{Commit, Epoch, StoredWatermark};
 use crate::error::Error;
 use crate::run::report::Metrics;
 use crate::table::ValueError;
@@ -36,6 +36,9 @@ pub(super) struct SinkState<R: Row> {
     shared: Rc<WorkerShared>,
     /// Rows come from every worker's partitions (see `Lineage::exchanged`).
     exchanged: bool,
+    role: SinkRole,
+    /// Positions wait for every output of every worker (see [`SinkRole::waits_for_others`]).
+    waits_for_others: bool,
     /// The oldest epoch whose rows are not yet committed; `None` once finished.
     held: Option<Capability<Epoch>>,
     pending: BTreeMap<Epoch, Batch<R>>,
@@ -56,6 +59,7 @@ impl<R: Row> SinkState<R> {
         plan: Arc<SinkPlan>,
         shared: Rc<WorkerShared>,
         lineage: Lineage,
+        role: SinkRole,
         capability: Capability<Epoch>,
         jobs: mpsc::UnboundedSender<Job<R>>,
         done: std::sync::mpsc::Receiver<Done>,
@@ -65,6 +69,8 @@ impl<R: Row> SinkState<R> {
             plan,
             shared,
             exchanged: lineage.exchanged,
+            waits_for_others: role.waits_for_others(lineage.exchanged),
+            role,
             held: Some(capability),
             pending: BTreeMap::new(),
             jobs,
@@ -142,11 +148,11 @@ impl<R: Row> SinkState<R> {
 
     /// Sends the next transaction when one is due and none is in flight. Every epoch before
     /// `complete` has all its rows here.
-    pub fn send_when_due(&mut self, complete: Epoch, durable_everywhere: &ProbeHandle<Epoch>) {
+    pub fn send_when_due(&mut self, complete: Epoch) {
         if self.in_flight.is_some() {
             return;
         }
-        let (offsets_upto, watermark) = self.commit_point(complete, durable_everywhere);
+        let (offsets_upto, watermark) = self.commit_point(complete);
         // After an exchange, an open window holds the frontier back for as long as it is open;
         // rows that are here are written at once (they are upserts, and the offsets wait for
         // the probe), not when their epoch completes.
@@ -158,7 +164,7 @@ impl<R: Row> SinkState<R> {
             || complete > self.durable
             || newer_watermark
             || unreported_mark
-            || self.shared.ledger.borrow().has_before(offsets_upto);
+            || (self.role.commits && self.shared.ledger.borrow().has_before(offsets_upto));
         if !due {
             return;
         }
@@ -168,8 +174,11 @@ impl<R: Row> SinkState<R> {
             self.pending.split_off(&complete)
         };
         let batch = Batch::concat(std::mem::replace(&mut self.pending, later));
-        let mut commit = self.shared.ledger.borrow_mut().take_before(offsets_upto);
-        commit.store_watermark(watermark, &mut self.shared.ledger.borrow_mut());
+        let mut commit = Commit::default();
+        if self.role.commits {
+            commit = self.shared.ledger.borrow_mut().take_before(offsets_upto);
+            commit.store_watermark(watermark, &mut self.shared.ledger.borrow_mut());
+        }
         if let Some(millis) = commit.watermark {
             self.stored_watermark = self.stored_watermark.max(millis);
         }
@@ -197,17 +206,19 @@ impl<R: Row> SinkState<R> {
     }
 
     /// How far offsets may be committed, and the watermark to store with them.
-    fn commit_point(
-        &self,
-        complete: Epoch,
-        durable_everywhere: &ProbeHandle<Epoch>,
-    ) -> (Epoch, Option<StoredWatermark>) {
-        if !self.exchanged {
+    fn commit_point(&self, complete: Epoch) -> (Epoch, Option<StoredWatermark>) {
+        if !self.role.commits {
+            return (0, None);
+        }
+        if !self.waits_for_others {
             return (complete, None);
         }
         // An empty probe frontier means either "all done" or "not yet known" (before the
         // first progress update): commit nothing on it; `commit_rest` ends the run.
-        let durable = durable_everywhere.with_frontier(|f| f.first().copied().unwrap_or(0));
+        let durable = self
+            .role
+            .durable_everywhere
+            .with_frontier(|f| f.first().copied().unwrap_or(0));
         let control = &self.shared.control;
         let limit = durable.min(complete).min(control.commit_horizon());
         control.window_commits.commit_point(limit)
@@ -217,8 +228,10 @@ impl<R: Row> SinkState<R> {
     fn report_written(&mut self, job: InFlight) {
         if self.exchanged {
             let commits = &self.shared.control.window_commits;
-            commits.committed(self.shared.index, job.committing);
-            commits.written(self.shared.index, job.window_mark);
+            if self.role.commits {
+                commits.committed(self.shared.index, job.committing);
+            }
+            commits.written(self.shared.index, self.role.output, job.window_mark);
             self.written_mark = job.window_mark;
         }
     }
@@ -232,10 +245,10 @@ impl<R: Row> SinkState<R> {
         });
     }
 
-    /// Whether offsets wait for the other workers' sinks, which move the durability probe
-    /// without waking this one.
+    /// Whether offsets wait for the other sinks, which move the durability probe without
+    /// waking this one.
     pub fn waits_for_other_sinks(&self) -> bool {
-        self.exchanged && !self.shared.ledger.borrow().is_empty()
+        self.role.commits && self.waits_for_others && !self.shared.ledger.borrow().is_empty()
     }
 
     /// Lets the committed epochs go, and the capability once the input has ended and

@@ -30,26 +30,26 @@ const IDLE_POLL: Duration = Duration::from_millis(2);
 
 /// What every worker's source needs to know, decided once at start-up.
 #[derive(Debug)]
-pub(crate) struct KafkaSourcePlan {
-    pub brokers: String,
-    pub topic: Arc<str>,
-    pub group: String,
+pub struct KafkaSourcePlan {
+    pub(crate) brokers: String,
+    pub(crate) topic: Arc<str>,
+    pub(crate) group: String,
     /// Every partition of the topic and where to start reading it.
-    pub starts: Vec<Start>,
+    pub(crate) starts: Vec<Start>,
     /// What to do when a position is no longer in its partition.
-    pub on_out_of_range: OffsetReset,
+    pub(crate) on_out_of_range: OffsetReset,
     /// How far ahead of the wall clock an event time may lie, in milliseconds, when the
     /// pipeline has windows (otherwise event time decides nothing and is not checked).
-    pub max_future: i64,
-    pub until_end: bool,
-    pub options: Vec<(String, String)>,
-    pub clock: EpochClock,
+    pub(crate) max_future: i64,
+    pub(crate) until_end: bool,
+    pub(crate) options: Vec<(String, String)>,
+    pub(crate) clock: EpochClock,
     /// The source pauses while its sink holds more than this.
-    pub backlog_limit: BacklogLimit,
+    pub(crate) backlog_limit: BacklogLimit,
     /// How far behind the largest event time seen a partition's records may still arrive.
-    pub max_delay: i64,
+    pub(crate) max_delay: i64,
     /// A partition without messages for this long stops holding the watermark back.
-    pub idle_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
 }
 
 /// The consumer properties delivery depends on, set by [`consumer_config`] and refused from

@@ -3,5 +3,6 @@
 pub(crate) mod kafka;
 mod kafka_context;
 mod kafka_errors;
+mod kafka_input;
 mod kafka_reader;
 pub(crate) mod memory;

@@ -8,6 +8,7 @@
 //! for the epoch of their earliest record: the sink's frontier, and with it the committed
 //! source offsets, never pass input a window still needs.
 
+mod copy;
 mod filter;
 pub(crate) mod guard;
 mod key_by;

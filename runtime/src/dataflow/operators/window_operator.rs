@@ -46,7 +46,7 @@ where
                 .into(),
         ));
     }
-    if lineage.windowed {
+    if lineage.windowed || shared.has_window.replace(true) {
         // The commit points follow one window operator's releases per worker.
         shared.control.fail(crate::error::Error::Config(
             "a pipeline has at most one window for now: aggregate once, then map the rows".into(),

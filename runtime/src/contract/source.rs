@@ -1,0 +1,53 @@
+//! The source seam: what a pipeline's input type does to become a stream.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use timely::dataflow::{Scope, StreamVec};
+
+use crate::contract::startup::Startup;
+use crate::dataflow::item::Item;
+use crate::dataflow::worker::{Restored, WorkerShared};
+use crate::delivery::Epoch;
+use crate::error::Result;
+use crate::run::config::Config;
+
+/// A pipeline input: [`Kafka<M>`](crate::Kafka) reads a topic.
+///
+/// A source reads an external system on every worker, closes epochs by recording in its
+/// worker's ledger how far it read (the positions a restart resumes from) and the dead letters
+/// of the epoch, and sends its event-time watermark in the stream. Where positions are stored
+/// is the outputs' business (see [`Sink`](crate::Sink)). Implementations live in this crate:
+/// the methods name its internals.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a sluice source",
+    label = "a pipeline input must be a source",
+    note = "sources: `Kafka<M>` with `M: Message`"
+)]
+#[allow(private_interfaces)]
+pub trait Source: 'static {
+    /// What the stream inside the pipeline body carries.
+    type Record: 'static;
+    #[doc(hidden)]
+    type Plan: Send + Sync + 'static;
+    /// Whether records carry an event time (event-time windows need one).
+    #[doc(hidden)]
+    const HAS_EVENT_TIME: bool;
+
+    /// What the source reads, as configured (a topic): positions and dead letters name it.
+    #[doc(hidden)]
+    fn input_name(config: &Config) -> Arc<str>;
+
+    /// Connects, finds what to read and where each worker resumes; what an earlier run left
+    /// for the windows.
+    #[doc(hidden)]
+    fn prepare(startup: &Startup<'_>) -> Result<(Self::Plan, Restored)>;
+
+    /// The source operator of one worker.
+    #[doc(hidden)]
+    fn build<'scope>(
+        plan: &Arc<Self::Plan>,
+        scope: Scope<'scope, Epoch>,
+        shared: &Rc<WorkerShared>,
+    ) -> StreamVec<'scope, Epoch, Item<Self::Record>>;
+}

@@ -1,0 +1,22 @@
+//! What a source or a sink is given to prepare itself at start-up, once per run.
+
+use std::sync::Arc;
+
+use sqlx::{MySql, Pool};
+
+use crate::run::config::Config;
+
+/// The run being started, as sources and sinks see it before the workers start.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Startup<'a> {
+    pub(crate) config: &'a Config,
+    pub(crate) runtime: &'a tokio::runtime::Runtime,
+    /// The database that stores positions, dead letters and watermarks; `None` when no output
+    /// stores positions (a run that only prints).
+    pub(crate) database: Option<Pool<MySql>>,
+    /// The id the run's positions are stored under.
+    pub(crate) pipeline: Arc<str>,
+    /// What the input reads (a topic), for dead letters and logs.
+    pub(crate) input: Arc<str>,
+}

@@ -1,0 +1,86 @@
+//! `Kafka<M>` as a pipeline input: where each partition resumes, and the source operator.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use timely::dataflow::{Scope, StreamVec};
+
+use super::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
+use crate::contract::connectors::Kafka;
+use crate::contract::message::Message;
+use crate::contract::source::Source;
+use crate::contract::startup::Startup;
+use crate::dataflow::item::Item;
+use crate::dataflow::worker::{BacklogLimit, Restored, WorkerShared};
+use crate::delivery::{Epoch, EpochClock, load_offsets, load_read_until, load_watermark};
+use crate::error::Result;
+use crate::run::config::{Config, StartFrom, millis_or};
+
+#[allow(private_interfaces)]
+impl<M: Message> Source for Kafka<M> {
+    type Record = M;
+    type Plan = KafkaSourcePlan;
+    const HAS_EVENT_TIME: bool = M::HAS_EVENT_TIME;
+
+    fn input_name(config: &Config) -> Arc<str> {
+        Arc::from(config.topic.as_deref().unwrap_or(M::TOPIC))
+    }
+
+    fn prepare(startup: &Startup<'_>) -> Result<(KafkaSourcePlan, Restored)> {
+        let config = startup.config;
+        let topic = Arc::clone(&startup.input);
+        let partitions = discover_partitions(&config.brokers, &topic, &config.kafka_options)?;
+        let (stored, restored) = match &startup.database {
+            None => (Vec::new(), Restored::default()),
+            Some(pool) => {
+                let pipeline = &startup.pipeline;
+                let stored = startup
+                    .runtime
+                    .block_on(load_offsets(pool, pipeline, &topic))?;
+                // Windows resume from the watermark stored with the offsets they resume from;
+                // starting elsewhere rebuilds every window from what is read. Without stored
+                // offsets there is no telling where an earlier run started reading, so the
+                // windows are rebuilt too (exact for keyed rows, which is what windows write).
+                let restored = match config.from {
+                    StartFrom::Committed if !stored.is_empty() => Restored {
+                        watermark: startup
+                            .runtime
+                            .block_on(load_watermark(pool, pipeline))?
+                            .unwrap_or(i64::MIN),
+                        read_until: startup
+                            .runtime
+                            .block_on(load_read_until(pool, pipeline, &topic))?,
+                    },
+                    _ => Restored::default(),
+                };
+                (stored, restored)
+            }
+        };
+        let plan = KafkaSourcePlan {
+            brokers: config.brokers.clone(),
+            group: startup.pipeline.to_string(),
+            starts: start_offsets(&partitions, config.from, &stored),
+            topic,
+            until_end: config.until_end,
+            options: config.kafka_options.clone(),
+            clock: EpochClock::new(config.epoch),
+            backlog_limit: BacklogLimit {
+                epochs: config.max_epochs_in_flight,
+                rows: config.max_rows_in_flight,
+            },
+            max_delay: millis_or(config.max_delay, M::MAX_DELAY_MILLIS),
+            idle_timeout: config.idle_timeout,
+            on_out_of_range: config.on_offset_out_of_range,
+            max_future: millis_or(config.max_future, M::MAX_FUTURE_MILLIS),
+        };
+        Ok((plan, restored))
+    }
+
+    fn build<'scope>(
+        plan: &Arc<KafkaSourcePlan>,
+        scope: Scope<'scope, Epoch>,
+        shared: &Rc<WorkerShared>,
+    ) -> StreamVec<'scope, Epoch, Item<M>> {
+        kafka_source::<M>(scope, Arc::clone(plan), Rc::clone(shared))
+    }
+}
