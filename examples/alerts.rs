@@ -18,7 +18,7 @@ use sluice::prelude::*;
 use w1::{Order, OrderRow};
 
 /// Orders of at least this many cents are printed as alerts.
-const LARGE_CENTS: i64 = 99_000;
+const LARGE_CENTS: i64 = 90_000;
 
 /// A large order, printed as one JSON line.
 #[derive(Debug, Serialize)]

@@ -14,6 +14,8 @@ const WARN_EVERY: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub(crate) struct DeadLetterWatch {
     max_ratio: Option<f64>,
+    /// Where the dead letters are, for the warning: a query, or that they are only logged.
+    where_to_look: &'static str,
     /// Messages consumed before the ratio is enforced: the first bad message of a run is not
     /// a rate.
     grace: u64,
@@ -27,9 +29,15 @@ struct Warned {
 }
 
 impl DeadLetterWatch {
-    pub fn new(max_ratio: Option<f64>, grace: u64) -> Self {
+    /// A watch over dead letters stored in `sluice_dead_letters` (`stored`) or only logged.
+    pub fn new(max_ratio: Option<f64>, grace: u64, stored: bool) -> Self {
         DeadLetterWatch {
             max_ratio,
+            where_to_look: if stored {
+                "see `SELECT kind, COUNT(*) FROM sluice_dead_letters GROUP BY kind`"
+            } else {
+                "each is logged, none is stored (no output stores them)"
+            },
             grace,
             warned: Mutex::new(Warned::default()),
         }
@@ -59,9 +67,9 @@ impl DeadLetterWatch {
             && warned.at.is_none_or(|at| at.elapsed() >= WARN_EVERY)
         {
             tracing::warn!(
-                "{dead_letters} dead letters so far ({:.2}% of {consumed} messages consumed): \
-                 see `SELECT kind, COUNT(*) FROM sluice_dead_letters GROUP BY kind`",
-                ratio * 100.0
+                "{dead_letters} dead letters so far ({:.2}% of {consumed} messages consumed): {}",
+                ratio * 100.0,
+                self.where_to_look
             );
             *warned = Warned {
                 at: Some(Instant::now()),
@@ -85,7 +93,7 @@ mod tests {
 
     #[test]
     fn the_ceiling_applies_after_the_grace_and_only_above_the_ratio() {
-        let watch = DeadLetterWatch::new(Some(0.01), 1_000);
+        let watch = DeadLetterWatch::new(Some(0.01), 1_000, true);
         assert!(watch.check(&metrics(999, 500)).is_ok());
         assert!(watch.check(&metrics(1_000, 10)).is_ok());
         assert!(matches!(
@@ -97,7 +105,7 @@ mod tests {
             })
         ));
         assert!(
-            DeadLetterWatch::new(None, 0)
+            DeadLetterWatch::new(None, 0, true)
                 .check(&metrics(10, 10))
                 .is_ok()
         );

@@ -88,7 +88,7 @@ where
 {
     let started = Instant::now();
     let workers = plan.workers.max(1);
-    let dead_letters = crate::run::dead_letter_watch::DeadLetterWatch::new(None, 0);
+    let dead_letters = crate::run::dead_letter_watch::DeadLetterWatch::new(None, 0, false);
     let control = Arc::new(RunControl::new(None, (workers, 1), dead_letters));
     let worker_control = Arc::clone(&control);
     let guards = timely::execute(timely::Config::process(workers), move |worker| {

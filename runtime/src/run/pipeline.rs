@@ -83,7 +83,11 @@ where
         "starting"
     );
 
-    let dead_letters = DeadLetterWatch::new(config.max_dead_letter_ratio, config.dead_letter_grace);
+    let dead_letters = DeadLetterWatch::new(
+        config.max_dead_letter_ratio,
+        config.dead_letter_grace,
+        O::STORES_POSITIONS,
+    );
     let control = Arc::new(RunControl::new(
         config.limit,
         (config.workers, O::COUNT),
