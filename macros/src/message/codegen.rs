@@ -69,6 +69,8 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
         }
     });
 
+    let encode = encoder(message);
+
     quote! {
         #[automatically_derived]
         impl #p::Message for #ident {
@@ -90,9 +92,75 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
                 ::core::result::Result::Ok(#ident { #(#build)* })
             }
 
+            #encode
+
             #event_time
         }
     }
+}
+
+/// `encode` (a JSON object with every field under its key) and, with a `#[message(key)]`
+/// field, `encode_key`.
+fn encoder(message: &Message<'_>) -> TokenStream {
+    let p = quote!(::sluice::__private);
+    let out = quote_spanned!(Span::mixed_site()=> __out);
+    let fields = message.fields.iter().enumerate().map(|(i, field)| {
+        let name = field.ident;
+        let ty = field.ty;
+        let mut prefix = if i == 0 {
+            String::from("{")
+        } else {
+            String::from(",")
+        };
+        prefix.push_str(&json_string(&field.name));
+        prefix.push(':');
+        let prefix = syn::LitByteStr::new(prefix.as_bytes(), Span::call_site());
+        let write = match field.epoch {
+            Some((micros, _)) => quote_spanned! {ty.span()=>
+                <#ty as #p::ToEpoch>::write_epoch(&self.#name, #micros, #out)
+            },
+            None => quote_spanned! {ty.span()=>
+                <#ty as #p::ToJson>::write_json(&self.#name, #out)
+            },
+        };
+        quote! {
+            #out.extend_from_slice(#prefix);
+            #write;
+        }
+    });
+    let open_if_empty = message.fields.is_empty().then(|| quote!(#out.push(b'{');));
+    let key = message.key.map(|key| {
+        let ty = message.fields.iter().find(|f| f.ident == key).map(|f| f.ty);
+        quote_spanned! {ty.span()=>
+            fn encode_key(&self, #out: &mut ::std::vec::Vec<u8>) -> bool {
+                #p::KeyBytes::write_key(&self.#key, #out)
+            }
+        }
+    });
+    quote! {
+        fn encode(&self, #out: &mut ::std::vec::Vec<u8>) {
+            #open_if_empty
+            #(#fields)*
+            #out.push(b'}');
+        }
+
+        #key
+    }
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut quoted = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            c if (c as u32) < 0x20 => quoted.push_str(&format!("\\u{:04x}", c as u32)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// The expression reading one field's value, spanned at its type so that an unsupported
@@ -136,6 +204,10 @@ pub(crate) fn stub(input: &syn::DeriveInput) -> TokenStream {
 
             fn decode(_: &[u8]) -> ::core::result::Result<Self, #p::DecodeError> {
                 ::core::unreachable!("a message with compile errors is never decoded")
+            }
+
+            fn encode(&self, _: &mut ::std::vec::Vec<u8>) {
+                ::core::unreachable!("a message with compile errors is never encoded")
             }
         }
     }

@@ -9,7 +9,14 @@ use crate::attr::{
 use crate::ctxt::Ctxt;
 
 const STRUCT_ARGS: &[&str] = &["topic", "format"];
-const FIELD_ARGS: &[&str] = &["rename", "with", "event_time", "max_delay", "max_future"];
+const FIELD_ARGS: &[&str] = &[
+    "rename",
+    "with",
+    "event_time",
+    "max_delay",
+    "max_future",
+    "key",
+];
 const FORMATS: &[&str] = &["json"];
 /// `with = "..."` adapters: name, length of the unit in microseconds, what the payload holds.
 pub(crate) const EPOCH_UNITS: &[(&str, i64, &str)] = &[
@@ -35,6 +42,8 @@ pub(crate) struct Message<'a> {
     pub topic: LitStr,
     pub fields: Vec<Field<'a>>,
     pub event_time: Option<&'a Ident>,
+    /// The field marked `#[message(key)]`: the Kafka record key when the message is written.
+    pub key: Option<&'a Ident>,
     /// `max_delay = "5s"` on the event-time field, in milliseconds.
     pub max_delay_millis: i64,
     /// `max_future = "1h"` on the event-time field, in milliseconds; the trait's default
@@ -58,6 +67,7 @@ struct FieldAttrs {
     /// `None` for an unknown adapter, already reported: it still counts as given.
     epoch: Once<Option<(i64, &'static str)>>,
     event_time: Once<()>,
+    key: Once<()>,
     /// The milliseconds (`None` for a duration already reported as malformed) and the literal.
     max_delay: Once<(Option<i64>, LitStr)>,
     max_future: Once<(Option<i64>, LitStr)>,
@@ -98,6 +108,7 @@ impl<'a> Message<'a> {
 
         let mut fields = Vec::new();
         let mut event_time: Option<&Ident> = None;
+        let mut key: Option<&Ident> = None;
         let mut max_delay = None;
         let mut max_future = None;
         if let Some(named) = named_fields(&mut cx, input, "Message") {
@@ -113,6 +124,15 @@ impl<'a> Message<'a> {
                             format!("only one field can be the event time; `{first}` already is"),
                         ),
                         None => event_time = Some(ident),
+                    }
+                }
+                if let Some(span) = attrs.key.span() {
+                    match key {
+                        Some(first) => cx.error_at(
+                            span,
+                            format!("only one field can be the record key; `{first}` already is"),
+                        ),
+                        None => key = Some(ident),
                     }
                 }
                 let is_event_time = attrs.event_time.is_set();
@@ -139,6 +159,7 @@ impl<'a> Message<'a> {
                 .unwrap_or_else(|| LitStr::new("", Span::call_site())),
             fields,
             event_time,
+            key,
             max_delay_millis: max_delay.unwrap_or(0),
             max_future_millis: max_future,
         })
@@ -160,6 +181,7 @@ fn field_attrs(cx: &mut Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
                 field.epoch.set(cx, meta, key, unit);
             }
             "event_time" => field.event_time.set(cx, meta, key, ()),
+            "key" => field.key.set(cx, meta, key, ()),
             "max_delay" | "max_future" => {
                 let value = string_value(meta)?;
                 let millis = parse_duration_millis(&value.value());

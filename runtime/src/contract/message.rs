@@ -40,6 +40,16 @@ pub trait Message: Sized + Send + 'static {
     /// Decodes one payload.
     fn decode(payload: &[u8]) -> Result<Self, DecodeError>;
 
+    /// Encodes the message as a payload that [`decode`](Message::decode) reads back (a
+    /// message written to Kafka), appended to `out`.
+    fn encode(&self, out: &mut Vec<u8>);
+
+    /// Appends the record key, from the field marked `#[message(key)]`; `false` when the
+    /// message has none (the record is sent without a key).
+    fn encode_key(&self, _out: &mut Vec<u8>) -> bool {
+        false
+    }
+
     /// The event time of this message in milliseconds since the epoch, from the field marked
     /// `#[message(event_time)]`; `None` when the struct has no such field or its value is null.
     fn event_time_millis(&self) -> Option<i64> {

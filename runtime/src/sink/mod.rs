@@ -3,6 +3,7 @@
 mod chunks;
 pub(crate) mod discard;
 mod isolate;
+mod kafka_producer;
 pub(crate) mod mysql;
 mod mysql_state;
 mod mysql_transaction;

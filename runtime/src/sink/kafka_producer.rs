@@ -1,0 +1,323 @@
+//! `Kafka<M>` as an output: each record encoded by its `Message` derive and produced to `M`'s
+//! topic by an idempotent producer, keyed by its `#[message(key)]` field and partitioned as
+//! Kafka's Java client does (murmur2), so that Java consumers and producers agree.
+//!
+//! Beside a MySQL output (which stores the input's positions), an epoch is let go once every
+//! record of it has been acknowledged by the brokers; MySQL stores the epoch's positions only
+//! then. A crash before that commit produces those records again: at-least-once, each record
+//! carrying the `sluice-source` header (`topic/partition/offset` of the message it came from)
+//! for consumers to deduplicate. Kafka as the only output (exactly-once with Kafka
+//! transactions) is not built yet and is refused at start-up.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::StreamVec;
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::Operator;
+use timely::scheduling::SyncActivator;
+
+use crate::contract::connectors::Kafka;
+use crate::contract::message::Message;
+use crate::contract::sink::{Sink, SinkRole};
+use crate::contract::startup::Startup;
+use crate::dataflow::item::{Item, Origin};
+use crate::dataflow::stream::Stream;
+use crate::delivery::{Epoch, complete_before};
+use crate::error::{Error, Result};
+use crate::run::config::Config;
+use crate::run::report::Metrics;
+
+/// The header naming the source message a record came from.
+pub const SOURCE_HEADER: &str = "sluice-source";
+/// How soon a sink with records in flight or waiting for room looks again.
+const RECHECK: Duration = Duration::from_millis(5);
+
+/// What every worker's Kafka sink needs.
+#[derive(Debug)]
+pub struct KafkaSinkPlan {
+    brokers: String,
+    topic: Arc<str>,
+    options: Vec<(String, String)>,
+    input: Arc<str>,
+}
+
+#[allow(private_interfaces)]
+impl<M: Message> Sink for Kafka<M> {
+    type Item = M;
+    type Plan = KafkaSinkPlan;
+    const STORES_POSITIONS: bool = false;
+
+    fn target(_config: &Config) -> String {
+        M::TOPIC.to_owned()
+    }
+
+    fn prepare(startup: &Startup<'_>) -> Result<KafkaSinkPlan> {
+        if startup.database.is_none() {
+            return Err(Error::Config(format!(
+                "the output topic `{}` needs an output that stores the input's positions beside \
+                 it (MySql<R>): Kafka as the only output, with Kafka transactions, is not \
+                 supported yet",
+                M::TOPIC
+            )));
+        }
+        Ok(KafkaSinkPlan {
+            brokers: startup.config.brokers.clone(),
+            topic: Arc::from(M::TOPIC),
+            options: startup.config.kafka_options.clone(),
+            input: Arc::clone(&startup.input),
+        })
+    }
+
+    fn build<'scope>(
+        plan: &Arc<KafkaSinkPlan>,
+        stream: Stream<'scope, M>,
+        role: &SinkRole,
+    ) -> StreamVec<'scope, Epoch, ()> {
+        kafka_sink(stream, Arc::clone(plan), role.output)
+    }
+}
+
+/// What the producer's delivery reports tell the operator.
+#[derive(Debug, Default)]
+struct Acknowledged {
+    /// Records sent and not yet acknowledged, per epoch.
+    outstanding: Mutex<BTreeMap<Epoch, u64>>,
+    delivered: AtomicU64,
+    failure: Mutex<Option<String>>,
+}
+
+impl Acknowledged {
+    fn sent(&self, epoch: Epoch) {
+        if let Ok(mut outstanding) = self.outstanding.lock() {
+            *outstanding.entry(epoch).or_default() += 1;
+        }
+    }
+
+    fn settled(&self, epoch: Epoch) {
+        if let Ok(mut outstanding) = self.outstanding.lock()
+            && let Some(count) = outstanding.get_mut(&epoch)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                outstanding.remove(&epoch);
+            }
+        }
+    }
+
+    /// The oldest epoch with a record not yet acknowledged.
+    fn oldest(&self) -> Option<Epoch> {
+        self.outstanding
+            .lock()
+            .ok()
+            .and_then(|outstanding| outstanding.keys().next().copied())
+    }
+}
+
+struct ProducerEvents {
+    acknowledged: Arc<Acknowledged>,
+    wake: SyncActivator,
+}
+
+impl ClientContext for ProducerEvents {}
+
+impl ProducerContext for ProducerEvents {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, epoch: usize) {
+        match result {
+            Ok(_) => {
+                self.acknowledged.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((error, _)) => {
+                if let Ok(mut failure) = self.acknowledged.failure.lock() {
+                    failure.get_or_insert_with(|| error.to_string());
+                }
+            }
+        }
+        self.acknowledged.settled(epoch as Epoch);
+        let _ = self.wake.activate();
+    }
+}
+
+/// One encoded record waiting to be produced.
+struct Outgoing {
+    epoch: Epoch,
+    key: Option<Vec<u8>>,
+    payload: Vec<u8>,
+    origin: Origin,
+}
+
+fn producer(
+    plan: &KafkaSinkPlan,
+    events: ProducerEvents,
+) -> Result<ThreadedProducer<ProducerEvents>> {
+    let mut config = ClientConfig::new();
+    for (key, value) in &plan.options {
+        config.set(key, value);
+    }
+    config
+        .set("bootstrap.servers", &plan.brokers)
+        .set("enable.idempotence", "true")
+        // Java's default partitioner for keyed records.
+        .set("partitioner", "murmur2_random")
+        .set("linger.ms", "5");
+    config
+        .create_with_context(events)
+        .map_err(|e| Error::kafka(&plan.brokers, e))
+}
+
+fn kafka_sink<'scope, M: Message>(
+    stream: Stream<'scope, M>,
+    plan: Arc<KafkaSinkPlan>,
+    output: usize,
+) -> StreamVec<'scope, Epoch, ()> {
+    let Stream {
+        inner,
+        shared,
+        lineage,
+    } = stream;
+    let scope = inner.scope();
+    inner.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
+        Pipeline,
+        "KafkaSink",
+        move |capability, info| {
+            let recheck = scope.activator_for(info.address.clone());
+            let acknowledged = Arc::new(Acknowledged::default());
+            let events = ProducerEvents {
+                acknowledged: Arc::clone(&acknowledged),
+                wake: scope.worker().sync_activator_for(info.address.to_vec()),
+            };
+            let producer = match producer(&plan, events) {
+                Ok(producer) => Some(producer),
+                Err(error) => {
+                    shared.control.fail(error);
+                    None
+                }
+            };
+            let mut held = Some(capability);
+            let mut waiting: VecDeque<Outgoing> = VecDeque::new();
+            let mut window_marks = lineage.window_marks(shared.index, shared.peers);
+            let mut reported = i64::MIN;
+            move |(input, frontier), _output| {
+                let control = &shared.control;
+                input.for_each_stamp(|stamp, batches| {
+                    let Some(&epoch) = stamp.least() else { return };
+                    for batch in batches {
+                        for item in batch.drain(..) {
+                            match item {
+                                Item::Record(origin, message) => {
+                                    let mut payload = Vec::new();
+                                    message.encode(&mut payload);
+                                    let mut key = Vec::new();
+                                    let key = message.encode_key(&mut key).then_some(key);
+                                    waiting.push_back(Outgoing {
+                                        epoch,
+                                        key,
+                                        payload,
+                                        origin,
+                                    });
+                                }
+                                Item::Watermark(mark) => window_marks.update(mark),
+                            }
+                        }
+                    }
+                });
+                let Some(producer) = producer.as_ref() else {
+                    held = None;
+                    return;
+                };
+                if let Some(failure) = acknowledged.failure.lock().ok().and_then(|mut f| f.take()) {
+                    control.fail(Error::Worker(format!(
+                        "cannot write to the Kafka topic `{}`: {failure}",
+                        plan.topic
+                    )));
+                }
+                if control.failed() {
+                    held = None;
+                    waiting.clear();
+                    return;
+                }
+                while let Some(record) = waiting.front() {
+                    match send(producer, &plan, record) {
+                        Ok(()) => {
+                            waiting.pop_front();
+                        }
+                        Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => break,
+                        Err(error) => {
+                            control.fail(Error::Worker(format!(
+                                "cannot write to the Kafka topic `{}`: {error}",
+                                plan.topic
+                            )));
+                            return;
+                        }
+                    }
+                }
+                let delivered = acknowledged.delivered.swap(0, Ordering::Relaxed);
+                Metrics::add(&control.metrics.written, delivered);
+                let complete = complete_before(frontier.frontier());
+                let busy = [acknowledged.oldest(), waiting.front().map(|r| r.epoch)]
+                    .into_iter()
+                    .flatten()
+                    .min();
+                if busy.is_none() && window_marks.merged() > reported {
+                    reported = window_marks.merged();
+                    control
+                        .window_commits
+                        .written(shared.index, output, reported);
+                }
+                let hold = busy.map_or(complete, |epoch| epoch.min(complete));
+                if hold == Epoch::MAX {
+                    held = None;
+                } else if let Some(cap) = held.as_mut()
+                    && hold > *cap.time()
+                {
+                    cap.downgrade(&hold);
+                }
+                if busy.is_some() {
+                    recheck.activate_after(RECHECK);
+                }
+            }
+        },
+    )
+}
+
+/// Hands one record to the producer, counted as outstanding until its delivery report.
+fn send(
+    producer: &ThreadedProducer<ProducerEvents>,
+    plan: &KafkaSinkPlan,
+    record: &Outgoing,
+) -> std::result::Result<(), KafkaError> {
+    let source = if record.origin.is_derived() {
+        None
+    } else {
+        Some(format!(
+            "{}/{}/{}",
+            plan.input, record.origin.partition, record.origin.offset
+        ))
+    };
+    let headers = OwnedHeaders::new().insert(Header {
+        key: SOURCE_HEADER,
+        value: source.as_deref(),
+    });
+    let acknowledged = &producer.context().acknowledged;
+    acknowledged.sent(record.epoch);
+    let mut base = BaseRecord::with_opaque_to(&plan.topic, record.epoch as usize)
+        .payload(&record.payload)
+        .headers(headers);
+    if let Some(key) = &record.key {
+        base = base.key(key);
+    }
+    producer.send(base).map_err(|(error, _)| {
+        acknowledged.settled(record.epoch);
+        error
+    })
+}

@@ -1,0 +1,284 @@
+//! Kafka as an output beside MySQL: one job writes the orders table and an `alerts` topic;
+//! the alerts are keyed and partitioned as Kafka's Java client would, carry the position of
+//! the order they came from, and survive `kill -9` at least once while the table stays exact.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message as _};
+use rdkafka::{Offset, TopicPartitionList};
+use sluice_testkit::broker::{EmbeddedKafka, watermarks};
+use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum, W1Order};
+
+/// `examples/kafka_alerts.rs` turns orders of at least this many cents into alerts.
+const LARGE_CENTS: i64 = 90_000;
+const ALERT_PARTITIONS: i32 = 5;
+
+/// Kafka's Java `Utils.murmur2`, which its default partitioner applies to record keys.
+fn murmur2(data: &[u8]) -> i32 {
+    const M: u32 = 0x5bd1_e995;
+    let mut h: u32 = 0x9747_b28c ^ data.len() as u32;
+    let mut chunks = data.chunks_exact(4);
+    for chunk in &mut chunks {
+        let mut k = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        k = k.wrapping_mul(M);
+        k ^= k >> 24;
+        k = k.wrapping_mul(M);
+        h = h.wrapping_mul(M) ^ k;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        for (i, byte) in rest.iter().enumerate().rev() {
+            h ^= u32::from(*byte) << (8 * i);
+        }
+        h = h.wrapping_mul(M);
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(M);
+    h ^= h >> 15;
+    h as i32
+}
+
+fn java_partition(key: &[u8], partitions: i32) -> i32 {
+    (murmur2(key) & 0x7fff_ffff) % partitions
+}
+
+/// One alert as read back.
+#[derive(Debug)]
+struct Received {
+    partition: i32,
+    key: String,
+    order_id: u64,
+    source: String,
+}
+
+/// Every message of `topic` as a `read_committed` consumer sees it.
+fn read_all(brokers: &str, topic: &str, partitions: i32) -> Vec<Received> {
+    let ends: BTreeMap<i32, i64> = watermarks(brokers, topic, partitions)
+        .expect("watermarks")
+        .into_iter()
+        .map(|w| (w.partition, w.high))
+        .collect();
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "kafka_sink_test")
+        .set("isolation.level", "read_committed")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..partitions {
+        assignment
+            .add_partition_offset(topic, partition, Offset::Beginning)
+            .expect("assign");
+    }
+    consumer.assign(&assignment).expect("assign");
+    let mut read: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut received = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ends
+        .iter()
+        .any(|(p, end)| read.get(p).copied().unwrap_or(0) < *end)
+    {
+        assert!(Instant::now() < deadline, "read {read:?} of {ends:?}");
+        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+            continue;
+        };
+        let message = message.expect("a message");
+        read.insert(message.partition(), message.offset() + 1);
+        let alert: serde_json::Value =
+            serde_json::from_slice(message.payload().expect("a payload")).expect("JSON");
+        let source = message
+            .headers()
+            .and_then(|h| h.iter().find(|h| h.key == "sluice-source"))
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .expect("a sluice-source header");
+        received.push(Received {
+            partition: message.partition(),
+            key: String::from_utf8_lossy(message.key().expect("a key")).into_owned(),
+            order_id: alert["order_id"].as_u64().expect("order_id"),
+            source,
+        });
+    }
+    received
+}
+
+fn expected_alerts(n: u64) -> BTreeSet<u64> {
+    (0..n)
+        .filter(|&i| W1Order::nth(i).amount_cents >= LARGE_CENTS)
+        .collect()
+}
+
+fn kafka_with_topics() -> (EmbeddedKafka, String) {
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders", PARTITIONS).expect("topic");
+    kafka
+        .create_topic("alerts", ALERT_PARTITIONS)
+        .expect("topic");
+    let brokers = kafka.bootstrap_servers();
+    (kafka, brokers)
+}
+
+#[test]
+fn the_murmur2_of_this_test_is_javas() {
+    // Values from Kafka's own `UtilsTest.testMurmur2`.
+    assert_eq!(murmur2(b"21"), -973_932_308);
+    assert_eq!(murmur2(b"foobar"), -790_332_482);
+    assert_eq!(murmur2(b"a-little-bit-long-string"), -985_981_536);
+    assert_eq!(murmur2(b"a-little-bit-longer-string"), -1_486_304_829);
+}
+
+#[test]
+fn one_job_writes_the_table_and_keyed_alerts_partitioned_as_java_does() {
+    const N: u64 = 3_000;
+    let database = fresh_database("kafka_sink_alerts");
+    execute(&database, ORDERS_DDL);
+    let (_kafka, brokers) = kafka_with_topics();
+    workload::produce_w1(&brokers, "orders", 0..N).expect("produce");
+
+    let output = example_command(
+        "kafka_alerts",
+        &[
+            "--brokers",
+            &brokers,
+            "--database-url",
+            &database,
+            "--until-end",
+        ],
+    )
+    .output()
+    .expect("run examples/kafka_alerts");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
+
+    let received = read_all(&brokers, "alerts", ALERT_PARTITIONS);
+    let expected = expected_alerts(N);
+    assert_eq!(received.len(), expected.len(), "each alert once");
+    let ids: BTreeSet<u64> = received.iter().map(|r| r.order_id).collect();
+    assert_eq!(ids, expected);
+    let partitions: BTreeSet<i32> = received.iter().map(|r| r.partition).collect();
+    assert!(partitions.len() > 1, "keys spread over partitions");
+    for alert in &received {
+        assert_eq!(alert.key, alert.order_id.to_string());
+        assert_eq!(
+            alert.partition,
+            java_partition(alert.key.as_bytes(), ALERT_PARTITIONS),
+            "{alert:?}"
+        );
+        let source: Vec<&str> = alert.source.split('/').collect();
+        let (partition, offset): (i32, i64) = match source.as_slice() {
+            ["orders", partition, offset] => (
+                partition.parse().expect("a partition"),
+                offset.parse().expect("an offset"),
+            ),
+            _ => panic!("{alert:?}"),
+        };
+        assert!(
+            (0..PARTITIONS).contains(&partition) && offset >= 0,
+            "{alert:?}"
+        );
+    }
+    let stored: i64 = stored_offsets(&database, "kafka_alerts.orders")
+        .iter()
+        .map(|(_, next)| next)
+        .sum();
+    assert_eq!(stored, N as i64);
+}
+
+#[test]
+fn killed_mid_run_the_table_stays_exact_and_every_alert_is_sent_at_least_once() {
+    const N: u64 = 30_000;
+    const KILLS: u64 = 3;
+    let mut rng = Seeded::from_env("kafka_sink_kill");
+    let database = fresh_database("kafka_sink_kill");
+    execute(&database, ORDERS_DDL);
+    let (_kafka, brokers) = kafka_with_topics();
+    let args = [
+        "--brokers",
+        &brokers,
+        "--database-url",
+        &database,
+        "--epoch-ms",
+        "50",
+        "--workers",
+        "2",
+    ];
+    let slice = N / (KILLS + 1);
+    for k in 0..KILLS {
+        let mut child = example_command("kafka_alerts", &args)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start the job");
+        workload::produce_w1(&brokers, "orders", k * slice..(k + 1) * slice).expect("produce");
+        std::thread::sleep(Duration::from_millis(rng.between(100, 900)));
+        assert!(child.try_wait().expect("poll").is_none(), "the job ended");
+        child.kill().expect("kill -9");
+        child.wait().expect("reap the job");
+    }
+    workload::produce_w1(&brokers, "orders", KILLS * slice..N).expect("produce");
+    let mut last = args.to_vec();
+    last.push("--until-end");
+    let output = example_command("kafka_alerts", &last)
+        .output()
+        .expect("run to the end");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
+    let received = read_all(&brokers, "alerts", ALERT_PARTITIONS);
+    let ids: BTreeSet<u64> = received.iter().map(|r| r.order_id).collect();
+    let expected = expected_alerts(N);
+    assert_eq!(ids, expected, "every alert at least once");
+    // A duplicate is the same order read again: its source header says so.
+    let mut by_source: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
+    for alert in &received {
+        by_source
+            .entry(&alert.source)
+            .or_default()
+            .insert(alert.order_id);
+    }
+    assert!(by_source.values().all(|ids| ids.len() == 1));
+    eprintln!("{} alerts, {} messages", expected.len(), received.len());
+}
+
+#[derive(Message)]
+#[message(topic = "numbers")]
+struct Number {
+    #[message(key)]
+    n: u64,
+}
+
+/// Kafka in, Kafka out, nothing that stores positions.
+#[pipeline]
+fn copy_numbers(numbers: Kafka<Number>) -> Kafka<Number> {
+    numbers
+}
+
+#[test]
+fn kafka_as_the_only_output_is_refused_with_a_reason() {
+    let (_kafka, brokers) = kafka_with_topics();
+    let mut config = sluice::Config::default();
+    config.brokers = brokers;
+    config.topic = Some("orders".into());
+    config.until_end = true;
+    let error = copy_numbers::run(config).expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("needs an output that stores the input's positions"),
+        "{error}"
+    );
+}
