@@ -117,10 +117,10 @@ fn encoder(message: &Message<'_>) -> TokenStream {
         let prefix = syn::LitByteStr::new(prefix.as_bytes(), Span::call_site());
         let write = match field.epoch {
             Some((micros, _)) => quote_spanned! {ty.span()=>
-                <#ty as #p::ToEpoch>::write_epoch(&self.#name, #micros, #out)
+                <#ty as #p::EpochField>::write_epoch_value(&self.#name, #micros, #out)
             },
             None => quote_spanned! {ty.span()=>
-                <#ty as #p::ToJson>::write_json(&self.#name, #out)
+                <#ty as #p::FromJson<'_>>::write_json_value(&self.#name, #out)
             },
         };
         quote! {

@@ -1,6 +1,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::json::JsonReader;
+use super::json_write::ToJson;
 use super::time::{parse_date, parse_datetime_utc, parse_naive_datetime};
 use super::{DecodeError, DecodeErrorKind};
 
@@ -15,9 +16,16 @@ use super::{DecodeError, DecodeErrorKind};
     note = "supported: integers, f32, f64, bool, String, Option<T>, chrono::DateTime<Utc>, NaiveDateTime, NaiveDate",
     note = "for a number of epoch milliseconds use `#[message(with = \"epoch_millis\")]`"
 )]
-pub trait FromJson<'de>: Sized {
+pub trait FromJson<'de>: Sized + ToJson {
     /// Reads one value of this type.
     fn read_json(reader: &mut JsonReader<'de>) -> Result<Self, DecodeError>;
+
+    /// Writes the value so that [`read_json`](FromJson::read_json) reads it back. Generated
+    /// encoders call it through this trait, so an unsupported field type is one error.
+    #[inline]
+    fn write_json_value(&self, out: &mut Vec<u8>) {
+        self.write_json(out);
+    }
 
     /// The value of a field that is absent from the object: `None` means the field is required.
     #[inline]

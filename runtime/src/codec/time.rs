@@ -29,7 +29,7 @@ pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     label = "`with = \"epoch_...\"` needs a date-time or integer field",
     note = "use chrono::DateTime<Utc> or chrono::NaiveDateTime, or an Option of one of them"
 )]
-pub trait FromEpoch: Sized {
+pub trait FromEpoch: Sized + super::json_write::ToEpoch {
     /// Converts `micros` microseconds since the epoch; `None` when out of range.
     fn from_epoch_micros(micros: i64) -> Option<Self>;
 }
@@ -100,9 +100,16 @@ pub trait EpochField: Sized {
     fn absent() -> Option<Self> {
         None
     }
+
+    /// Writes the value as the integer count [`read_epoch`](EpochField::read_epoch) reads.
+    fn write_epoch_value(&self, unit_micros: i64, out: &mut Vec<u8>);
 }
 
 impl<T: FromEpoch> EpochField for T {
+    fn write_epoch_value(&self, unit_micros: i64, out: &mut Vec<u8>) {
+        super::json_write::ToEpoch::write_epoch(self, unit_micros, out);
+    }
+
     fn read_epoch(
         reader: &mut JsonReader<'_>,
         unit_micros: i64,
@@ -113,6 +120,10 @@ impl<T: FromEpoch> EpochField for T {
 }
 
 impl<T: FromEpoch> EpochField for Option<T> {
+    fn write_epoch_value(&self, unit_micros: i64, out: &mut Vec<u8>) {
+        super::json_write::ToEpoch::write_epoch(self, unit_micros, out);
+    }
+
     fn read_epoch(
         reader: &mut JsonReader<'_>,
         unit_micros: i64,

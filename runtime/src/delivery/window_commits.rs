@@ -105,6 +105,12 @@ impl WindowCommits {
         }
     }
 
+    /// Output `output` of worker `worker` receives no window rows: the commit points do not
+    /// wait for it.
+    pub fn without_windows(&self, worker: usize, output: usize) {
+        self.written(worker, output, i64::MAX);
+    }
+
     /// The latest commit point at or before `limit` (every epoch before `limit` is written by
     /// every sink), with the watermark to store. `(0, None)` when nothing can be.
     pub fn commit_point(&self, limit: Epoch) -> (Epoch, Option<StoredWatermark>) {

@@ -92,6 +92,8 @@ struct Acknowledged {
     /// Records sent and not yet acknowledged, per epoch.
     outstanding: Mutex<BTreeMap<Epoch, u64>>,
     delivered: AtomicU64,
+    /// Of `delivered`, the records windows made.
+    from_windows: AtomicU64,
     failure: Mutex<Option<String>>,
 }
 
@@ -132,18 +134,24 @@ impl ClientContext for ProducerEvents {}
 impl ProducerContext for ProducerEvents {
     type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, epoch: usize) {
+    /// `tag` is the record's epoch times two, plus one for a record a window made.
+    fn delivery(&self, result: &DeliveryResult<'_>, tag: usize) {
+        let acknowledged = &self.acknowledged;
         match result {
             Ok(_) => {
-                self.acknowledged.delivered.fetch_add(1, Ordering::Relaxed);
+                acknowledged.delivered.fetch_add(1, Ordering::Relaxed);
+                if tag % 2 == 1 {
+                    acknowledged.from_windows.fetch_add(1, Ordering::Relaxed);
+                }
+                acknowledged.settled((tag / 2) as Epoch);
             }
+            // The epoch stays outstanding, so it is never let go: the run fails instead.
             Err((error, _)) => {
-                if let Ok(mut failure) = self.acknowledged.failure.lock() {
+                if let Ok(mut failure) = acknowledged.failure.lock() {
                     failure.get_or_insert_with(|| error.to_string());
                 }
             }
         }
-        self.acknowledged.settled(epoch as Epoch);
         let _ = self.wake.activate();
     }
 }
@@ -186,6 +194,10 @@ fn kafka_sink<'scope, M: Message>(
         lineage,
     } = stream;
     let scope = inner.scope();
+    if !lineage.windowed {
+        let commits = &shared.control.window_commits;
+        commits.without_windows(shared.index, output);
+    }
     inner.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
         Pipeline,
         "KafkaSink",
@@ -261,13 +273,16 @@ fn kafka_sink<'scope, M: Message>(
                         }
                     }
                 }
-                let delivered = acknowledged.delivered.swap(0, Ordering::Relaxed);
-                Metrics::add(&control.metrics.written, delivered);
                 let complete = complete_before(frontier.frontier());
+                // Before the counters: what was acknowledged before this is counted now.
                 let busy = [acknowledged.oldest(), waiting.front().map(|r| r.epoch)]
                     .into_iter()
                     .flatten()
                     .min();
+                let delivered = acknowledged.delivered.swap(0, Ordering::Relaxed);
+                Metrics::add(&control.metrics.written, delivered);
+                let from_windows = acknowledged.from_windows.swap(0, Ordering::Relaxed);
+                Metrics::add(&control.metrics.window_rows, from_windows);
                 if busy.is_none() && window_marks.merged() > reported {
                     reported = window_marks.merged();
                     control
@@ -310,7 +325,8 @@ fn send(
     });
     let acknowledged = &producer.context().acknowledged;
     acknowledged.sent(record.epoch);
-    let mut base = BaseRecord::with_opaque_to(&plan.topic, record.epoch as usize)
+    let tag = (record.epoch as usize) * 2 + usize::from(record.origin.is_derived());
+    let mut base = BaseRecord::with_opaque_to(&plan.topic, tag)
         .payload(&record.payload)
         .headers(headers);
     if let Some(key) = &record.key {

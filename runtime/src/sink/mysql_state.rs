@@ -65,6 +65,12 @@ impl<R: Row> SinkState<R> {
         done: std::sync::mpsc::Receiver<Done>,
     ) -> Self {
         let window_marks = lineage.window_marks(shared.index, shared.peers);
+        if !lineage.windowed {
+            shared
+                .control
+                .window_commits
+                .without_windows(shared.index, role.output);
+        }
         SinkState {
             plan,
             shared,
@@ -159,7 +165,7 @@ impl<R: Row> SinkState<R> {
         let ready = !self.pending.is_empty()
             && (self.exchanged || self.pending.keys().next().is_some_and(|e| *e < complete));
         let newer_watermark = watermark.is_some_and(|w| w.millis > self.stored_watermark);
-        let unreported_mark = self.exchanged && self.window_marks.merged() > self.written_mark;
+        let unreported_mark = self.window_marks.merged() > self.written_mark;
         let due = ready
             || complete > self.durable
             || newer_watermark
@@ -224,16 +230,14 @@ impl<R: Row> SinkState<R> {
         control.window_commits.commit_point(limit)
     }
 
-    /// After an exchange, tells the commit points what this sink has made durable.
+    /// Tells the commit points what this sink has made durable.
     fn report_written(&mut self, job: InFlight) {
-        if self.exchanged {
-            let commits = &self.shared.control.window_commits;
-            if self.role.commits {
-                commits.committed(self.shared.index, job.committing);
-            }
-            commits.written(self.shared.index, self.role.output, job.window_mark);
-            self.written_mark = job.window_mark;
+        let commits = &self.shared.control.window_commits;
+        if self.role.commits {
+            commits.committed(self.shared.index, job.committing);
         }
+        commits.written(self.shared.index, self.role.output, job.window_mark);
+        self.written_mark = job.window_mark;
     }
 
     /// Tells the source how much waits to be written. The transaction being written does not

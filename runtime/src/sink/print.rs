@@ -75,6 +75,10 @@ fn print_sink<'scope, T: Serialize + 'static>(
         lineage,
     } = stream;
     let mut window_marks = lineage.window_marks(shared.index, shared.peers);
+    if !lineage.windowed {
+        let commits = &shared.control.window_commits;
+        commits.without_windows(shared.index, role.output);
+    }
     let mut reported = i64::MIN;
     let mut done: Epoch = 0;
     let mut line = Vec::new();
