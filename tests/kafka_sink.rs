@@ -103,7 +103,10 @@ fn read_all(brokers: &str, topic: &str, partitions: i32) -> Vec<Received> {
         received.push(Received {
             partition: message.partition(),
             key: String::from_utf8_lossy(message.key().expect("a key")).into_owned(),
-            order_id: alert["order_id"].as_u64().expect("order_id"),
+            order_id: alert["order_id"]
+                .as_u64()
+                .or_else(|| alert["id"].as_u64())
+                .expect("an id"),
             source,
         });
     }
@@ -281,4 +284,68 @@ fn kafka_as_the_only_output_is_refused_with_a_reason() {
             .contains("needs an output that stores the input's positions"),
         "{error}"
     );
+}
+
+#[derive(Message)]
+#[message(topic = "ratios")]
+struct Ratio {
+    #[message(key)]
+    id: u64,
+    value: f64,
+}
+
+/// Every order into the table, and its amount divided by its customer id to `ratios`: the
+/// orders of customer 0 divide by zero.
+#[pipeline]
+fn ratios(orders: Kafka<Order>) -> (MySql<OrderRow>, Kafka<Ratio>) {
+    let ratios = orders.clone().map(|o| Ratio {
+        id: o.id,
+        value: o.amount_cents as f64 / f64::from(o.customer_id),
+    });
+    let rows = orders.map(|o| OrderRow {
+        id: o.id,
+        customer_id: o.customer_id,
+        amount_cents: o.amount_cents,
+        currency: o.currency,
+        ts: o.ts,
+    });
+    (rows, ratios)
+}
+
+#[test]
+fn a_record_with_no_json_form_is_a_dead_letter_not_a_lost_message() {
+    const N: u64 = 2_000;
+    let database = fresh_database("kafka_sink_nan");
+    execute(&database, ORDERS_DDL);
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders", PARTITIONS).expect("topic");
+    kafka.create_topic("ratios", 2).expect("topic");
+    let brokers = kafka.bootstrap_servers();
+    workload::produce_w1(&brokers, "orders", 0..N).expect("produce");
+
+    let report = ratios::run(config(&brokers, &database, "orders")).expect("run");
+    let infinite: BTreeSet<u64> = (0..N)
+        .filter(|&i| {
+            let order = W1Order::nth(i);
+            order.customer_id == 0 && order.amount_cents != 0
+        })
+        .collect();
+    let undefined = (0..N)
+        .filter(|&i| W1Order::nth(i).customer_id == 0 && W1Order::nth(i).amount_cents == 0)
+        .count() as u64;
+    let refused = infinite.len() as u64 + undefined;
+    assert!(refused > 0);
+    assert_eq!(report.dead_lettered, refused, "{}", report.summary());
+    assert!(report.reconciles(), "{}", report.summary());
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
+    let letters = query_strings(
+        &database,
+        "SELECT CONCAT(kind, ' ', message) FROM sluice_dead_letters ORDER BY `offset` LIMIT 1",
+    );
+    assert!(
+        letters[0].starts_with("convert cannot encode the record for `ratios`: field `value`"),
+        "{letters:?}"
+    );
+    let sent = read_all(&brokers, "ratios", 2);
+    assert_eq!(sent.len() as u64, N - refused);
 }

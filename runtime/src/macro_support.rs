@@ -5,7 +5,7 @@ pub use sqlx::mysql::MySqlArguments;
 
 pub use crate::codec::json::JsonReader;
 pub use crate::codec::time::EpochField;
-pub use crate::codec::{DecodeError, FromJson, KeyBytes, ToEpoch, ToJson};
+pub use crate::codec::{DecodeError, EncodeJsonError, FromJson, KeyBytes, ToEpoch, ToJson};
 pub use crate::contract::message::Message;
 pub use crate::contract::message::{EventTime, Format};
 pub use crate::contract::outputs::Outputs;

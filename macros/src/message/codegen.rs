@@ -115,12 +115,14 @@ fn encoder(message: &Message<'_>) -> TokenStream {
         prefix.push_str(&json_string(&field.name));
         prefix.push(':');
         let prefix = syn::LitByteStr::new(prefix.as_bytes(), Span::call_site());
+        let key = &field.name;
         let write = match field.epoch {
             Some((micros, _)) => quote_spanned! {ty.span()=>
                 <#ty as #p::EpochField>::write_epoch_value(&self.#name, #micros, #out)
             },
             None => quote_spanned! {ty.span()=>
                 <#ty as #p::FromJson<'_>>::write_json_value(&self.#name, #out)
+                    .map_err(|e| e.in_field(#key))?
             },
         };
         quote! {
@@ -138,10 +140,14 @@ fn encoder(message: &Message<'_>) -> TokenStream {
         }
     });
     quote! {
-        fn encode(&self, #out: &mut ::std::vec::Vec<u8>) {
+        fn encode(
+            &self,
+            #out: &mut ::std::vec::Vec<u8>,
+        ) -> ::core::result::Result<(), #p::EncodeJsonError> {
             #open_if_empty
             #(#fields)*
             #out.push(b'}');
+            ::core::result::Result::Ok(())
         }
 
         #key
@@ -206,7 +212,10 @@ pub(crate) fn stub(input: &syn::DeriveInput) -> TokenStream {
                 ::core::unreachable!("a message with compile errors is never decoded")
             }
 
-            fn encode(&self, _: &mut ::std::vec::Vec<u8>) {
+            fn encode(
+                &self,
+                _: &mut ::std::vec::Vec<u8>,
+            ) -> ::core::result::Result<(), #p::EncodeJsonError> {
                 ::core::unreachable!("a message with compile errors is never encoded")
             }
         }

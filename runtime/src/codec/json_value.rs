@@ -23,8 +23,8 @@ pub trait FromJson<'de>: Sized + ToJson {
     /// Writes the value so that [`read_json`](FromJson::read_json) reads it back. Generated
     /// encoders call it through this trait, so an unsupported field type is one error.
     #[inline]
-    fn write_json_value(&self, out: &mut Vec<u8>) {
-        self.write_json(out);
+    fn write_json_value(&self, out: &mut Vec<u8>) -> super::json_write::Written {
+        self.write_json(out)
     }
 
     /// The value of a field that is absent from the object: `None` means the field is required.

@@ -4,7 +4,45 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+
+/// Why a value cannot be written as JSON that reads back to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeJsonError {
+    field: Option<&'static str>,
+    reason: &'static str,
+}
+
+impl EncodeJsonError {
+    fn new(reason: &'static str) -> Self {
+        EncodeJsonError {
+            field: None,
+            reason,
+        }
+    }
+
+    /// The same error, naming the field it happened in.
+    pub fn in_field(self, field: &'static str) -> Self {
+        EncodeJsonError {
+            field: Some(field),
+            ..self
+        }
+    }
+}
+
+impl std::fmt::Display for EncodeJsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "field `{field}`: {}", self.reason),
+            None => f.write_str(self.reason),
+        }
+    }
+}
+
+impl std::error::Error for EncodeJsonError {}
+
+/// What writing one value gives.
+pub type Written = Result<(), EncodeJsonError>;
 
 /// A field type a generated JSON encoder can write.
 #[diagnostic::on_unimplemented(
@@ -14,14 +52,15 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 )]
 pub trait ToJson {
     /// Appends the value's JSON text to `out`.
-    fn write_json(&self, out: &mut Vec<u8>);
+    fn write_json(&self, out: &mut Vec<u8>) -> Written;
 }
 
 macro_rules! integers {
     ($($ty:ty),*) => {$(
         impl ToJson for $ty {
-            fn write_json(&self, out: &mut Vec<u8>) {
+            fn write_json(&self, out: &mut Vec<u8>) -> Written {
                 let _ = write!(out, "{self}");
+                Ok(())
             }
         }
     )*};
@@ -34,14 +73,14 @@ integers!(
 macro_rules! floats {
     ($($ty:ty),*) => {$(
         impl ToJson for $ty {
-            /// The shortest text that reads back to the same value; JSON has no NaN or
-            /// infinity, which are written as `null`.
-            fn write_json(&self, out: &mut Vec<u8>) {
-                if self.is_finite() {
-                    let _ = write!(out, "{self:?}");
-                } else {
-                    out.extend_from_slice(b"null");
+            /// The shortest text that reads back to the same value. JSON has no NaN or
+            /// infinity: such a value is an error, not a `null` that would not read back.
+            fn write_json(&self, out: &mut Vec<u8>) -> Written {
+                if !self.is_finite() {
+                    return Err(EncodeJsonError::new("NaN and infinity have no JSON form"));
                 }
+                let _ = write!(out, "{self:?}");
+                Ok(())
             }
         }
     )*};
@@ -50,48 +89,71 @@ macro_rules! floats {
 floats!(f32, f64);
 
 impl ToJson for bool {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>) -> Written {
         out.extend_from_slice(if *self { b"true" } else { b"false" });
+        Ok(())
     }
 }
 
 impl ToJson for str {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>) -> Written {
         write_string(self, out);
+        Ok(())
     }
 }
 
 impl ToJson for String {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>) -> Written {
         write_string(self, out);
+        Ok(())
     }
 }
 
 impl<T: ToJson> ToJson for Option<T> {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>) -> Written {
         match self {
             Some(value) => value.write_json(out),
-            None => out.extend_from_slice(b"null"),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
         }
     }
 }
 
 impl ToJson for DateTime<Utc> {
     /// RFC 3339 in UTC, with as many fraction digits as the value needs.
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>) -> Written {
+        four_digit_year(self.year())?;
         write_string(&self.to_rfc3339_opts(SecondsFormat::AutoSi, true), out);
+        Ok(())
     }
 }
 
 impl ToJson for NaiveDateTime {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>) -> Written {
+        four_digit_year(self.year())?;
         write_string(&self.format("%Y-%m-%dT%H:%M:%S%.f").to_string(), out);
+        Ok(())
     }
 }
 
 impl ToJson for NaiveDate {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn write_json(&self, out: &mut Vec<u8>) -> Written {
+        four_digit_year(self.year())?;
         write_string(&self.format("%Y-%m-%d").to_string(), out);
+        Ok(())
+    }
+}
+
+/// Dates are written with four-digit years, which is what they read back from.
+fn four_digit_year(year: i32) -> Written {
+    if (0..=9999).contains(&year) {
+        Ok(())
+    } else {
+        Err(EncodeJsonError::new(
+            "a date outside the years 0000 to 9999 has no RFC 3339 form",
+        ))
     }
 }
 
@@ -197,7 +259,7 @@ mod tests {
 
     fn json<T: ToJson + ?Sized>(value: &T) -> String {
         let mut out = Vec::new();
-        value.write_json(&mut out);
+        value.write_json(&mut out).expect("writable");
         String::from_utf8(out).expect("UTF-8")
     }
 
@@ -225,7 +287,11 @@ mod tests {
         round_trip(None::<u32>);
         round_trip(DateTime::from_timestamp_millis(1_767_225_600_123).expect("a date"));
         round_trip(NaiveDate::from_ymd_opt(2026, 12, 4).expect("a date"));
-        assert_eq!(json(&f64::NAN), "null");
+        let mut out = Vec::new();
+        assert!(f64::NAN.write_json(&mut out).is_err());
+        assert!(f32::INFINITY.write_json(&mut out).is_err());
+        let far = NaiveDate::from_ymd_opt(12_000, 1, 1).expect("a date");
+        assert!(far.write_json(&mut out).is_err());
     }
 
     #[test]

@@ -12,4 +12,4 @@ pub mod time;
 
 pub use decode_error::{DecodeError, DecodeErrorDetail, DecodeErrorKind};
 pub use json_value::FromJson;
-pub use json_write::{KeyBytes, ToEpoch, ToJson, write_string};
+pub use json_write::{EncodeJsonError, KeyBytes, ToEpoch, ToJson, write_string};

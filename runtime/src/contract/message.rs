@@ -41,8 +41,9 @@ pub trait Message: Sized + Send + 'static {
     fn decode(payload: &[u8]) -> Result<Self, DecodeError>;
 
     /// Encodes the message as a payload that [`decode`](Message::decode) reads back (a
-    /// message written to Kafka), appended to `out`.
-    fn encode(&self, out: &mut Vec<u8>);
+    /// message written to Kafka), appended to `out`; an error names the field whose value has
+    /// no such form (a NaN, a date past year 9999).
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), crate::codec::EncodeJsonError>;
 
     /// Appends the record key, from the field marked `#[message(key)]`; `false` when the
     /// message has none (the record is sent without a key).

@@ -38,9 +38,9 @@ pub(crate) struct WorkerShared {
     pub has_event_time: bool,
     pub index: usize,
     pub peers: usize,
-    /// What the sink has received and not yet written; the source pauses while it is too
-    /// large.
-    pub sink_backlog: Cell<Backlog>,
+    /// What each output's sink has received and not yet written; the source pauses while
+    /// the largest is too large.
+    sink_backlogs: RefCell<Vec<Backlog>>,
     /// A window operator is built on this worker (a pipeline has at most one, in any branch).
     pub has_window: Cell<bool>,
     /// The watermark an earlier run's windows had reached (`i64::MIN` when none): windows
@@ -90,7 +90,7 @@ impl WorkerShared {
             has_event_time,
             index,
             peers,
-            sink_backlog: Cell::new(Backlog::default()),
+            sink_backlogs: RefCell::new(Vec::new()),
             has_window: Cell::new(false),
             restored_watermark,
             read_until,
@@ -99,6 +99,26 @@ impl WorkerShared {
 }
 
 impl WorkerShared {
+    /// Output `output`'s sink holds `backlog`.
+    pub fn report_backlog(&self, output: usize, backlog: Backlog) {
+        let mut backlogs = self.sink_backlogs.borrow_mut();
+        if backlogs.len() <= output {
+            backlogs.resize(output + 1, Backlog::default());
+        }
+        backlogs[output] = backlog;
+    }
+
+    /// The largest backlog of any output, field by field.
+    pub fn sink_backlog(&self) -> Backlog {
+        self.sink_backlogs
+            .borrow()
+            .iter()
+            .fold(Backlog::default(), |all, one| Backlog {
+                epochs: all.epochs.max(one.epochs),
+                rows: all.rows.max(one.rows),
+            })
+    }
+
     /// Whether an earlier run of the pipeline had read `origin`'s message before the windows
     /// it belongs to were written: a record read again after a restart, not a late one.
     pub fn read_before(&self, origin: &crate::dataflow::item::Origin) -> bool {

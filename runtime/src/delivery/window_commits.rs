@@ -374,4 +374,24 @@ mod several_outputs {
             )
         );
     }
+
+    #[test]
+    fn an_output_without_windows_upstream_does_not_hold_commit_points_back() {
+        let progress = WindowCommits::new(1, 2);
+        progress.windows_exist();
+        progress.released(0, 3, 2, i64::MIN);
+        progress.released(0, 3, 4, 60_000);
+        progress.without_windows(0, 0);
+        progress.written(0, 1, 60_000);
+        assert_eq!(
+            progress.commit_point(3),
+            (
+                3,
+                Some(StoredWatermark {
+                    millis: 60_000,
+                    applied: 4
+                })
+            )
+        );
+    }
 }

@@ -31,6 +31,8 @@ use crate::contract::sink::{Sink, SinkRole};
 use crate::contract::startup::Startup;
 use crate::dataflow::item::{Item, Origin};
 use crate::dataflow::stream::Stream;
+use crate::dataflow::worker::Backlog;
+use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Epoch, complete_before};
 use crate::error::{Error, Result};
 use crate::run::config::Config;
@@ -113,6 +115,14 @@ impl Acknowledged {
                 outstanding.remove(&epoch);
             }
         }
+    }
+
+    /// Records sent and not yet acknowledged.
+    fn in_flight(&self) -> u64 {
+        self.outstanding
+            .lock()
+            .map(|outstanding| outstanding.values().sum())
+            .unwrap_or(0)
     }
 
     /// The oldest epoch with a record not yet acknowledged.
@@ -219,8 +229,12 @@ fn kafka_sink<'scope, M: Message>(
             let mut waiting: VecDeque<Outgoing> = VecDeque::new();
             let mut window_marks = lineage.window_marks(shared.index, shared.peers);
             let mut reported = i64::MIN;
+            // The merged window watermark after each watermark received, with its epoch: one
+            // is written once every record of earlier epochs is acknowledged.
+            let mut marks: VecDeque<(Epoch, i64)> = VecDeque::new();
             move |(input, frontier), _output| {
                 let control = &shared.control;
+                let mut refused = 0u64;
                 input.for_each_stamp(|stamp, batches| {
                     let Some(&epoch) = stamp.least() else { return };
                     for batch in batches {
@@ -228,7 +242,19 @@ fn kafka_sink<'scope, M: Message>(
                             match item {
                                 Item::Record(origin, message) => {
                                     let mut payload = Vec::new();
-                                    message.encode(&mut payload);
+                                    if let Err(error) = message.encode(&mut payload) {
+                                        refused += 1;
+                                        shared.ledger.borrow_mut().reject(DeadLetter::of_record(
+                                            &plan.input,
+                                            origin,
+                                            DeadLetterKind::Convert,
+                                            format!(
+                                                "cannot encode the record for `{}`: {error}",
+                                                plan.topic
+                                            ),
+                                        ));
+                                        continue;
+                                    }
                                     let mut key = Vec::new();
                                     let key = message.encode_key(&mut key).then_some(key);
                                     waiting.push_back(Outgoing {
@@ -238,7 +264,10 @@ fn kafka_sink<'scope, M: Message>(
                                         origin,
                                     });
                                 }
-                                Item::Watermark(mark) => window_marks.update(mark),
+                                Item::Watermark(mark) => {
+                                    window_marks.update(mark);
+                                    marks.push_back((epoch, window_marks.merged()));
+                                }
                             }
                         }
                     }
@@ -283,12 +312,30 @@ fn kafka_sink<'scope, M: Message>(
                 Metrics::add(&control.metrics.written, delivered);
                 let from_windows = acknowledged.from_windows.swap(0, Ordering::Relaxed);
                 Metrics::add(&control.metrics.window_rows, from_windows);
-                if busy.is_none() && window_marks.merged() > reported {
-                    reported = window_marks.merged();
+                Metrics::add(&control.metrics.dead_lettered, refused);
+                let mut written_mark = None;
+                while let Some(&(epoch, mark)) = marks.front() {
+                    if busy.is_some_and(|busy| busy <= epoch) {
+                        break;
+                    }
+                    written_mark = Some(mark);
+                    marks.pop_front();
+                }
+                if let Some(mark) = written_mark
+                    && mark > reported
+                {
+                    reported = mark;
                     control
                         .window_commits
                         .written(shared.index, output, reported);
                 }
+                shared.report_backlog(
+                    output,
+                    Backlog {
+                        epochs: u64::from(busy.is_some()),
+                        rows: waiting.len() as u64 + acknowledged.in_flight(),
+                    },
+                );
                 let hold = busy.map_or(complete, |epoch| epoch.min(complete));
                 if hold == Epoch::MAX {
                     held = None;

@@ -243,10 +243,13 @@ impl<R: Row> SinkState<R> {
     /// Tells the source how much waits to be written. The transaction being written does not
     /// count: the next one must be ready when it commits, or the connection idles.
     pub fn report_backlog(&self) {
-        self.shared.sink_backlog.set(Backlog {
-            epochs: self.pending.len() as u64 + u64::from(self.in_flight.is_some()),
-            rows: self.pending.values().map(|b| b.rows.len() as u64).sum(),
-        });
+        self.shared.report_backlog(
+            self.role.output,
+            Backlog {
+                epochs: self.pending.len() as u64 + u64::from(self.in_flight.is_some()),
+                rows: self.pending.values().map(|b| b.rows.len() as u64).sum(),
+            },
+        );
     }
 
     /// Whether offsets wait for the other sinks, which move the durability probe without

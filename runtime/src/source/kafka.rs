@@ -266,7 +266,7 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                     cap.downgrade(&now);
                 }
 
-                let backlog = shared.sink_backlog.get();
+                let backlog = shared.sink_backlog();
                 if backlog.exceeds(plan.backlog_limit) {
                     activator.activate_after(IDLE_POLL);
                     return;
