@@ -14,7 +14,7 @@ mod sink;
 mod source;
 mod table;
 
-pub use contract::connectors::{Kafka, MySql, Print};
+pub use contract::connectors::{Kafka, MySql, MySqlTable, Print};
 pub use contract::message::{DEFAULT_MAX_FUTURE_MILLIS, EventTime, Format, Message};
 pub use contract::outputs::Outputs;
 pub use contract::row::{ColumnValue, EncodeError, Row};

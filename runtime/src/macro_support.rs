@@ -10,7 +10,10 @@ pub use crate::contract::message::Message;
 pub use crate::contract::message::{EventTime, Format};
 pub use crate::contract::outputs::Outputs;
 pub use crate::contract::row::Row;
-pub use crate::contract::row::{ColumnValue, EncodeError};
+pub use crate::contract::row::{
+    CannotDefault, CannotRead, ColumnOf, ColumnValue, DefaultOf, EncodeError, ReadWithDefault,
+    ReadWithSqlx,
+};
 pub use crate::contract::sink::Sink;
 pub use crate::contract::source::Source;
 pub use crate::dataflow::stream::Stream;
@@ -23,3 +26,4 @@ pub use crate::table::{
     CheckValue, Declared, DeclaredColumn, MigrationFile, RowSchema, ValueError, ValueLimit,
 };
 pub use sluice_schema::{RowField, RowShape, RustType};
+pub use sqlx::mysql::MySqlRow;

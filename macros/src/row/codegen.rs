@@ -57,6 +57,20 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
 
     let schema = schema(row, checked);
     let validate = validate(row, checked);
+    let reads = row.columns.iter().map(|column| {
+        let field = column.ident;
+        let ty = column.ty;
+        let name = &column.name;
+        quote_spanned! {ty.span()=>
+            #field: (&#p::ColumnOf::<#ty>::new()).read_column(row, #name)?,
+        }
+    });
+    let defaults = row.skipped.iter().map(|(field, ty)| {
+        let field_name = field.to_string();
+        quote_spanned! {ty.span()=>
+            #field: (&#p::DefaultOf::<#ty>::new()).default_value(#field_name)?,
+        }
+    });
 
     quote! {
         #[automatically_derived]
@@ -85,6 +99,15 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
 
             fn encoded_len(&self) -> usize {
                 0 #(#lengths)*
+            }
+
+            fn read(row: &#p::MySqlRow) -> ::core::result::Result<Self, ::std::string::String> {
+                #[allow(unused_imports)]
+                use #p::{CannotDefault as _, CannotRead as _, ReadWithDefault as _, ReadWithSqlx as _};
+                ::core::result::Result::Ok(#ident {
+                    #(#reads)*
+                    #(#defaults)*
+                })
             }
         }
     }
@@ -283,6 +306,10 @@ pub(crate) fn stub(input: &syn::DeriveInput) -> TokenStream {
             }
 
             fn validate(&self) -> ::core::result::Result<(), #p::ValueError> {
+                #unreachable
+            }
+
+            fn read(_: &#p::MySqlRow) -> ::core::result::Result<Self, ::std::string::String> {
                 #unreachable
             }
         }

@@ -31,6 +31,8 @@ pub(crate) struct Row<'a> {
     pub key_span: Option<Span>,
     /// The written fields, in column order.
     pub columns: Vec<Column<'a>>,
+    /// The `#[row(skip)]` fields: not written, and `Default` when a row is read back.
+    pub skipped: Vec<(&'a Ident, &'a Type)>,
 }
 
 pub(crate) struct Column<'a> {
@@ -86,10 +88,11 @@ impl<'a> Row<'a> {
             .key_list
             .span()
             .or_else(|| fields.iter().find_map(|f| f.key_span));
-        let columns: Vec<Column<'_>> = fields
+        let (written, skipped): (Vec<_>, Vec<_>) = fields.into_iter().partition(|f| !f.skip);
+        let columns: Vec<Column<'_>> = written.into_iter().map(|f| f.column).collect();
+        let skipped: Vec<(&Ident, &Type)> = skipped
             .into_iter()
-            .filter(|f| !f.skip)
-            .map(|f| f.column)
+            .map(|f| (f.column.ident, f.column.ty))
             .collect();
         // Without named fields, `named_fields` has said what is wrong.
         if columns.is_empty() && attrs.table.is_set() && named.is_some() {
@@ -111,6 +114,7 @@ impl<'a> Row<'a> {
             allow_other_unique_keys: attrs.allow_other_unique_keys.is_set(),
             key_span,
             columns,
+            skipped,
         })
     }
 }

@@ -24,3 +24,13 @@ pub struct MySql<R: Row>(PhantomData<R>);
 /// where `--from` says every time) and dead letters are logged instead of stored.
 #[derive(Debug)]
 pub struct Print<T>(PhantomData<T>);
+
+/// A MySQL table as an input: a bounded scan of the table `R` names, each row read into `R`.
+///
+/// The table is split into ranges of its integer primary key (one per worker on the first
+/// run), each read in key order with keyset pagination; the position in every range is stored
+/// with the outputs' transactions, so a killed back-fill resumes where it was. Rows inserted
+/// past the largest key seen at the first start are not read. `R` needs exactly one
+/// `#[row(key)]` field, an integer.
+#[derive(Debug)]
+pub struct MySqlTable<R: Row>(PhantomData<R>);

@@ -40,6 +40,10 @@ pub trait Outputs: 'static {
     #[doc(hidden)]
     fn target(config: &Config) -> String;
 
+    /// Checks what every sink needs from the configuration.
+    #[doc(hidden)]
+    fn validate(config: &Config) -> Result<()>;
+
     #[doc(hidden)]
     fn prepare(startup: &Startup<'_>) -> Result<Self::Plans>;
 
@@ -87,6 +91,11 @@ macro_rules! outputs {
             fn target(config: &Config) -> String {
                 let targets: [fn(&Config) -> String; $count] = [$(<$sink as Sink>::target),+];
                 targets[Self::COMMITTER](config)
+            }
+
+            fn validate(config: &Config) -> Result<()> {
+                $(<$sink as Sink>::validate(config)?;)+
+                Ok(())
             }
 
             fn prepare(startup: &Startup<'_>) -> Result<Self::Plans> {

@@ -41,6 +41,13 @@ pub trait Row: Send + Sync + 'static {
     /// declares them; a row that fails goes to the dead-letter table instead of MySQL.
     fn validate(&self) -> Result<(), ValueError>;
 
+    /// Reads one row of the table back into the struct (a `MySqlTable<R>` source): each
+    /// column into its field, a `#[row(skip)]` field from `Default`. An error names the
+    /// column and why.
+    fn read(row: &sqlx::mysql::MySqlRow) -> Result<Self, String>
+    where
+        Self: Sized;
+
     /// At most how many bytes `bind` appends: what sizes statements against the server's
     /// `max_allowed_packet`. The derive sums [`ColumnValue::encoded_len`] over the fields;
     /// this default suits rows of fixed-width values only.
@@ -157,5 +164,84 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
     #[inline]
     fn encoded_len(&self) -> usize {
         self.as_ref().map_or(0, ColumnValue::encoded_len)
+    }
+}
+
+/// How generated code reads a column into a field of type `T`: with sqlx's decoder when `T`
+/// has one ([`ReadWithSqlx`]), otherwise an error that says so ([`CannotRead`]). The choice is
+/// made by method resolution on the concrete type, so a row type that only writes still
+/// compiles.
+#[derive(Debug)]
+pub struct ColumnOf<T>(std::marker::PhantomData<T>);
+
+impl<T> ColumnOf<T> {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        ColumnOf(std::marker::PhantomData)
+    }
+}
+
+/// See [`ColumnOf`].
+pub trait ReadWithSqlx<T> {
+    fn read_column(&self, row: &sqlx::mysql::MySqlRow, column: &str) -> Result<T, String>;
+}
+
+impl<T> ReadWithSqlx<T> for ColumnOf<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::MySql> + sqlx::Type<sqlx::MySql>,
+{
+    fn read_column(&self, row: &sqlx::mysql::MySqlRow, column: &str) -> Result<T, String> {
+        sqlx::Row::try_get::<T, _>(row, column).map_err(|e| format!("column `{column}`: {e}"))
+    }
+}
+
+/// See [`ColumnOf`].
+pub trait CannotRead<T> {
+    fn read_column(&self, row: &sqlx::mysql::MySqlRow, column: &str) -> Result<T, String>;
+}
+
+impl<T> CannotRead<T> for &ColumnOf<T> {
+    fn read_column(&self, _: &sqlx::mysql::MySqlRow, column: &str) -> Result<T, String> {
+        Err(format!(
+            "column `{column}`: its field type `{}` cannot be read from MySQL",
+            std::any::type_name::<T>()
+        ))
+    }
+}
+
+/// How generated code fills a `#[row(skip)]` field of a row read back: `Default` when `T` has
+/// one, otherwise an error.
+#[derive(Debug)]
+pub struct DefaultOf<T>(std::marker::PhantomData<T>);
+
+impl<T> DefaultOf<T> {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        DefaultOf(std::marker::PhantomData)
+    }
+}
+
+/// See [`DefaultOf`].
+pub trait ReadWithDefault<T> {
+    fn default_value(&self, field: &str) -> Result<T, String>;
+}
+
+impl<T: Default> ReadWithDefault<T> for DefaultOf<T> {
+    fn default_value(&self, _: &str) -> Result<T, String> {
+        Ok(T::default())
+    }
+}
+
+/// See [`DefaultOf`].
+pub trait CannotDefault<T> {
+    fn default_value(&self, field: &str) -> Result<T, String>;
+}
+
+impl<T> CannotDefault<T> for &DefaultOf<T> {
+    fn default_value(&self, field: &str) -> Result<T, String> {
+        Err(format!(
+            "`{field}` is #[row(skip)] and `{}` has no Default: the row cannot be read back",
+            std::any::type_name::<T>()
+        ))
     }
 }

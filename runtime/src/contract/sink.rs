@@ -36,6 +36,12 @@ pub trait Sink: 'static {
     #[doc(hidden)]
     const STORES_POSITIONS: bool;
 
+    /// Checks what the sink needs from the configuration, before anything connects.
+    #[doc(hidden)]
+    fn validate(_config: &Config) -> Result<()> {
+        Ok(())
+    }
+
     /// What the sink writes to, as configured (a table): the default pipeline id names the
     /// committer's.
     #[doc(hidden)]

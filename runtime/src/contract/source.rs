@@ -22,7 +22,7 @@ use crate::run::config::Config;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a sluice source",
     label = "a pipeline input must be a source",
-    note = "sources: `Kafka<M>` with `M: Message`"
+    note = "sources: `Kafka<M>` with `M: Message`, `MySqlTable<R>` with `R: Row`"
 )]
 #[allow(private_interfaces)]
 pub trait Source: 'static {
@@ -33,6 +33,16 @@ pub trait Source: 'static {
     /// Whether records carry an event time (event-time windows need one).
     #[doc(hidden)]
     const HAS_EVENT_TIME: bool;
+    /// Whether the source reads the run's database (a table), which is then connected even
+    /// when no output stores positions.
+    #[doc(hidden)]
+    const READS_DATABASE: bool = false;
+
+    /// Checks what the source needs from the configuration, before anything connects.
+    #[doc(hidden)]
+    fn validate(_config: &Config) -> Result<()> {
+        Ok(())
+    }
 
     /// What the source reads, as configured (a topic): positions and dead letters name it.
     #[doc(hidden)]

@@ -12,9 +12,11 @@ use crate::run::config::Config;
 pub struct Startup<'a> {
     pub(crate) config: &'a Config,
     pub(crate) runtime: &'a tokio::runtime::Runtime,
-    /// The database that stores positions, dead letters and watermarks; `None` when no output
-    /// stores positions (a run that only prints).
+    /// The database that stores positions, dead letters and watermarks (and that a table
+    /// source reads); `None` when no output stores positions and the source reads no table.
     pub(crate) database: Option<Pool<MySql>>,
+    /// An output stores the input's positions: a restart resumes from them.
+    pub(crate) stores_positions: bool,
     /// The id the run's positions are stored under.
     pub(crate) pipeline: Arc<str>,
     /// What the input reads (a topic), for dead letters and logs.

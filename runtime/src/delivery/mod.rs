@@ -16,6 +16,7 @@
 mod dead_letters;
 pub(crate) mod pipelines;
 mod positions;
+pub(crate) mod table_scans;
 mod window_commits;
 
 pub(crate) use dead_letters::{prepare_dead_letters_table, store_dead_letters};

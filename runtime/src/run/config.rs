@@ -144,11 +144,6 @@ pub(crate) fn default_workers() -> usize {
 impl Config {
     /// Rejects settings no run can start with, before any connection is made.
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.brokers.trim().is_empty() {
-            return Err(Error::Config(
-                "no Kafka brokers: pass --brokers host:port or set SLUICE_BROKERS".into(),
-            ));
-        }
         if self.workers == 0 {
             return Err(Error::Config("--workers must be at least 1".into()));
         }
@@ -190,6 +185,16 @@ impl Config {
                      SLUICE_KAFKA_*) cannot be changed: {instead}"
                 )));
             }
+        }
+        Ok(())
+    }
+
+    /// Checks that brokers are given, for a run that reads or writes Kafka.
+    pub(crate) fn validate_brokers(&self) -> Result<()> {
+        if self.brokers.trim().is_empty() {
+            return Err(Error::Config(
+                "no Kafka brokers: pass --brokers host:port or set SLUICE_BROKERS".into(),
+            ));
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::{WorkerShared, join_workers};
 use crate::delivery::pipelines::{self, CREATE_PIPELINES_TABLE, default_pipeline_id};
+use crate::delivery::table_scans::CREATE_TABLE_SCANS_TABLE;
 use crate::delivery::{
     CREATE_OFFSETS_TABLE, CREATE_WATERMARK_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, Epoch,
     prepare_dead_letters_table,
@@ -43,6 +44,8 @@ where
 {
     let started = Instant::now();
     config.validate()?;
+    S::validate(&config)?;
+    O::validate(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.workers.clamp(1, 4))
         .thread_name("sluice-io")
@@ -56,10 +59,12 @@ where
         None => Arc::from(default_pipeline_id(name, &target)),
     };
     let input = S::input_name(&config);
-    let database = if O::STORES_POSITIONS {
+    let database = if O::STORES_POSITIONS || S::READS_DATABASE {
         config.validate_database()?;
         let pool = runtime.block_on(prepare_database(&config))?;
-        runtime.block_on(pipelines::claim(&pool, &pipeline, &input, &target))?;
+        if O::STORES_POSITIONS {
+            runtime.block_on(pipelines::claim(&pool, &pipeline, &input, &target))?;
+        }
         Some(pool)
     } else {
         None
@@ -67,6 +72,7 @@ where
     let startup = Startup {
         config: &config,
         runtime: &runtime,
+        stores_positions: O::STORES_POSITIONS,
         database,
         pipeline: Arc::clone(&pipeline),
         input: Arc::clone(&input),
@@ -180,6 +186,7 @@ async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
         ("sluice_watermarks", CREATE_WATERMARKS_TABLE),
         ("sluice_watermark_offsets", CREATE_WATERMARK_OFFSETS_TABLE),
         ("sluice_pipelines", CREATE_PIPELINES_TABLE),
+        ("sluice_table_scans", CREATE_TABLE_SCANS_TABLE),
     ] {
         sqlx::query(ddl)
             .execute(&pool)

@@ -58,6 +58,10 @@ impl<M: Message> Sink for Kafka<M> {
     type Plan = KafkaSinkPlan;
     const STORES_POSITIONS: bool = false;
 
+    fn validate(config: &Config) -> Result<()> {
+        config.validate_brokers()
+    }
+
     fn target(_config: &Config) -> String {
         M::TOPIC.to_owned()
     }

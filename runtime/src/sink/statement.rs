@@ -191,6 +191,10 @@ mod tests {
         fn validate(&self) -> Result<(), ValueError> {
             Ok(())
         }
+
+        fn read(_: &sqlx::mysql::MySqlRow) -> Result<Self, String> {
+            Ok(Wide)
+        }
     }
 
     #[test]

@@ -22,6 +22,10 @@ impl<M: Message> Source for Kafka<M> {
     type Plan = KafkaSourcePlan;
     const HAS_EVENT_TIME: bool = M::HAS_EVENT_TIME;
 
+    fn validate(config: &Config) -> Result<()> {
+        config.validate_brokers()
+    }
+
     fn input_name(config: &Config) -> Arc<str> {
         Arc::from(config.topic.as_deref().unwrap_or(M::TOPIC))
     }

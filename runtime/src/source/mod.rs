@@ -6,3 +6,5 @@ mod kafka_errors;
 mod kafka_input;
 mod kafka_reader;
 pub(crate) mod memory;
+mod mysql_table;
+mod mysql_table_reader;
