@@ -112,9 +112,9 @@ pub use sluice_macros::pipeline;
 
 pub use sluice_runtime::{
     Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Exchanged, Format, InMemory, Kafka, Key,
-    KeyedStream, Message, MySql, MySqlTable, OffsetReset, Outputs, Print, Records, Result, Row,
-    RunReport, Session, Sink, Sliding, Source, StartFrom, Stream, Summable, Tumbling, Window,
-    WindowSpec, WindowedStream, run_in_memory,
+    KeyedStream, Lookup, Message, MySql, MySqlTable, OffsetReset, OnMissing, Outputs, Print,
+    Records, Result, Row, RunReport, Session, Sink, Sliding, Source, StartFrom, Stream, Summable,
+    Tumbling, Window, WindowSpec, WindowedStream, run_in_memory,
 };
 pub use sluice_runtime::{cli, codec, dead_letter};
 
@@ -124,8 +124,8 @@ pub mod row_schema {}
 /// What a pipeline file needs: `use sluice::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Kafka, Message, MySql, MySqlTable, Print, Records, Row, Session, Sliding, Stream, Tumbling,
-        Window, pipeline,
+        Kafka, Lookup, Message, MySql, MySqlTable, OnMissing, Print, Records, Row, Session,
+        Sliding, Stream, Tumbling, Window, pipeline,
     };
     pub use sluice_runtime::macro_support::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 }

@@ -48,6 +48,9 @@ pub enum DeadLetterKind {
     Future,
     /// A closure of the pipeline panicked on this record; the panic message is kept.
     Panic,
+    /// A lookup found no row for the record's key, and the lookup sends such records here
+    /// ([`OnMissing::DeadLetter`](crate::OnMissing::DeadLetter)).
+    Lookup,
 }
 
 impl DeadLetterKind {
@@ -61,6 +64,7 @@ impl DeadLetterKind {
             DeadLetterKind::EventTime => "event_time",
             DeadLetterKind::Future => "future",
             DeadLetterKind::Panic => "panic",
+            DeadLetterKind::Lookup => "lookup",
         }
     }
 }

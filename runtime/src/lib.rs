@@ -21,8 +21,8 @@ pub use contract::row::{ColumnValue, EncodeError, Row};
 pub use contract::sink::Sink;
 pub use contract::source::Source;
 pub use dataflow::operators::{
-    Exchanged, Key, KeyedStream, Records, Session, Sliding, Summable, Tumbling, Window, WindowSpec,
-    WindowedStream,
+    Exchanged, Key, KeyedStream, Lookup, OnMissing, Records, Session, Sliding, Summable, Tumbling,
+    Window, WindowSpec, WindowedStream,
 };
 pub use dataflow::stream::Stream;
 pub use delivery::Epoch;

@@ -41,6 +41,8 @@ pub(crate) struct WorkerShared {
     /// What each output's sink has received and not yet written; the source pauses while
     /// the largest is too large.
     sink_backlogs: RefCell<Vec<Backlog>>,
+    /// The database lookups read, when the run has one.
+    pub database: Option<Arc<crate::table::lookup_query::LookupDatabase>>,
     /// A window operator is built on this worker (a pipeline has at most one, in any branch).
     pub has_window: Cell<bool>,
     /// The watermark an earlier run's windows had reached (`i64::MIN` when none): windows
@@ -92,6 +94,7 @@ impl WorkerShared {
             peers,
             sink_backlogs: RefCell::new(Vec::new()),
             has_window: Cell::new(false),
+            database: None,
             restored_watermark,
             read_until,
         }

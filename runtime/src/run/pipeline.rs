@@ -28,6 +28,7 @@ use crate::run::control::RunControl;
 use crate::run::dead_letter_watch::DeadLetterWatch;
 use crate::run::report::RunReport;
 use crate::run::signals::StopOnSignals;
+use crate::table::lookup_query::LookupDatabase;
 
 /// How long start-up waits for MySQL before giving up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,6 +78,7 @@ where
         pipeline: Arc::clone(&pipeline),
         input: Arc::clone(&input),
     };
+    let lookups = lookup_database(&config, startup.database.as_ref(), runtime.handle());
     let sinks = O::prepare(&startup)?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "outputs ready");
     let (source, restored) = S::prepare(&startup)?;
@@ -108,13 +110,15 @@ where
     let worker_control = Arc::clone(&control);
     let worker_sinks = sinks.clone();
     let guards = timely::execute(timely::Config::process(config.workers), move |worker| {
-        let shared = Rc::new(WorkerShared::new(
+        let mut shared = WorkerShared::new(
             Arc::clone(&worker_control),
             Arc::clone(&input),
             S::HAS_EVENT_TIME,
             (worker.index(), worker.peers()),
             restored.clone(),
-        ));
+        );
+        shared.database = lookups.clone();
+        let shared = Rc::new(shared);
         let durable = ProbeHandle::<Epoch>::new();
         worker.dataflow::<Epoch, _, _>(|scope| {
             let records = S::build(&source, scope, &shared);
@@ -148,6 +152,30 @@ where
             Ok(control.metrics.report(started.elapsed()))
         }
     }
+}
+
+/// The database lookups read: the run's own pool, or, when nothing else needs the database,
+/// one that connects on its first query (`None` without a usable URL).
+fn lookup_database(
+    config: &Config,
+    pool: Option<&Pool<MySql>>,
+    runtime: &tokio::runtime::Handle,
+) -> Option<Arc<LookupDatabase>> {
+    let pool = match pool {
+        Some(pool) => pool.clone(),
+        None => {
+            let options = MySqlConnectOptions::from_str(&config.database_url).ok()?;
+            let _entered = runtime.enter();
+            MySqlPoolOptions::new()
+                .max_connections(u32::try_from(config.workers).unwrap_or(u32::MAX).max(1))
+                .acquire_timeout(CONNECT_TIMEOUT)
+                .connect_lazy_with(options.disable_statement_logging())
+        }
+    };
+    Some(Arc::new(LookupDatabase {
+        pool,
+        runtime: runtime.clone(),
+    }))
 }
 
 /// What every sink session adds to the server's `sql_mode`: a value a column cannot hold is an

@@ -17,6 +17,9 @@ pub(crate) struct Metrics {
     pub transactions: AtomicU64,
     pub consumer_errors: AtomicU64,
     pub retries: AtomicU64,
+    pub lookup_hits: AtomicU64,
+    pub lookup_keys_queried: AtomicU64,
+    pub lookup_queries: AtomicU64,
 }
 
 impl Metrics {
@@ -40,6 +43,9 @@ impl Metrics {
             transactions: get(&self.transactions),
             consumer_errors: get(&self.consumer_errors),
             retries: get(&self.retries),
+            lookup_hits: get(&self.lookup_hits),
+            lookup_keys_queried: get(&self.lookup_keys_queried),
+            lookup_queries: get(&self.lookup_queries),
             elapsed,
         }
     }
@@ -74,6 +80,11 @@ pub struct RunReport {
     /// Transactions the sink wrote again after a transient failure or a statement too large
     /// for the server's `max_allowed_packet`.
     pub retries: u64,
+    /// Records a lookup paired from its cache, without a query.
+    pub lookup_hits: u64,
+    /// Keys lookups read from their tables, and in how many queries.
+    pub lookup_keys_queried: u64,
+    pub lookup_queries: u64,
     /// From the start of `run` to the last commit.
     pub elapsed: Duration,
 }
@@ -115,6 +126,16 @@ impl RunReport {
         }
         if self.retries > 0 {
             troubles += &format!("; {} retried", self.retries);
+        }
+        let looked_up = self.lookup_hits + self.lookup_keys_queried;
+        if looked_up > 0 {
+            troubles += &format!(
+                "; lookups: {} cache hits ({:.1}%), {} keys read in {} queries",
+                self.lookup_hits,
+                100.0 * self.lookup_hits as f64 / looked_up as f64,
+                self.lookup_keys_queried,
+                self.lookup_queries
+            );
         }
         let verdict = if self.reconciles() {
             "reconciled"

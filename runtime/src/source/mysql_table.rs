@@ -24,6 +24,7 @@ use crate::delivery::{Epoch, EpochClock, OffsetUpdate, load_offsets};
 use crate::error::{Error, Result};
 use crate::run::config::{Config, StartFrom};
 use crate::run::report::Metrics;
+use crate::table::key::{quoted, single_integer_key};
 
 /// Rows per keyset page.
 const PAGE_ROWS: usize = 5_000;
@@ -55,7 +56,7 @@ impl<R: Row> Source for MySqlTable<R> {
     }
 
     fn prepare(startup: &Startup<'_>) -> Result<(TableSourcePlan, Restored)> {
-        let key = single_integer_key::<R>()?;
+        let key = single_integer_key::<R>(&format!("MySqlTable<{}>", short_name::<R>()))?;
         let Some(pool) = startup.database.clone() else {
             return Err(Error::Worker("a table source without a database".into()));
         };
@@ -114,33 +115,6 @@ impl<R: Row> Source for MySqlTable<R> {
     ) -> StreamVec<'scope, Epoch, Item<R>> {
         table_source::<R>(scope, Arc::clone(plan), Rc::clone(shared))
     }
-}
-
-/// The one `#[row(key)]` column, which must hold integers.
-fn single_integer_key<R: Row>() -> Result<&'static str> {
-    use sluice_schema::RustType as T;
-    let keys: Vec<_> = R::SCHEMA.shape.fields.iter().filter(|f| f.key).collect();
-    match keys.as_slice() {
-        [key]
-            if matches!(
-                key.rust,
-                Some(T::I8 | T::I16 | T::I32 | T::I64 | T::U8 | T::U16 | T::U32 | T::U64)
-            ) =>
-        {
-            Ok(key.column)
-        }
-        _ => Err(Error::Config(format!(
-            "MySqlTable<{}> reads `{}` by ranges of its key: mark exactly one integer field \
-             #[row(key)] (the table's primary key); composite and non-integer keys are not \
-             supported yet",
-            std::any::type_name::<R>(),
-            R::TABLE
-        ))),
-    }
-}
-
-fn quoted(identifier: &str) -> String {
-    format!("`{}`", identifier.replace('`', "``"))
 }
 
 /// The smallest and largest key of the table; `None` when it is empty.
@@ -288,4 +262,10 @@ fn table_source<'scope, R: Row>(
             }
         },
     )
+}
+
+/// The type's name without its module path.
+fn short_name<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    full.rsplit("::").next().unwrap_or(full)
 }

@@ -47,7 +47,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
     }
 
     /// `flat_map`, its panics reported as the user's `operator`.
-    fn flat_map_named<I>(
+    pub(crate) fn flat_map_named<I>(
         self,
         operator: &'static str,
         mut logic: impl FnMut(T) -> I + 'static,

@@ -13,6 +13,7 @@ mod filter;
 pub(crate) mod guard;
 mod key_by;
 mod keyed;
+mod lookup;
 mod map;
 mod map_with_state;
 pub(crate) mod per_record;
@@ -25,6 +26,7 @@ mod window_spec;
 mod window_tests;
 
 pub use keyed::{Exchanged, Key, KeyedStream, WindowedStream};
+pub use lookup::{Lookup, OnMissing};
 pub use records::{Records, Summable};
 /// The last millisecond a window can hold: later event times are never windowed.
 pub(crate) use window_spec::MAX_MILLIS as MAX_EVENT_TIME_MILLIS;
