@@ -172,6 +172,20 @@ impl DeadLetter {
     }
 }
 
+/// Dead letters of a run with no output that stores them: logged, one warning each.
+pub(crate) fn log_unstored(letters: &[DeadLetter]) {
+    for letter in letters {
+        tracing::warn!(
+            topic = %letter.topic,
+            partition = letter.partition,
+            offset = letter.offset,
+            kind = letter.kind.as_str(),
+            "dead letter (not stored: no output stores them): {}",
+            letter.message
+        );
+    }
+}
+
 #[cfg(test)]
 impl DeadLetter {
     pub(crate) fn for_test(offset: i64) -> Self {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use timely::dataflow::ProbeHandle;
 use timely::dataflow::operators::Probe;
 
-use crate::contract::sink::{Sink, SinkRole};
+use crate::contract::sink::{Positions, Sink, SinkRole};
 use crate::contract::startup::Startup;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::WorkerShared;
@@ -32,9 +32,10 @@ pub trait Outputs: 'static {
     /// Which output stores positions (see [`Sink`]).
     #[doc(hidden)]
     const COMMITTER: usize;
-    /// Whether the committer stores positions, so the run needs the bookkeeping database.
+    /// Where the committer stores positions (`Database`: the run needs the bookkeeping
+    /// database).
     #[doc(hidden)]
-    const STORES_POSITIONS: bool;
+    const POSITIONS: Positions;
 
     /// What the committer writes to, for the default pipeline id.
     #[doc(hidden)]
@@ -66,11 +67,26 @@ pub trait Outputs: 'static {
     fn close(plans: &Self::Plans);
 }
 
-/// The first output that stores positions, or the first output when none does.
-const fn committer(stores_positions: &[bool]) -> usize {
+/// The best place any output stores positions in.
+const fn best(positions: &[Positions]) -> Positions {
+    let mut best = Positions::Nowhere;
     let mut index = 0;
-    while index < stores_positions.len() {
-        if stores_positions[index] {
+    while index < positions.len() {
+        if positions[index] as u8 > best as u8 {
+            best = positions[index];
+        }
+        index += 1;
+    }
+    best
+}
+
+/// The first output that stores positions in the best place, or the first output when none
+/// stores any.
+const fn committer(positions: &[Positions]) -> usize {
+    let best = best(positions);
+    let mut index = 0;
+    while index < positions.len() {
+        if positions[index] as u8 == best as u8 {
             return index;
         }
         index += 1;
@@ -85,8 +101,8 @@ macro_rules! outputs {
             type Streams<'scope> = ($(Stream<'scope, <$sink as Sink>::Item>,)+);
             type Plans = ($(Arc<<$sink as Sink>::Plan>,)+);
             const COUNT: usize = $count;
-            const COMMITTER: usize = committer(&[$(<$sink as Sink>::STORES_POSITIONS),+]);
-            const STORES_POSITIONS: bool = false $(|| <$sink as Sink>::STORES_POSITIONS)+;
+            const COMMITTER: usize = committer(&[$(<$sink as Sink>::POSITIONS),+]);
+            const POSITIONS: Positions = best(&[$(<$sink as Sink>::POSITIONS),+]);
 
             fn target(config: &Config) -> String {
                 let targets: [fn(&Config) -> String; $count] = [$(<$sink as Sink>::target),+];
@@ -149,12 +165,16 @@ outputs!(4; A 0, B 1, C 2, D 3);
 
 #[cfg(test)]
 mod tests {
-    use super::committer;
+    use super::*;
 
     #[test]
-    fn the_first_output_that_stores_positions_commits() {
-        assert_eq!(committer(&[false, true, true]), 1);
-        assert_eq!(committer(&[true]), 0);
-        assert_eq!(committer(&[false, false]), 0);
+    fn the_first_output_that_stores_positions_in_the_best_place_commits() {
+        use Positions::*;
+        assert_eq!(committer(&[Nowhere, Database, Database]), 1);
+        assert_eq!(committer(&[KafkaGroup, Database]), 1);
+        assert_eq!(committer(&[Nowhere, KafkaGroup]), 1);
+        assert_eq!(committer(&[Database]), 0);
+        assert_eq!(committer(&[Nowhere, Nowhere]), 0);
+        assert_eq!(best(&[Nowhere, KafkaGroup]), KafkaGroup);
     }
 }

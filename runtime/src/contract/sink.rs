@@ -32,9 +32,9 @@ pub trait Sink: 'static {
     type Item: 'static;
     #[doc(hidden)]
     type Plan: Send + Sync + 'static;
-    /// Whether the sink can store positions and dead letters in its own transactions.
+    /// Where the sink can store the input's positions in its own transactions.
     #[doc(hidden)]
-    const STORES_POSITIONS: bool;
+    const POSITIONS: Positions;
 
     /// Checks what the sink needs from the configuration, before anything connects.
     #[doc(hidden)]
@@ -69,6 +69,18 @@ pub trait Sink: 'static {
     /// Once every worker has returned: waits for writes still under way.
     #[doc(hidden)]
     fn close(_plan: &Self::Plan) {}
+}
+
+/// Where a run keeps the input's positions, in the order a committer is preferred.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Positions {
+    /// Nowhere: every run starts where `--from` says (a run that only prints).
+    Nowhere,
+    /// In the Kafka consumer group of the pipeline, inside the transactions of a Kafka output.
+    KafkaGroup,
+    /// In `sluice_offsets`, inside the transactions of a MySQL output.
+    Database,
 }
 
 /// Where one sink stands among a pipeline's outputs.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sqlx::{MySql, Pool};
 
+use crate::contract::sink::Positions;
 use crate::run::config::Config;
 
 /// The run being started, as sources and sinks see it before the workers start.
@@ -15,8 +16,10 @@ pub struct Startup<'a> {
     /// The database that stores positions, dead letters and watermarks (and that a table
     /// source reads); `None` when no output stores positions and the source reads no table.
     pub(crate) database: Option<Pool<MySql>>,
-    /// An output stores the input's positions: a restart resumes from them.
-    pub(crate) stores_positions: bool,
+    /// Where the outputs store the input's positions: a restart resumes from them.
+    pub(crate) positions: Positions,
+    /// How many outputs the pipeline has.
+    pub(crate) outputs: usize,
     /// The id the run's positions are stored under.
     pub(crate) pipeline: Arc<str>,
     /// What the input reads (a topic), for dead letters and logs.

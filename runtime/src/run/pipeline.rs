@@ -11,6 +11,7 @@ use sqlx::{MySql, Pool};
 use timely::dataflow::ProbeHandle;
 
 use crate::contract::outputs::Outputs;
+use crate::contract::sink::Positions;
 use crate::contract::source::Source;
 use crate::contract::startup::Startup;
 use crate::dataflow::lineage::Lineage;
@@ -60,10 +61,11 @@ where
         None => Arc::from(default_pipeline_id(name, &target)),
     };
     let input = S::input_name(&config);
-    let database = if O::STORES_POSITIONS || S::READS_DATABASE {
+    let stores_in_database = O::POSITIONS == Positions::Database;
+    let database = if stores_in_database || S::READS_DATABASE {
         config.validate_database()?;
         let pool = runtime.block_on(prepare_database(&config))?;
-        if O::STORES_POSITIONS {
+        if stores_in_database {
             runtime.block_on(pipelines::claim(&pool, &pipeline, &input, &target))?;
         }
         Some(pool)
@@ -73,7 +75,8 @@ where
     let startup = Startup {
         config: &config,
         runtime: &runtime,
-        stores_positions: O::STORES_POSITIONS,
+        positions: O::POSITIONS,
+        outputs: O::COUNT,
         database,
         pipeline: Arc::clone(&pipeline),
         input: Arc::clone(&input),
@@ -94,7 +97,7 @@ where
     let dead_letters = DeadLetterWatch::new(
         config.max_dead_letter_ratio,
         config.dead_letter_grace,
-        O::STORES_POSITIONS,
+        stores_in_database,
     );
     let control = Arc::new(RunControl::new(
         config.limit,

@@ -25,9 +25,10 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 use timely::scheduling::SyncActivator;
 
+use super::kafka_transactions::transactional_sink;
 use crate::contract::connectors::Kafka;
 use crate::contract::message::Message;
-use crate::contract::sink::{Sink, SinkRole};
+use crate::contract::sink::{Positions, Sink, SinkRole};
 use crate::contract::startup::Startup;
 use crate::dataflow::item::{Item, Origin};
 use crate::dataflow::stream::Stream;
@@ -46,17 +47,20 @@ const RECHECK: Duration = Duration::from_millis(5);
 /// What every worker's Kafka sink needs.
 #[derive(Debug)]
 pub struct KafkaSinkPlan {
-    brokers: String,
-    topic: Arc<str>,
-    options: Vec<(String, String)>,
-    input: Arc<str>,
+    pub(super) brokers: String,
+    pub(super) topic: Arc<str>,
+    pub(super) options: Vec<(String, String)>,
+    pub(super) input: Arc<str>,
+    pub(super) pipeline: Arc<str>,
+    /// The output stores the input's positions in its transactions (it is the only one).
+    pub(super) transactional: bool,
 }
 
 #[allow(private_interfaces)]
 impl<M: Message> Sink for Kafka<M> {
     type Item = M;
     type Plan = KafkaSinkPlan;
-    const STORES_POSITIONS: bool = false;
+    const POSITIONS: Positions = Positions::KafkaGroup;
 
     fn validate(config: &Config) -> Result<()> {
         config.validate_brokers()
@@ -67,11 +71,12 @@ impl<M: Message> Sink for Kafka<M> {
     }
 
     fn prepare(startup: &Startup<'_>) -> Result<KafkaSinkPlan> {
-        if startup.database.is_none() {
+        let transactional = startup.positions == Positions::KafkaGroup;
+        if transactional && startup.outputs > 1 {
             return Err(Error::Config(format!(
-                "the output topic `{}` needs an output that stores the input's positions beside \
-                 it (MySql<R>): Kafka as the only output, with Kafka transactions, is not \
-                 supported yet",
+                "the output topic `{}` stores the input's positions in Kafka transactions only \
+                 as the pipeline's one output: with several outputs, add a MySql<R> output, \
+                 which stores them",
                 M::TOPIC
             )));
         }
@@ -80,6 +85,8 @@ impl<M: Message> Sink for Kafka<M> {
             topic: Arc::from(M::TOPIC),
             options: startup.config.kafka_options.clone(),
             input: Arc::clone(&startup.input),
+            pipeline: Arc::clone(&startup.pipeline),
+            transactional,
         })
     }
 
@@ -88,7 +95,11 @@ impl<M: Message> Sink for Kafka<M> {
         stream: Stream<'scope, M>,
         role: &SinkRole,
     ) -> StreamVec<'scope, Epoch, ()> {
-        kafka_sink(stream, Arc::clone(plan), role.output)
+        if plan.transactional {
+            transactional_sink(stream, Arc::clone(plan))
+        } else {
+            kafka_sink(stream, Arc::clone(plan), role.output)
+        }
     }
 }
 
@@ -171,17 +182,73 @@ impl ProducerContext for ProducerEvents {
 }
 
 /// One encoded record waiting to be produced.
-struct Outgoing {
-    epoch: Epoch,
+pub(super) struct Outgoing {
+    pub epoch: Epoch,
     key: Option<Vec<u8>>,
     payload: Vec<u8>,
     origin: Origin,
 }
 
-fn producer(
-    plan: &KafkaSinkPlan,
-    events: ProducerEvents,
-) -> Result<ThreadedProducer<ProducerEvents>> {
+impl Outgoing {
+    /// `message` of `origin`, encoded; a message with no JSON form is the dead letter to store.
+    pub(super) fn encode<M: Message>(
+        plan: &KafkaSinkPlan,
+        epoch: Epoch,
+        origin: Origin,
+        message: &M,
+    ) -> std::result::Result<Outgoing, Box<DeadLetter>> {
+        let mut payload = Vec::new();
+        if let Err(error) = message.encode(&mut payload) {
+            return Err(Box::new(DeadLetter::of_record(
+                &plan.input,
+                origin,
+                DeadLetterKind::Convert,
+                format!("cannot encode the record for `{}`: {error}", plan.topic),
+            )));
+        }
+        let mut key = Vec::new();
+        let key = message.encode_key(&mut key).then_some(key);
+        Ok(Outgoing {
+            epoch,
+            key,
+            payload,
+            origin,
+        })
+    }
+
+    /// The record as the producer takes it, with its `sluice-source` header (`source`).
+    pub(super) fn record<'a, D: rdkafka::util::IntoOpaque>(
+        &'a self,
+        plan: &'a KafkaSinkPlan,
+        source: &'a Option<String>,
+        opaque: D,
+    ) -> BaseRecord<'a, Vec<u8>, Vec<u8>, D> {
+        let headers = OwnedHeaders::new().insert(Header {
+            key: SOURCE_HEADER,
+            value: source.as_deref(),
+        });
+        let mut base = BaseRecord::with_opaque_to(&plan.topic, opaque)
+            .payload(&self.payload)
+            .headers(headers);
+        if let Some(key) = &self.key {
+            base = base.key(key);
+        }
+        base
+    }
+
+    /// `topic/partition/offset` of the message the record came from (none for window rows).
+    pub(super) fn source(&self, plan: &KafkaSinkPlan) -> Option<String> {
+        (!self.origin.is_derived()).then(|| {
+            format!(
+                "{}/{}/{}",
+                plan.input, self.origin.partition, self.origin.offset
+            )
+        })
+    }
+}
+
+/// The producer settings every Kafka output shares.
+pub(super) fn producer_config(plan: &KafkaSinkPlan) -> ClientConfig {
     let mut config = ClientConfig::new();
     for (key, value) in &plan.options {
         config.set(key, value);
@@ -193,6 +260,13 @@ fn producer(
         .set("partitioner", "murmur2_random")
         .set("linger.ms", "5");
     config
+}
+
+fn producer(
+    plan: &KafkaSinkPlan,
+    events: ProducerEvents,
+) -> Result<ThreadedProducer<ProducerEvents>> {
+    producer_config(plan)
         .create_with_context(events)
         .map_err(|e| Error::kafka(&plan.brokers, e))
 }
@@ -245,28 +319,13 @@ fn kafka_sink<'scope, M: Message>(
                         for item in batch.drain(..) {
                             match item {
                                 Item::Record(origin, message) => {
-                                    let mut payload = Vec::new();
-                                    if let Err(error) = message.encode(&mut payload) {
-                                        refused += 1;
-                                        shared.ledger.borrow_mut().reject(DeadLetter::of_record(
-                                            &plan.input,
-                                            origin,
-                                            DeadLetterKind::Convert,
-                                            format!(
-                                                "cannot encode the record for `{}`: {error}",
-                                                plan.topic
-                                            ),
-                                        ));
-                                        continue;
+                                    match Outgoing::encode(&plan, epoch, origin, &message) {
+                                        Ok(record) => waiting.push_back(record),
+                                        Err(letter) => {
+                                            refused += 1;
+                                            shared.ledger.borrow_mut().reject(*letter);
+                                        }
                                     }
-                                    let mut key = Vec::new();
-                                    let key = message.encode_key(&mut key).then_some(key);
-                                    waiting.push_back(Outgoing {
-                                        epoch,
-                                        key,
-                                        payload,
-                                        origin,
-                                    });
                                 }
                                 Item::Watermark(mark) => {
                                     window_marks.update(mark);
@@ -362,29 +421,14 @@ fn send(
     plan: &KafkaSinkPlan,
     record: &Outgoing,
 ) -> std::result::Result<(), KafkaError> {
-    let source = if record.origin.is_derived() {
-        None
-    } else {
-        Some(format!(
-            "{}/{}/{}",
-            plan.input, record.origin.partition, record.origin.offset
-        ))
-    };
-    let headers = OwnedHeaders::new().insert(Header {
-        key: SOURCE_HEADER,
-        value: source.as_deref(),
-    });
     let acknowledged = &producer.context().acknowledged;
     acknowledged.sent(record.epoch);
     let tag = (record.epoch as usize) * 2 + usize::from(record.origin.is_derived());
-    let mut base = BaseRecord::with_opaque_to(&plan.topic, tag)
-        .payload(&record.payload)
-        .headers(headers);
-    if let Some(key) = &record.key {
-        base = base.key(key);
-    }
-    producer.send(base).map_err(|(error, _)| {
-        acknowledged.settled(record.epoch);
-        error
-    })
+    let source = record.source(plan);
+    producer
+        .send(record.record(plan, &source, tag))
+        .map_err(|(error, _)| {
+            acknowledged.settled(record.epoch);
+            error
+        })
 }

@@ -4,6 +4,7 @@ mod chunks;
 pub(crate) mod discard;
 mod isolate;
 mod kafka_producer;
+mod kafka_transactions;
 pub(crate) mod mysql;
 mod mysql_state;
 mod mysql_transaction;

@@ -25,7 +25,7 @@ use super::packet::ServerPacket;
 use super::statement::InsertPlan;
 use crate::contract::connectors;
 use crate::contract::row::Row;
-use crate::contract::sink::{Sink, SinkRole};
+use crate::contract::sink::{Positions, Sink, SinkRole};
 use crate::contract::startup::Startup;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::WorkerShared;
@@ -73,7 +73,7 @@ impl SinkPlan {
 impl<R: Row> Sink for connectors::MySql<R> {
     type Item = R;
     type Plan = SinkPlan;
-    const STORES_POSITIONS: bool = true;
+    const POSITIONS: Positions = Positions::Database;
 
     fn target(_config: &Config) -> String {
         R::TABLE.to_owned()

@@ -14,12 +14,12 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 
 use crate::contract::connectors::Print;
-use crate::contract::sink::{Sink, SinkRole};
+use crate::contract::sink::{Positions, Sink, SinkRole};
 use crate::contract::startup::Startup;
 use crate::dataflow::item::Item;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::WorkerShared;
-use crate::dead_letter::{DeadLetter, DeadLetterKind};
+use crate::dead_letter::{DeadLetter, DeadLetterKind, log_unstored};
 use crate::delivery::{Epoch, complete_before};
 use crate::error::{Error, Result};
 use crate::run::config::Config;
@@ -35,7 +35,7 @@ pub struct PrintPlan {
 impl<T: Serialize + 'static> Sink for Print<T> {
     type Item = T;
     type Plan = PrintPlan;
-    const STORES_POSITIONS: bool = false;
+    const POSITIONS: Positions = Positions::Nowhere;
 
     fn target(_config: &Config) -> String {
         "print".to_owned()
@@ -58,7 +58,7 @@ impl<T: Serialize + 'static> Sink for Print<T> {
     fn finish(_plan: &PrintPlan, shared: &WorkerShared, role: &SinkRole) -> Result<()> {
         if role.commits {
             let rest = shared.ledger.borrow_mut().take_before(Epoch::MAX);
-            log_dead_letters(&rest.dead_letters);
+            log_unstored(&rest.dead_letters);
         }
         Ok(())
     }
@@ -141,24 +141,10 @@ fn print_sink<'scope, T: Serialize + 'static>(
                     // Nothing stores positions: what is complete is done with.
                     done = complete;
                     let gone = shared.ledger.borrow_mut().take_before(complete);
-                    log_dead_letters(&gone.dead_letters);
+                    log_unstored(&gone.dead_letters);
                     commits.committed(shared.index, complete);
                 }
             }
         },
     )
-}
-
-/// With no output that stores them, dead letters are only logged.
-fn log_dead_letters(letters: &[DeadLetter]) {
-    for letter in letters {
-        tracing::warn!(
-            topic = %letter.topic,
-            partition = letter.partition,
-            offset = letter.offset,
-            kind = letter.kind.as_str(),
-            "dead letter (not stored: no output stores them): {}",
-            letter.message
-        );
-    }
 }

@@ -162,6 +162,42 @@ pub(crate) fn discover_partitions(
     Ok(partitions)
 }
 
+/// The positions the pipeline's consumer group holds for `partitions` of `topic`: where a
+/// Kafka output's transactions stored them.
+pub(crate) fn group_offsets(
+    config: &crate::run::config::Config,
+    group: &str,
+    topic: &str,
+    partitions: &[i32],
+) -> Result<Vec<(i32, i64)>> {
+    let mut client = ClientConfig::new();
+    for (key, value) in &config.kafka_options {
+        client.set(key, value);
+    }
+    client
+        .set("bootstrap.servers", &config.brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false");
+    let consumer: BaseConsumer<SourceContext> = client
+        .create_with_context(SourceContext { quiet: true })
+        .map_err(|e| Error::kafka(&config.brokers, e))?;
+    let mut wanted = rdkafka::TopicPartitionList::new();
+    for partition in partitions {
+        wanted.add_partition(topic, *partition);
+    }
+    let committed = consumer
+        .committed_offsets(wanted, METADATA_TIMEOUT)
+        .map_err(|e| Error::kafka(&config.brokers, e))?;
+    Ok(committed
+        .elements()
+        .iter()
+        .filter_map(|element| match element.offset() {
+            Offset::Offset(next) => Some((element.partition(), next)),
+            _ => None,
+        })
+        .collect())
+}
+
 /// Where one partition starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Start {

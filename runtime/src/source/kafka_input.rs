@@ -5,9 +5,12 @@ use std::sync::Arc;
 
 use timely::dataflow::{Scope, StreamVec};
 
-use super::kafka::{KafkaSourcePlan, discover_partitions, kafka_source, start_offsets};
+use super::kafka::{
+    KafkaSourcePlan, discover_partitions, group_offsets, kafka_source, start_offsets,
+};
 use crate::contract::connectors::Kafka;
 use crate::contract::message::Message;
+use crate::contract::sink::Positions;
 use crate::contract::source::Source;
 use crate::contract::startup::Startup;
 use crate::dataflow::item::Item;
@@ -34,7 +37,15 @@ impl<M: Message> Source for Kafka<M> {
         let config = startup.config;
         let topic = Arc::clone(&startup.input);
         let partitions = discover_partitions(&config.brokers, &topic, &config.kafka_options)?;
-        let (stored, restored) = match &startup.database {
+        let stored_database = match startup.positions {
+            Positions::Database => startup.database.as_ref(),
+            Positions::KafkaGroup | Positions::Nowhere => None,
+        };
+        let (stored, restored) = match stored_database {
+            None if startup.positions == Positions::KafkaGroup => (
+                group_offsets(config, &startup.pipeline, &topic, &partitions)?,
+                Restored::default(),
+            ),
             None => (Vec::new(), Restored::default()),
             Some(pool) => {
                 let pipeline = &startup.pipeline;

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::mysql_table_reader::{Page, read_ranges};
 use crate::contract::connectors::MySqlTable;
 use crate::contract::row::Row;
+use crate::contract::sink::Positions;
 use crate::contract::source::Source;
 use crate::contract::startup::Startup;
 use crate::dataflow::item::{Item, NO_EVENT_TIME, Origin};
@@ -64,7 +65,8 @@ impl<R: Row> Source for MySqlTable<R> {
         let runtime = startup.runtime;
         let table = Arc::clone(&startup.input);
         let pipeline = &startup.pipeline;
-        let resume = startup.stores_positions && config.from == StartFrom::Committed;
+        let stored_here = startup.positions == Positions::Database;
+        let resume = stored_here && config.from == StartFrom::Committed;
         let mut ranges = if resume {
             runtime.block_on(load_ranges(&pool, pipeline, &table))?
         } else {
@@ -74,7 +76,7 @@ impl<R: Row> Source for MySqlTable<R> {
             let bounds = runtime.block_on(key_bounds(&pool, R::TABLE, key))?;
             ranges =
                 bounds.map_or_else(Vec::new, |(first, last)| split(first, last, config.workers));
-            if startup.stores_positions {
+            if stored_here {
                 runtime.block_on(store_ranges(&pool, pipeline, &table, &ranges))?;
             }
         }
