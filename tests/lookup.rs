@@ -157,3 +157,25 @@ fn unknown_customers_are_dropped_or_defaulted_as_asked() {
         unknown as i64
     );
 }
+
+#[pipeline]
+fn tiny_cache(orders: Kafka<Order>) -> MySql<EnrichedOrder> {
+    orders
+        .lookup(
+            Lookup::by(|o: &Order| i64::from(o.customer_id))
+                .capacity(1)
+                .ttl(Duration::ZERO)
+                .on_missing(OnMissing::DeadLetter),
+        )
+        .map(enriched)
+}
+
+#[test]
+fn a_cache_too_small_to_hold_a_batch_still_pairs_every_record_it_read() {
+    let (_kafka, brokers, database) = setup("lookup_tiny_cache");
+    let report = tiny_cache::run(config(&brokers, &database, "orders")).expect("run");
+    let unknown = unknown_orders();
+    assert_eq!(report.dead_lettered, unknown, "{}", report.summary());
+    assert_eq!(report.written, N - unknown);
+    assert!(report.reconciles(), "{}", report.summary());
+}

@@ -160,3 +160,30 @@ fn a_table_without_a_single_integer_key_is_refused_with_a_reason() {
         "{error}"
     );
 }
+
+#[derive(Message)]
+#[message(topic = "order_ids")]
+struct OrderId {
+    #[message(key)]
+    id: u64,
+}
+
+/// A table into a lone Kafka output: its positions have nowhere to go.
+#[pipeline]
+fn table_to_kafka(orders: MySqlTable<OrderRow>) -> Kafka<OrderId> {
+    orders.map(|o| OrderId { id: o.id })
+}
+
+#[test]
+fn a_table_into_a_lone_kafka_output_is_refused_with_a_reason() {
+    let mut config = sluice::Config::default();
+    config.brokers = "127.0.0.1:9".into();
+    config.database_url = fresh_database("table_to_kafka");
+    let error = table_to_kafka::run(config).expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("add a MySql<R> output, which stores this input's positions"),
+        "{error}"
+    );
+}

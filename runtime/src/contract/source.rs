@@ -33,6 +33,10 @@ pub trait Source: 'static {
     /// Whether records carry an event time (event-time windows need one).
     #[doc(hidden)]
     const HAS_EVENT_TIME: bool;
+    /// Whether the source's positions can go into a Kafka consumer group (a Kafka input's
+    /// offsets), so that a lone Kafka output may commit them in its transactions.
+    #[doc(hidden)]
+    const POSITIONS_FIT_A_KAFKA_GROUP: bool = false;
     /// Whether the source reads the run's database (a table), which is then connected even
     /// when no output stores positions.
     #[doc(hidden)]

@@ -48,6 +48,14 @@ where
     config.validate()?;
     S::validate(&config)?;
     O::validate(&config)?;
+    if O::POSITIONS == Positions::KafkaGroup && !S::POSITIONS_FIT_A_KAFKA_GROUP {
+        return Err(Error::Config(
+            "a lone Kafka output commits the input's positions in Kafka transactions, which \
+             holds Kafka offsets only: add a MySql<R> output, which stores this input's \
+             positions"
+                .into(),
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.workers.clamp(1, 4))
         .thread_name("sluice-io")
@@ -197,7 +205,8 @@ async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
         .map_err(|e| Error::Config(format!("--database-url: {e}")).without_secrets(&secrets))?
         .disable_statement_logging();
     let pool = MySqlPoolOptions::new()
-        .max_connections(u32::try_from(config.workers + 1).unwrap_or(u32::MAX))
+        // A writer per worker, plus a table reader and lookups per worker, plus start-up.
+        .max_connections(u32::try_from(2 * config.workers + 2).unwrap_or(u32::MAX))
         .acquire_timeout(CONNECT_TIMEOUT)
         .after_connect(|conn, _| {
             Box::pin(async move {

@@ -25,7 +25,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 use timely::scheduling::SyncActivator;
 
-use super::kafka_transactions::transactional_sink;
+use super::kafka_transactions::{fence_earlier_runs, transactional_sink};
 use crate::contract::connectors::Kafka;
 use crate::contract::message::Message;
 use crate::contract::sink::{Positions, Sink, SinkRole};
@@ -80,14 +80,20 @@ impl<M: Message> Sink for Kafka<M> {
                 M::TOPIC
             )));
         }
-        Ok(KafkaSinkPlan {
+        let plan = KafkaSinkPlan {
             brokers: startup.config.brokers.clone(),
             topic: Arc::from(M::TOPIC),
             options: startup.config.kafka_options.clone(),
             input: Arc::clone(&startup.input),
             pipeline: Arc::clone(&startup.pipeline),
             transactional,
-        })
+        };
+        if transactional {
+            // Before the source reads the group's positions: a transaction a crashed run left
+            // open holds them unstable until it is fenced.
+            fence_earlier_runs(&plan, startup.config.workers)?;
+        }
+        Ok(plan)
     }
 
     fn build<'scope>(

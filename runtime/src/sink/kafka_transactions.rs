@@ -39,20 +39,39 @@ struct Transactions {
     group: ConsumerGroupMetadata,
 }
 
+/// A transactional producer for `worker`, its earlier incarnations fenced: a transaction they
+/// left open is aborted.
+fn transactional_producer(
+    plan: &KafkaSinkPlan,
+    worker: usize,
+) -> Result<ThreadedProducer<rdkafka::producer::DefaultProducerContext>> {
+    let kafka = |e| Error::kafka(&plan.brokers, e);
+    let producer: ThreadedProducer<_> = producer_config(plan)
+        // Stable across restarts: a restarted worker fences the one that crashed.
+        .set(
+            "transactional.id",
+            format!("sluice-{}-{worker}", plan.pipeline),
+        )
+        .create()
+        .map_err(kafka)?;
+    producer
+        .init_transactions(TRANSACTION_TIMEOUT)
+        .map_err(kafka)?;
+    Ok(producer)
+}
+
+/// Fences every worker's earlier incarnation before the source reads the group's positions.
+pub(super) fn fence_earlier_runs(plan: &KafkaSinkPlan, workers: usize) -> Result<()> {
+    for worker in 0..workers.max(1) {
+        drop(transactional_producer(plan, worker)?);
+    }
+    Ok(())
+}
+
 impl Transactions {
     fn open(plan: &KafkaSinkPlan, worker: usize) -> Result<Self> {
         let kafka = |e| Error::kafka(&plan.brokers, e);
-        let producer: ThreadedProducer<_> = producer_config(plan)
-            // Stable across restarts: a restarted worker fences the one that crashed.
-            .set(
-                "transactional.id",
-                format!("sluice-{}-{worker}", plan.pipeline),
-            )
-            .create()
-            .map_err(kafka)?;
-        producer
-            .init_transactions(TRANSACTION_TIMEOUT)
-            .map_err(kafka)?;
+        let producer = transactional_producer(plan, worker)?;
         let mut config = rdkafka::config::ClientConfig::new();
         for (key, value) in &plan.options {
             config.set(key, value);

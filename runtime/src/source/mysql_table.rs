@@ -73,6 +73,13 @@ impl<R: Row> Source for MySqlTable<R> {
             Vec::new()
         };
         if ranges.is_empty() {
+            if runtime.block_on(keys_past_i64(&pool, R::TABLE, key))? {
+                return Err(Error::Config(format!(
+                    "`{}` has keys above {}: MySqlTable reads keys as signed 64-bit integers",
+                    R::TABLE,
+                    i64::MAX
+                )));
+            }
             let bounds = runtime.block_on(key_bounds(&pool, R::TABLE, key))?;
             ranges =
                 bounds.map_or_else(Vec::new, |(first, last)| split(first, last, config.workers));
@@ -117,6 +124,20 @@ impl<R: Row> Source for MySqlTable<R> {
     ) -> StreamVec<'scope, Epoch, Item<R>> {
         table_source::<R>(scope, Arc::clone(plan), Rc::clone(shared))
     }
+}
+
+/// Whether an unsigned key column holds a key no `i64` holds.
+async fn keys_past_i64(pool: &Pool<MySql>, table: &'static str, key: &str) -> Result<bool> {
+    let sql = format!(
+        "SELECT EXISTS(SELECT 1 FROM {} WHERE {} > 9223372036854775807)",
+        quoted(table),
+        quoted(key)
+    );
+    let (past,): (bool,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_one(pool)
+        .await
+        .map_err(|e| Error::mysql(table, e))?;
+    Ok(past)
 }
 
 /// The smallest and largest key of the table; `None` when it is empty.

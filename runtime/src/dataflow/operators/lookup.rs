@@ -182,15 +182,23 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                     input.for_each_stamp(|time, batches| {
                         let items: Vec<Item<(i64, T)>> =
                             batches.flat_map(|batch| batch.drain(..)).collect();
-                        let mut wanted: Vec<i64> = items
-                            .iter()
-                            .filter_map(|item| match item {
-                                Item::Record(_, (key, _)) if cache.fresh(*key).is_none() => {
-                                    Some(*key)
+                        // This batch's rows by key: what the cache holds now, then what is
+                        // read (the cache may evict or expire either before the records are
+                        // paired).
+                        let mut rows: HashMap<i64, Option<R>> = HashMap::new();
+                        let mut wanted: Vec<i64> = Vec::new();
+                        for item in &items {
+                            if let Item::Record(_, (key, _)) = item
+                                && !rows.contains_key(key)
+                            {
+                                match cache.fresh(*key) {
+                                    Some(row) => {
+                                        rows.insert(*key, row.clone());
+                                    }
+                                    None => wanted.push(*key),
                                 }
-                                _ => None,
-                            })
-                            .collect();
+                            }
+                        }
                         wanted.sort_unstable();
                         wanted.dedup();
                         // Every record but the first of each key read now came from the cache.
@@ -199,6 +207,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                             .filter(|item| matches!(item, Item::Record(..)))
                             .count() as u64;
                         hits += records - wanted.len() as u64;
+                        let mut unreadable: HashMap<i64, String> = HashMap::new();
                         if !key.is_empty() && !wanted.is_empty() {
                             match fetch::<R>(database, key, &wanted) {
                                 Ok(mut fetched) => {
@@ -208,16 +217,15 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                                         let row = match fetched.rows.remove(wanted_key) {
                                             Some(Ok(row)) => Some(row),
                                             Some(Err(reason)) => {
-                                                tracing::warn!(
-                                                    table = R::TABLE,
-                                                    key = wanted_key,
-                                                    "a looked-up row cannot be read: {reason}"
-                                                );
+                                                unreadable.insert(*wanted_key, reason);
                                                 None
                                             }
                                             None => None,
                                         };
-                                        cache.insert(*wanted_key, row);
+                                        if !unreadable.contains_key(wanted_key) {
+                                            cache.insert(*wanted_key, row.clone());
+                                        }
+                                        rows.insert(*wanted_key, row);
                                     }
                                 }
                                 Err(error) => {
@@ -235,7 +243,20 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                                     continue;
                                 }
                             };
-                            let found = cache.fresh(record_key).cloned().flatten();
+                            if let Some(reason) = unreadable.get(&record_key) {
+                                refused += 1;
+                                worker.ledger.borrow_mut().reject(DeadLetter::of_record(
+                                    &worker.topic,
+                                    origin,
+                                    DeadLetterKind::Lookup,
+                                    format!(
+                                        "the row of `{}` for it cannot be read: {reason}",
+                                        R::TABLE
+                                    ),
+                                ));
+                                continue;
+                            }
+                            let found = rows.get(&record_key).cloned().flatten();
                             let row = found.or_else(|| match &on_missing {
                                 OnMissing::Default(row) => Some(row.clone()),
                                 _ => None,
