@@ -6,7 +6,10 @@
 //! - W2 (per-customer one-minute windows into `customer_minute`): sluice, and a plain
 //!   consume-and-decode loop over the same topic;
 //! - W3 (10,000,000 in-memory events, keyed one-minute window sums, discarded): sluice on 1
-//!   and 2 workers, and a single-threaded HashMap loop.
+//!   and 2 workers, and a single-threaded HashMap loop;
+//! - `scan` and `k2k`: a MySQL table copied by a table source against `INSERT ... SELECT`, and
+//!   the W1 topic copied into another topic exactly-once against a hand-written consume and
+//!   produce loop (`e2e/connectors.rs`).
 //!
 //! ```text
 //! cargo bench --bench e2e                                   # embedded broker, 150,000 orders
@@ -25,6 +28,8 @@ mod ceiling;
 mod child;
 #[path = "e2e/database.rs"]
 mod database;
+#[path = "e2e/connectors.rs"]
+mod connectors;
 #[path = "e2e/db_cpu.rs"]
 mod db_cpu;
 #[path = "e2e/handwritten.rs"]
@@ -70,7 +75,7 @@ fn run() -> Result<(), database::BoxError> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     let mut broker = None;
-    if args.runs("w1") || args.runs("w2") {
+    if args.runs("w1") || args.runs("w2") || args.runs("k2k") {
         let topic = workloads::orders_topic(&runtime, &args)?;
         broker = Some(topic.brokers.clone());
         if args.runs("w1") {
@@ -79,6 +84,12 @@ fn run() -> Result<(), database::BoxError> {
         if args.runs("w2") {
             results.extend(workloads::w2(&runtime, &args, &topic)?);
         }
+        if args.runs("k2k") {
+            results.extend(workloads::kafka_to_kafka(&args, &topic)?);
+        }
+    }
+    if args.runs("scan") {
+        results.extend(workloads::scan(&runtime, &args)?);
     }
     if args.runs("w3") {
         results.extend(workloads::w3(&runtime, &args)?);

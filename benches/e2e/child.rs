@@ -9,7 +9,7 @@ use std::time::Instant;
 use sluice_testkit::workload;
 
 use super::database::{self, BoxError};
-use super::{ceiling, handwritten, rss, w1, w2, w3};
+use super::{ceiling, connectors, handwritten, rss, w1, w2, w3};
 
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,10 @@ pub enum Run {
     SluiceW2 { workers: usize },
     HashMapLoop,
     SluiceW3 { workers: usize },
+    InsertSelect,
+    SluiceScan { workers: usize },
+    ConsumeProduce,
+    SluiceCopy { workers: usize },
 }
 
 /// What a run works on.
@@ -57,6 +61,10 @@ impl Run {
             Run::SluiceW2 { workers } => format!("sluice-w2:{workers}"),
             Run::HashMapLoop => "hash-map:1".into(),
             Run::SluiceW3 { workers } => format!("sluice-w3:{workers}"),
+            Run::InsertSelect => "insert-select:1".into(),
+            Run::SluiceScan { workers } => format!("sluice-scan:{workers}"),
+            Run::ConsumeProduce => "consume-produce:1".into(),
+            Run::SluiceCopy { workers } => format!("sluice-copy:{workers}"),
         }
     }
 
@@ -71,6 +79,10 @@ impl Run {
             "sluice-w2" => Run::SluiceW2 { workers: n },
             "hash-map" => Run::HashMapLoop,
             "sluice-w3" => Run::SluiceW3 { workers: n },
+            "insert-select" => Run::InsertSelect,
+            "sluice-scan" => Run::SluiceScan { workers: n },
+            "consume-produce" => Run::ConsumeProduce,
+            "sluice-copy" => Run::SluiceCopy { workers: n },
             _ => return None,
         })
     }
@@ -150,6 +162,31 @@ impl Run {
             Run::SluiceW2 { workers } => (w2::per_customer::run(config(workers))?.consumed, 0),
             Run::HashMapLoop => (input.events, w3::hash_map_loop(input.events)),
             Run::SluiceW3 { workers } => (input.events, w3::sluice(input.events, workers)?),
+            Run::InsertSelect => {
+                let rt = runtime()?;
+                let copied = rt.block_on(async {
+                    let sql = "INSERT INTO order_summaries (id, customer_id, amount_cents, day) \
+                               SELECT id, customer_id, amount_cents, DATE(ts) FROM orders";
+                    sqlx::query(sql)
+                        .execute(&mut database::connect().await?)
+                        .await
+                        .map(|done| done.rows_affected())
+                        .map_err(BoxError::from)
+                })?;
+                (copied, 0)
+            }
+            Run::SluiceScan { workers } => {
+                let mut config = config(workers);
+                config.topic = None;
+                (connectors::summarize::run(config)?.written, 0)
+            }
+            Run::ConsumeProduce => (
+                connectors::consume_produce(&input.brokers, &input.topic, partitions)?,
+                0,
+            ),
+            Run::SluiceCopy { workers } => {
+                (connectors::copy_orders::run(config(workers))?.written, 0)
+            }
         })
     }
 }

@@ -1,9 +1,9 @@
 //! The W1 message as a hand-written consumer decodes it: serde's derived `Deserialize`.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[allow(dead_code)]
 pub struct SerdeOrder {
     pub id: u64,

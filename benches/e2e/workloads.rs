@@ -211,6 +211,100 @@ pub fn w3(runtime: &tokio::runtime::Runtime, args: &Args) -> Result<Vec<Measured
     Ok(runs)
 }
 
+/// `scan` in `args.repeat` rounds: `orders` holds `args.orders` rows (made by MySQL), copied
+/// into `order_summaries` by `INSERT ... SELECT`, then by a table-source pipeline.
+pub fn scan(runtime: &tokio::runtime::Runtime, args: &Args) -> Result<Vec<Measured>, BoxError> {
+    runtime.block_on(database::prepare(&[
+        ("orders", workload::ORDERS_DDL),
+        ("order_summaries", super::connectors::ORDER_SUMMARIES_DDL),
+    ]))?;
+    empty(runtime, "orders")?;
+    runtime.block_on(async {
+        let sql = format!(
+            "INSERT INTO orders (id, customer_id, amount_cents, currency, ts) \
+             SELECT seq, (seq * 7919) % 1000, (seq * 31) % 100000, 'EUR', \
+                    TIMESTAMPADD(MICROSECOND, seq * 1000, '2026-01-01 00:00:00') \
+             FROM seq_1_to_{}",
+            args.orders
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut database::connect().await?)
+            .await
+            .map_err(BoxError::from)
+    })?;
+    let mut rounds = Vec::new();
+    for _ in 0..args.repeat {
+        let mut round = Vec::new();
+        for (what, run) in [
+            ("MySQL INSERT ... SELECT".to_owned(), Run::InsertSelect),
+            (
+                format!("sluice MySqlTable, {} workers", args.workers),
+                Run::SluiceScan {
+                    workers: args.workers,
+                },
+            ),
+        ] {
+            empty(runtime, "order_summaries")?;
+            let (measured, _) = measure("scan", what, "rows", run, &input(args, None))?;
+            let copied: i64 = runtime.block_on(async {
+                sqlx::query_scalar("SELECT COUNT(*) FROM order_summaries")
+                    .fetch_one(&mut database::connect().await?)
+                    .await
+                    .map_err(BoxError::from)
+            })?;
+            if copied != args.orders as i64 {
+                return Err(format!("{}: {copied} rows copied", measured.what).into());
+            }
+            round.push(measured);
+        }
+        rounds.push(round);
+    }
+    let mut runs = median_of(rounds);
+    let (reference, sluice) = runs.split_at_mut(1);
+    sluice[0].against("INSERT ... SELECT", &reference[0]);
+    Ok(runs)
+}
+
+/// `k2k` in `args.repeat` rounds: the hand-written consume-produce copy, then the Kafka-only
+/// pipeline (transactions with the positions), each reading the whole W1 topic.
+pub fn kafka_to_kafka(args: &Args, topic: &OrdersTopic) -> Result<Vec<Measured>, BoxError> {
+    sluice_testkit::broker::create_topic(
+        &topic.brokers,
+        super::connectors::COPY_TOPIC,
+        workload::PARTITIONS,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut rounds = Vec::new();
+    for _ in 0..args.repeat {
+        let (reference, _) = measure(
+            "k2k",
+            "hand-written consume + produce, 1 thread",
+            "msgs",
+            Run::ConsumeProduce,
+            &input(args, Some(topic)),
+        )?;
+        let (sluice, _) = measure(
+            "k2k",
+            format!("sluice Kafka -> Kafka (transactions), {} workers", args.workers),
+            "msgs",
+            Run::SluiceCopy {
+                workers: args.workers,
+            },
+            &input(args, Some(topic)),
+        )?;
+        for run in [&reference, &sluice] {
+            if run.items != args.orders {
+                return Err(format!("{}: {} messages copied", run.what, run.items).into());
+            }
+        }
+        rounds.push(vec![reference, sluice]);
+    }
+    let mut runs = median_of(rounds);
+    let (reference, sluice) = runs.split_at_mut(1);
+    sluice[0].against("hand-written", &reference[0]);
+    Ok(runs)
+}
+
 /// Each run's median-rate round, with the spread of all rounds.
 fn median_of(rounds: Vec<Vec<Measured>>) -> Vec<Measured> {
     let runs = rounds.first().map_or(0, Vec::len);
