@@ -26,10 +26,10 @@ mod args;
 mod ceiling;
 #[path = "e2e/child.rs"]
 mod child;
-#[path = "e2e/database.rs"]
-mod database;
 #[path = "e2e/connectors.rs"]
 mod connectors;
+#[path = "e2e/database.rs"]
+mod database;
 #[path = "e2e/db_cpu.rs"]
 mod db_cpu;
 #[path = "e2e/handwritten.rs"]

@@ -92,9 +92,12 @@ pub fn consume_produce(brokers: &str, topic: &str, partitions: i32) -> Result<u6
         loop {
             match producer.send(record) {
                 Ok(()) => break,
-                Err((rdkafka::error::KafkaError::MessageProduction(
-                    rdkafka::types::RDKafkaErrorCode::QueueFull,
-                ), back)) => {
+                Err((
+                    rdkafka::error::KafkaError::MessageProduction(
+                        rdkafka::types::RDKafkaErrorCode::QueueFull,
+                    ),
+                    back,
+                )) => {
                     record = back;
                     producer.poll(std::time::Duration::from_millis(5));
                 }

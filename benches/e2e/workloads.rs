@@ -285,7 +285,10 @@ pub fn kafka_to_kafka(args: &Args, topic: &OrdersTopic) -> Result<Vec<Measured>,
         )?;
         let (sluice, _) = measure(
             "k2k",
-            format!("sluice Kafka -> Kafka (transactions), {} workers", args.workers),
+            format!(
+                "sluice Kafka -> Kafka (transactions), {} workers",
+                args.workers
+            ),
             "msgs",
             Run::SluiceCopy {
                 workers: args.workers,

@@ -65,6 +65,16 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
             #field: (&#p::ColumnOf::<#ty>::new()).read_column(row, #name)?,
         }
     });
+    let event_time = row.columns.iter().find(|c| c.event_time).map(|column| {
+        let field = column.ident;
+        quote_spanned! {column.ty.span()=>
+            const HAS_EVENT_TIME: bool = true;
+
+            fn event_time_millis(&self) -> ::core::option::Option<i64> {
+                #p::EventTime::event_time_millis(&self.#field)
+            }
+        }
+    });
     let defaults = row.skipped.iter().map(|(field, ty)| {
         let field_name = field.to_string();
         quote_spanned! {ty.span()=>
@@ -100,6 +110,8 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
             fn encoded_len(&self) -> usize {
                 0 #(#lengths)*
             }
+
+            #event_time
 
             fn read(row: &#p::MySqlRow) -> ::core::result::Result<Self, ::std::string::String> {
                 #[allow(unused_imports)]

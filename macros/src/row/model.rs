@@ -17,7 +17,7 @@ const STRUCT_ARGS: &[&str] = &[
     "append_only",
     "allow_other_unique_keys",
 ];
-const FIELD_ARGS: &[&str] = &["key", "column", "skip", "decimal_as_float"];
+const FIELD_ARGS: &[&str] = &["key", "column", "skip", "decimal_as_float", "event_time"];
 
 pub(crate) struct Row<'a> {
     pub ident: &'a Ident,
@@ -43,6 +43,8 @@ pub(crate) struct Column<'a> {
     pub rename: Option<LitStr>,
     pub key: bool,
     pub decimal_as_float: bool,
+    /// `#[row(event_time)]`: the event time of a row read by a table source.
+    pub event_time: bool,
 }
 
 struct FieldAttrs<'a> {
@@ -102,6 +104,16 @@ impl<'a> Row<'a> {
             );
         }
         check_unique_columns(&mut cx, &columns);
+        let mut timed = columns.iter().filter(|c| c.event_time);
+        if let (Some(first), Some(second)) = (timed.next(), timed.next()) {
+            cx.error(
+                second.ident,
+                format!(
+                    "only one field can be the event time; `{}` already is",
+                    first.ident
+                ),
+            );
+        }
         cx.finish()?;
         Ok(Row {
             ident: &input.ident,
@@ -164,12 +176,14 @@ fn field_attrs<'a>(cx: &mut Ctxt, ident: &'a Ident, field: &'a syn::Field) -> Fi
     let mut key = Once::default();
     let mut skip = Once::default();
     let mut decimal_as_float = Once::default();
+    let mut event_time = Once::default();
     let mut column = Once::<LitStr>::default();
     for_each_arg(cx, &field.attrs, "row", |cx, meta, name| {
         match name {
             "key" => key.set(cx, meta, name, ()),
             "skip" => skip.set(cx, meta, name, ()),
             "decimal_as_float" => decimal_as_float.set(cx, meta, name, ()),
+            "event_time" => event_time.set(cx, meta, name, ()),
             "column" => column.set(cx, meta, name, name_value(meta, "column")?),
             _ => return Err(unknown(meta, "row field", name, FIELD_ARGS)),
         }
@@ -177,6 +191,12 @@ fn field_attrs<'a>(cx: &mut Ctxt, ident: &'a Ident, field: &'a syn::Field) -> Fi
     });
     if skip.is_set() && key.is_set() {
         cx.error(ident, format!("`{ident}` cannot be both `skip` and `key`"));
+    }
+    if skip.is_set() && event_time.is_set() {
+        cx.error(
+            ident,
+            format!("`{ident}` cannot be both `skip` and `event_time`: the event time is read from its column"),
+        );
     }
     let rename = column.into_value();
     FieldAttrs {
@@ -189,6 +209,7 @@ fn field_attrs<'a>(cx: &mut Ctxt, ident: &'a Ident, field: &'a syn::Field) -> Fi
             rename,
             key: key.is_set(),
             decimal_as_float: decimal_as_float.is_set(),
+            event_time: event_time.is_set(),
         },
         skip: skip.is_set(),
         key_span: key.span(),

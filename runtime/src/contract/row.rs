@@ -41,6 +41,16 @@ pub trait Row: Send + Sync + 'static {
     /// declares them; a row that fails goes to the dead-letter table instead of MySQL.
     fn validate(&self) -> Result<(), ValueError>;
 
+    /// Whether a field is marked `#[row(event_time)]`: a table source then gives its rows an
+    /// event time, for windows.
+    const HAS_EVENT_TIME: bool = false;
+
+    /// The event time of this row in milliseconds since the epoch, from the field marked
+    /// `#[row(event_time)]`.
+    fn event_time_millis(&self) -> Option<i64> {
+        None
+    }
+
     /// Reads one row of the table back into the struct (a `MySqlTable<R>` source): each
     /// column into its field, a `#[row(skip)]` field from `Default`. An error names the
     /// column and why.

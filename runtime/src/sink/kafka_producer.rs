@@ -102,7 +102,7 @@ impl<M: Message> Sink for Kafka<M> {
         role: &SinkRole,
     ) -> StreamVec<'scope, Epoch, ()> {
         if plan.transactional {
-            transactional_sink(stream, Arc::clone(plan))
+            transactional_sink(stream, Arc::clone(plan), role.output)
         } else {
             kafka_sink(stream, Arc::clone(plan), role.output)
         }

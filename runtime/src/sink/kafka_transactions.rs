@@ -25,6 +25,7 @@ use super::kafka_producer::{KafkaSinkPlan, Outgoing, producer_config};
 use crate::contract::message::Message;
 use crate::dataflow::item::Item;
 use crate::dataflow::stream::Stream;
+use crate::dataflow::worker::Backlog;
 use crate::dead_letter::log_unstored;
 use crate::delivery::{Epoch, OffsetUpdate, complete_before};
 use crate::error::{Error, Result};
@@ -146,6 +147,7 @@ impl Transactions {
 pub(super) fn transactional_sink<'scope, M: Message>(
     stream: Stream<'scope, M>,
     plan: Arc<KafkaSinkPlan>,
+    role_output: usize,
 ) -> StreamVec<'scope, Epoch, ()> {
     let Stream {
         inner,
@@ -231,6 +233,13 @@ pub(super) fn transactional_sink<'scope, M: Message>(
                         }
                     }
                 }
+                shared.report_backlog(
+                    role_output,
+                    Backlog {
+                        epochs: pending.len() as u64,
+                        rows: pending.values().map(|records| records.len() as u64).sum(),
+                    },
+                );
                 if complete == Epoch::MAX {
                     held = None;
                 } else if let Some(cap) = held.as_mut()

@@ -17,7 +17,7 @@ use crate::contract::row::Row;
 use crate::contract::sink::Positions;
 use crate::contract::source::Source;
 use crate::contract::startup::Startup;
-use crate::dataflow::item::{Item, NO_EVENT_TIME, Origin};
+use crate::dataflow::item::{Item, NO_EVENT_TIME, Origin, Watermark};
 use crate::dataflow::worker::{BacklogLimit, Restored, WorkerShared};
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::table_scans::{KeyRange, load_ranges, split, store_ranges};
@@ -49,7 +49,7 @@ pub struct TableSourcePlan {
 impl<R: Row> Source for MySqlTable<R> {
     type Record = R;
     type Plan = TableSourcePlan;
-    const HAS_EVENT_TIME: bool = false;
+    const HAS_EVENT_TIME: bool = R::HAS_EVENT_TIME;
     const READS_DATABASE: bool = true;
 
     fn input_name(_config: &Config) -> Arc<str> {
@@ -176,6 +176,7 @@ fn table_source<'scope, R: Row>(
     shared: Rc<WorkerShared>,
 ) -> StreamVec<'scope, Epoch, Item<R>> {
     let (index, peers) = (scope.index(), scope.peers());
+    let worker = u32::try_from(index).unwrap_or(u32::MAX);
     source::<_, CapacityContainerBuilder<Vec<Item<R>>>, _, _>(
         scope,
         "MySqlTableSource",
@@ -206,6 +207,14 @@ fn table_source<'scope, R: Row>(
                 let control = &shared.control;
                 let now = plan.clock.now();
                 let finished = exhausted || control.stop_requested() || control.failed();
+                if finished && !control.shutdown_requested() && R::HAS_EVENT_TIME {
+                    // The whole table is read: every window may close.
+                    output.session(cap).give(Item::Watermark(Watermark {
+                        source: worker,
+                        to: worker,
+                        millis: i64::MAX,
+                    }));
+                }
                 if now > *cap.time() || finished {
                     let positions = std::mem::take(&mut reached)
                         .into_iter()
@@ -253,14 +262,18 @@ fn table_source<'scope, R: Row>(
                             break;
                         }
                         consumed += 1;
-                        let origin = Origin {
+                        let mut origin = Origin {
                             partition: page.range,
                             offset: key,
                             event_time: NO_EVENT_TIME,
                         };
                         reached.insert(page.range, key.saturating_add(1));
                         match row {
-                            Ok(row) => session.give(Item::Record(origin, row)),
+                            Ok(row) => {
+                                origin.event_time =
+                                    row.event_time_millis().unwrap_or(NO_EVENT_TIME);
+                                session.give(Item::Record(origin, row));
+                            }
                             Err(reason) => {
                                 dead += 1;
                                 shared
