@@ -6,8 +6,8 @@
 //! record of it has been acknowledged by the brokers; MySQL stores the epoch's positions only
 //! then. A crash before that commit produces those records again: at-least-once, each record
 //! carrying the `sluice-source` header (`topic/partition/offset` of the message it came from)
-//! for consumers to deduplicate. Kafka as the only output (exactly-once with Kafka
-//! transactions) is not built yet and is refused at start-up.
+//! for consumers to deduplicate. As the only output it commits with Kafka transactions instead
+//! (`kafka_transactions.rs`); this file holds what both share: the plan, encoding, headers.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
