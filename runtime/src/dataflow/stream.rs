@@ -29,4 +29,17 @@ impl<'scope, T: 'static> Stream<'scope, T> {
             lineage,
         }
     }
+
+    /// The parts a sink works with, once it is output `output` of its worker. An output with no
+    /// window upstream writes no window rows: the window commit points do not wait for it.
+    pub(crate) fn into_sink_input(
+        self,
+        output: usize,
+    ) -> (StreamVec<'scope, Epoch, Item<T>>, Rc<WorkerShared>, Lineage) {
+        if !self.lineage.windowed {
+            let commits = &self.shared.control.window_commits;
+            commits.without_windows(self.shared.index, output);
+        }
+        (self.inner, self.shared, self.lineage)
+    }
 }

@@ -344,11 +344,6 @@ mod tests {
         progress.written(0, 0, 200);
         assert_eq!(progress.commit_point(3), (0, None));
     }
-}
-
-#[cfg(test)]
-mod several_outputs {
-    use super::*;
 
     #[test]
     fn every_output_of_a_worker_must_have_written_the_watermark() {
@@ -363,16 +358,7 @@ mod several_outputs {
             "output 1 wrote nothing"
         );
         progress.written(0, 1, 60_000);
-        assert_eq!(
-            progress.commit_point(3),
-            (
-                3,
-                Some(StoredWatermark {
-                    millis: 60_000,
-                    applied: 4
-                })
-            )
-        );
+        assert_eq!(progress.commit_point(3), (3, Some(mark(60_000, 4))));
     }
 
     #[test]
@@ -383,15 +369,6 @@ mod several_outputs {
         progress.released(0, 3, 4, 60_000);
         progress.without_windows(0, 0);
         progress.written(0, 1, 60_000);
-        assert_eq!(
-            progress.commit_point(3),
-            (
-                3,
-                Some(StoredWatermark {
-                    millis: 60_000,
-                    applied: 4
-                })
-            )
-        );
+        assert_eq!(progress.commit_point(3), (3, Some(mark(60_000, 4))));
     }
 }

@@ -282,16 +282,8 @@ fn kafka_sink<'scope, M: Message>(
     plan: Arc<KafkaSinkPlan>,
     output: usize,
 ) -> StreamVec<'scope, Epoch, ()> {
-    let Stream {
-        inner,
-        shared,
-        lineage,
-    } = stream;
+    let (inner, shared, lineage) = stream.into_sink_input(output);
     let scope = inner.scope();
-    if !lineage.windowed {
-        let commits = &shared.control.window_commits;
-        commits.without_windows(shared.index, output);
-    }
     inner.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
         Pipeline,
         "KafkaSink",

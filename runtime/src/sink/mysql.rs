@@ -146,11 +146,7 @@ fn mysql_sink<'scope, R: Row>(
     plan: Arc<SinkPlan>,
     role: SinkRole,
 ) -> StreamVec<'scope, Epoch, ()> {
-    let Stream {
-        inner,
-        shared,
-        lineage,
-    } = stream;
+    let (inner, shared, lineage) = stream.into_sink_input(role.output);
     if (lineage.exchanged || !role.commits) && R::SCHEMA.shape.append_only {
         let why = if lineage.exchanged {
             "the pipeline groups records with key_by"

@@ -65,12 +65,6 @@ impl<R: Row> SinkState<R> {
         done: std::sync::mpsc::Receiver<Done>,
     ) -> Self {
         let window_marks = lineage.window_marks(shared.index, shared.peers);
-        if !lineage.windowed {
-            shared
-                .control
-                .window_commits
-                .without_windows(shared.index, role.output);
-        }
         SinkState {
             plan,
             shared,

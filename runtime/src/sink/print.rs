@@ -69,16 +69,8 @@ fn print_sink<'scope, T: Serialize + 'static>(
     plan: Arc<PrintPlan>,
     role: SinkRole,
 ) -> StreamVec<'scope, Epoch, ()> {
-    let Stream {
-        inner,
-        shared,
-        lineage,
-    } = stream;
+    let (inner, shared, lineage) = stream.into_sink_input(role.output);
     let mut window_marks = lineage.window_marks(shared.index, shared.peers);
-    if !lineage.windowed {
-        let commits = &shared.control.window_commits;
-        commits.without_windows(shared.index, role.output);
-    }
     let mut reported = i64::MIN;
     let mut done: Epoch = 0;
     let mut line = Vec::new();
