@@ -43,6 +43,8 @@ mod rss;
 mod serde_order;
 #[path = "e2e/table.rs"]
 mod table;
+#[path = "../examples/shared/table_copy.rs"]
+mod table_copy;
 #[path = "../examples/shared/w1.rs"]
 mod w1;
 #[path = "../examples/shared/w2.rs"]

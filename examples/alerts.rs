@@ -10,43 +10,19 @@
 //! table had not committed, and the table stays exact. Needs a broker holding the `orders`
 //! topic and a database (`--database-url` or `DATABASE_URL`).
 
+#[path = "shared/alerts.rs"]
+mod alert;
 #[path = "shared/w1.rs"]
 mod w1;
 
-use serde::Serialize;
 use sluice::prelude::*;
 use w1::{Order, OrderRow};
 
-/// Orders of at least this many cents are printed as alerts.
-const LARGE_CENTS: i64 = 90_000;
-
-/// A large order, printed as one JSON line.
-#[derive(Debug, Serialize)]
-struct Alert {
-    order_id: u64,
-    customer_id: u32,
-    amount_cents: i64,
-}
-
-/// Every order becomes a row; the large ones also become alerts.
+/// Every order becomes a row; the large ones also become printed alerts.
 #[pipeline]
-fn alerts(orders: Kafka<Order>) -> (MySql<OrderRow>, Print<Alert>) {
-    let alerts = orders
-        .clone()
-        .filter(|o| o.amount_cents >= LARGE_CENTS)
-        .map(|o| Alert {
-            order_id: o.id,
-            customer_id: o.customer_id,
-            amount_cents: o.amount_cents,
-        });
-    let rows = orders.map(|o| OrderRow {
-        id: o.id,
-        customer_id: o.customer_id,
-        amount_cents: o.amount_cents,
-        currency: o.currency,
-        ts: o.ts,
-    });
-    (rows, alerts)
+fn alerts(orders: Kafka<Order>) -> (MySql<OrderRow>, Print<alert::Alert>) {
+    let alerts = alert::large_orders(orders.clone());
+    (orders.map(OrderRow::from), alerts)
 }
 
 fn main() -> sluice::Result<()> {

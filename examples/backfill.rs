@@ -17,7 +17,7 @@ mod w1;
 mod w2;
 
 use sluice::prelude::*;
-use w2::CustomerMinute;
+use w2::{CustomerMinute, customer_minutes};
 
 /// A row of `orders`, with its time as the event time.
 #[derive(Row, Debug)]
@@ -32,19 +32,10 @@ struct HistoricOrder {
     ts: DateTime<Utc>,
 }
 
-/// Orders and amounts per customer and minute, from the history.
+/// Orders and amounts per customer and minute, from the history, through W2's windows.
 #[pipeline]
 fn backfill(orders: MySqlTable<HistoricOrder>) -> MySql<CustomerMinute> {
-    orders
-        .map(|o| (o.customer_id, o.amount_cents))
-        .key_by(|&(customer, _)| customer)
-        .window(Tumbling::minutes(1))
-        .aggregate(|window, &customer_id, orders| CustomerMinute {
-            customer_id,
-            window_start: window.start,
-            orders: orders.count(),
-            amount_cents: orders.sum(|&(_, amount)| amount),
-        })
+    customer_minutes(orders.map(|o| (o.customer_id, o.amount_cents)))
 }
 
 fn main() -> sluice::Result<()> {

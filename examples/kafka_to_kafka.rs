@@ -11,35 +11,18 @@
 //! open transaction: `read_committed` consumers never see its alerts, and the restart writes
 //! them again. Needs a broker with the `orders` and `alerts` topics.
 
+#[path = "shared/alerts.rs"]
+mod alert;
 #[path = "shared/w1.rs"]
 mod w1;
 
 use sluice::prelude::*;
 use w1::Order;
 
-/// Orders of at least this many cents become alerts.
-const LARGE_CENTS: i64 = 90_000;
-
-/// A large order, written to the `alerts` topic.
-#[derive(Message, Debug)]
-#[message(topic = "alerts", format = "json")]
-struct Alert {
-    #[message(key)]
-    order_id: u64,
-    customer_id: u32,
-    amount_cents: i64,
-}
-
 /// The large orders, as alerts.
 #[pipeline]
-fn kafka_to_kafka(orders: Kafka<Order>) -> Kafka<Alert> {
-    orders
-        .filter(|o| o.amount_cents >= LARGE_CENTS)
-        .map(|o| Alert {
-            order_id: o.id,
-            customer_id: o.customer_id,
-            amount_cents: o.amount_cents,
-        })
+fn kafka_to_kafka(orders: Kafka<Order>) -> Kafka<alert::Alert> {
+    alert::large_orders(orders)
 }
 
 fn main() -> sluice::Result<()> {

@@ -10,33 +10,12 @@
 //! with the rows it produced, so a killed copy resumes where it was. Needs the `orders` table
 //! (`quickstart` fills it) and a database (`--database-url` or `DATABASE_URL`).
 
+#[path = "shared/table_copy.rs"]
+mod table_copy;
 #[path = "shared/w1.rs"]
 mod w1;
 
-use sluice::prelude::*;
-use w1::OrderRow;
-
-/// One order with its day.
-#[derive(Row, Debug)]
-#[row(table = "order_summaries", migrations = "migrations")]
-struct OrderSummary {
-    #[row(key)]
-    id: u64,
-    customer_id: u32,
-    amount_cents: i64,
-    day: NaiveDate,
-}
-
-/// Every row of `orders`, summarized.
-#[pipeline]
-fn summarize(orders: MySqlTable<OrderRow>) -> MySql<OrderSummary> {
-    orders.map(|o| OrderSummary {
-        id: o.id,
-        customer_id: o.customer_id,
-        amount_cents: o.amount_cents,
-        day: o.ts.date_naive(),
-    })
-}
+use table_copy::summarize;
 
 fn main() -> sluice::Result<()> {
     summarize::main()

@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Stdio;
+
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -224,28 +224,12 @@ fn killed_mid_run_the_table_stays_exact_and_every_alert_is_sent_at_least_once() 
         "--workers",
         "2",
     ];
-    let slice = N / (KILLS + 1);
-    for k in 0..KILLS {
-        let mut child = example_command("kafka_alerts", &args)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start the job");
-        workload::produce_w1(&brokers, "orders", k * slice..(k + 1) * slice).expect("produce");
-        std::thread::sleep(Duration::from_millis(rng.between(100, 900)));
-        assert!(child.try_wait().expect("poll").is_none(), "the job ended");
-        child.kill().expect("kill -9");
-        child.wait().expect("reap the job");
-    }
-    workload::produce_w1(&brokers, "orders", KILLS * slice..N).expect("produce");
-    let mut last = args.to_vec();
-    last.push("--until-end");
-    let output = example_command("kafka_alerts", &last)
-        .output()
-        .expect("run to the end");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    kill_while_producing(
+        |args| example_command("kafka_alerts", args),
+        &args,
+        &brokers,
+        (N, KILLS),
+        &mut rng,
     );
     assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
     let received = read_all(&brokers, "alerts", ALERT_PARTITIONS);
@@ -313,31 +297,12 @@ fn kafka_to_kafka_killed_mid_run_loses_no_alert_and_doubles_none_where_the_broke
     let mut rng = Seeded::from_env("kafka_to_kafka_kill");
     let (_tansu, brokers) = tansu_with_topics();
     let args = ["--brokers", &brokers, "--epoch-ms", "50", "--workers", "2"];
-    let slice = N / (KILLS + 1);
-    for k in 0..KILLS {
-        let mut child = example_command("kafka_to_kafka", &args)
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start the job");
-        workload::produce_w1(&brokers, "orders", k * slice..(k + 1) * slice).expect("produce");
-        std::thread::sleep(Duration::from_millis(rng.between(100, 900)));
-        assert!(child.try_wait().expect("poll").is_none(), "the job ended");
-        child.kill().expect("kill -9");
-        child.wait().expect("reap the job");
-    }
-    workload::produce_w1(&brokers, "orders", KILLS * slice..N).expect("produce");
-    let mut last = args.to_vec();
-    last.push("--until-end");
-    let output = example_command("kafka_to_kafka", &last)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run to the end");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let without_database = |args: &[&str]| {
+        let mut command = example_command("kafka_to_kafka", args);
+        command.env_remove("DATABASE_URL");
+        command
+    };
+    kill_while_producing(without_database, &args, &brokers, (N, KILLS), &mut rng);
     let received = read_all(&brokers, "alerts", ALERT_PARTITIONS);
     let expected = expected_alerts(N);
     let ids: BTreeSet<u64> = received.iter().map(|r| r.order_id).collect();
@@ -372,13 +337,7 @@ fn ratios(orders: Kafka<Order>) -> (MySql<OrderRow>, Kafka<Ratio>) {
         id: o.id,
         value: o.amount_cents as f64 / f64::from(o.customer_id),
     });
-    let rows = orders.map(|o| OrderRow {
-        id: o.id,
-        customer_id: o.customer_id,
-        amount_cents: o.amount_cents,
-        currency: o.currency,
-        ts: o.ts,
-    });
+    let rows = orders.map(OrderRow::from);
     (rows, ratios)
 }
 

@@ -5,8 +5,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::{Output, Stdio};
-use std::time::Duration;
+use std::process::Output;
 
 use common::*;
 use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
@@ -123,32 +122,14 @@ fn killed_while_printing_alerts_the_table_stays_exact_and_no_alert_is_lost() {
         "2",
     ];
 
-    let mut printed = Vec::new();
-    let slice = N / (KILLS + 1);
-    for k in 0..KILLS {
-        let mut child = example_command("alerts", &args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the job");
-        workload::produce_w1(&brokers, "orders", k * slice..(k + 1) * slice).expect("produce");
-        std::thread::sleep(Duration::from_millis(rng.between(100, 900)));
-        assert!(child.try_wait().expect("poll").is_none(), "the job ended");
-        child.kill().expect("kill -9");
-        let output = child.wait_with_output().expect("reap the job");
-        printed.extend(printed_alerts(&output.stdout));
-    }
-    workload::produce_w1(&brokers, "orders", KILLS * slice..N).expect("produce");
-    let mut last = args.to_vec();
-    last.push("--until-end");
-    let output = example_command("alerts", &last)
-        .output()
-        .expect("run to the end");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let runs = kill_while_producing(
+        |args| example_command("alerts", args),
+        &args,
+        &brokers,
+        (N, KILLS),
+        &mut rng,
     );
-    printed.extend(printed_alerts(&output.stdout));
+    let printed: Vec<u64> = runs.iter().flat_map(|out| printed_alerts(out)).collect();
 
     assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
     let expected = expected_alerts(0..N);

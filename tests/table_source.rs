@@ -188,24 +188,6 @@ fn a_table_into_a_lone_kafka_output_is_refused_with_a_reason() {
     );
 }
 
-/// `customer_minute` as the back-fill wrote it, and as MySQL groups `orders`.
-fn backfilled_and_grouped(database: &str) -> (Vec<String>, Vec<String>) {
-    let written = query_strings(
-        database,
-        "SELECT CONCAT_WS(' ', customer_id, window_start, orders, amount_cents) \
-         FROM customer_minute ORDER BY customer_id, window_start",
-    );
-    let grouped = query_strings(
-        database,
-        "SELECT CONCAT_WS(' ', customer_id, \
-                CAST(DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000') AS CHAR), \
-                COUNT(*), SUM(amount_cents)) \
-         FROM orders GROUP BY customer_id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000') \
-         ORDER BY customer_id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000')",
-    );
-    (written, grouped)
-}
-
 #[test]
 fn a_window_table_is_back_filled_from_the_history_table() {
     let database = orders_table("table_backfill", N);
@@ -218,7 +200,10 @@ fn a_window_table_is_back_filled_from_the_history_table() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let (written, grouped) = backfilled_and_grouped(&database);
+    let (written, grouped) = (
+        customer_minute_lines(&database),
+        customer_minutes_grouped_by_mysql(&database),
+    );
     assert!(grouped.len() > 1_000, "{} windows", grouped.len());
     assert!(written == grouped, "the back-fill differs from GROUP BY");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -9,27 +9,6 @@ use common::*;
 use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
 use sluice_testkit::workload::{self, CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Order};
 
-/// `customer_minute` as sorted text lines, to compare whole tables.
-fn windows(database: &str) -> Vec<String> {
-    query_strings(
-        database,
-        "SELECT CONCAT_WS(' ', customer_id, window_start, orders, amount_cents) \
-         FROM customer_minute ORDER BY customer_id, window_start",
-    )
-}
-
-/// The same, computed by MySQL from the `orders` table: WORKLOADS.md's check.
-fn group_by_over_orders(database: &str) -> Vec<String> {
-    query_strings(
-        database,
-        "SELECT CONCAT_WS(' ', customer_id, \
-                CAST(DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000') AS CHAR), \
-                COUNT(*), SUM(amount_cents)) \
-         FROM orders GROUP BY customer_id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000') \
-         ORDER BY customer_id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000')",
-    )
-}
-
 fn with_workers(mut config: sluice::Config, workers: usize) -> sluice::Config {
     config.workers = workers;
     config
@@ -52,22 +31,22 @@ fn w2_equals_the_group_by_over_the_same_orders_with_one_and_two_workers() {
     assert_eq!(report.consumed, N);
     assert_eq!(report.aggregated, N, "every order counted in a window");
     assert_eq!(report.dead_lettered, 0);
-    let expected = group_by_over_orders(&two);
+    let expected = customer_minutes_grouped_by_mysql(&two);
     assert_eq!(
         expected.len(),
         2_000,
         "1,000 customers over 2 minutes of event time"
     );
     assert_eq!(report.written, expected.len() as u64);
-    assert_eq!(windows(&two), expected);
+    assert_eq!(customer_minute_lines(&two), expected);
 
     let one = fresh_database("w2_one_worker");
     execute(&one, CUSTOMER_MINUTE_DDL);
     per_customer::run(with_workers(config(&brokers, &one, "orders_w2"), 1))
         .expect("W2 with 1 worker");
     assert_eq!(
-        windows(&one),
-        windows(&two),
+        customer_minute_lines(&one),
+        customer_minute_lines(&two),
         "1 and 2 workers write the same table"
     );
 
@@ -97,7 +76,7 @@ fn run_in_background(
 fn wait_for_windows(database: &str, rows: usize) -> bool {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if windows(database).len() >= rows {
+        if customer_minute_lines(database).len() >= rows {
             return true;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -195,7 +174,7 @@ fn records_later_than_their_window_are_dead_letters_and_in_no_window() {
     assert_eq!(letters, expected);
     // The first minute holds its 60 on-time orders only.
     assert_eq!(
-        windows(&database),
+        customer_minute_lines(&database),
         [
             "1 2026-01-01 00:00:00.000 60 54870",
             "1 2026-01-01 00:01:00.000 60 166470",
@@ -243,5 +222,5 @@ fn windows_over_a_message_without_event_time_stop_at_start_up() {
             .contains("mark a field #[message(event_time)]"),
         "{error}"
     );
-    assert!(windows(&database).is_empty());
+    assert!(customer_minute_lines(&database).is_empty());
 }

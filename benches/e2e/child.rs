@@ -9,7 +9,7 @@ use std::time::Instant;
 use sluice_testkit::workload;
 
 use super::database::{self, BoxError};
-use super::{ceiling, connectors, handwritten, rss, w1, w2, w3};
+use super::{ceiling, connectors, handwritten, rss, table_copy, w1, w2, w3};
 
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
@@ -178,7 +178,7 @@ impl Run {
             Run::SluiceScan { workers } => {
                 let mut config = config(workers);
                 config.topic = None;
-                (connectors::summarize::run(config)?.written, 0)
+                (table_copy::summarize::run(config)?.written, 0)
             }
             Run::ConsumeProduce => (
                 connectors::consume_produce(&input.brokers, &input.topic, partitions)?,

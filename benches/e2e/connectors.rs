@@ -13,7 +13,7 @@ use sluice::prelude::*;
 
 use super::database::BoxError;
 use super::handwritten;
-use super::w1::{Order, OrderRow};
+use super::w1::Order;
 
 /// `order_summaries`, as `examples/table_copy.rs` writes it.
 pub const ORDER_SUMMARIES_DDL: &str =
@@ -21,27 +21,6 @@ pub const ORDER_SUMMARIES_DDL: &str =
 
 /// The topic the `k2k` runs write to.
 pub const COPY_TOPIC: &str = "bench_order_copies";
-
-#[derive(Row, Debug)]
-#[row(table = "order_summaries", migrations = "migrations")]
-pub struct OrderSummary {
-    #[row(key)]
-    id: u64,
-    customer_id: u32,
-    amount_cents: i64,
-    day: NaiveDate,
-}
-
-/// Every row of `orders`, summarized.
-#[pipeline]
-pub fn summarize(orders: MySqlTable<OrderRow>) -> MySql<OrderSummary> {
-    orders.map(|o| OrderSummary {
-        id: o.id,
-        customer_id: o.customer_id,
-        amount_cents: o.amount_cents,
-        day: o.ts.date_naive(),
-    })
-}
 
 /// An order as copied to [`COPY_TOPIC`].
 #[derive(Message, Debug, Serialize)]

@@ -27,14 +27,20 @@ pub struct OrderRow {
     pub ts: DateTime<Utc>,
 }
 
+impl From<Order> for OrderRow {
+    fn from(o: Order) -> Self {
+        OrderRow {
+            id: o.id,
+            customer_id: o.customer_id,
+            amount_cents: o.amount_cents,
+            currency: o.currency,
+            ts: o.ts,
+        }
+    }
+}
+
 /// Every order becomes a row.
 #[pipeline]
 pub fn ingest(orders: Kafka<Order>) -> MySql<OrderRow> {
-    orders.map(|o| OrderRow {
-        id: o.id,
-        customer_id: o.customer_id,
-        amount_cents: o.amount_cents,
-        currency: o.currency,
-        ts: o.ts,
-    })
+    orders.map(OrderRow::from)
 }

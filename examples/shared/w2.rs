@@ -25,8 +25,12 @@ pub struct CustomerMinute {
 /// event time travels with every record.
 #[pipeline]
 pub fn per_customer(orders: Kafka<Order>) -> MySql<CustomerMinute> {
-    orders
-        .map(|o| (o.customer_id, o.amount_cents))
+    customer_minutes(orders.map(|o| (o.customer_id, o.amount_cents)))
+}
+
+/// `(customer, amount)` pairs counted and summed per customer and minute of event time.
+pub fn customer_minutes<'s>(amounts: Stream<'s, (u32, i64)>) -> Stream<'s, CustomerMinute> {
+    amounts
         .key_by(|&(customer, _)| customer)
         .window(Tumbling::minutes(1))
         .aggregate(|window, &customer_id, orders| CustomerMinute {

@@ -450,3 +450,62 @@ impl Drop for Tansu {
         let _ = self.child.wait();
     }
 }
+
+/// Orders `0..n` arrive on `brokers`' `orders` topic in `kills + 1` slices. While each of the
+/// first `kills` slices is produced, a streaming run of `job(args)` is killed with SIGKILL after
+/// a seeded 100–900 ms; then the last slice arrives and a run with `--until-end` reads to the
+/// end, which must succeed. Returns the stdout of every run, the last one last.
+pub fn kill_while_producing(
+    job: impl Fn(&[&str]) -> Command,
+    args: &[&str],
+    brokers: &str,
+    (n, kills): (u64, u64),
+    rng: &mut Seeded,
+) -> Vec<Vec<u8>> {
+    let mut printed = Vec::new();
+    let slice = n / (kills + 1);
+    for k in 0..kills {
+        let mut child = job(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the job");
+        sluice_testkit::workload::produce_w1(brokers, "orders", k * slice..(k + 1) * slice)
+            .expect("produce");
+        std::thread::sleep(Duration::from_millis(rng.between(100, 900)));
+        assert!(child.try_wait().expect("poll").is_none(), "the job ended");
+        child.kill().expect("kill -9");
+        printed.push(child.wait_with_output().expect("reap the job").stdout);
+    }
+    sluice_testkit::workload::produce_w1(brokers, "orders", kills * slice..n).expect("produce");
+    let mut last = args.to_vec();
+    last.push("--until-end");
+    let output = job(&last).output().expect("run to the end");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    printed.push(output.stdout);
+    printed
+}
+
+/// `customer_minute` as sorted text lines, to compare whole tables.
+pub fn customer_minute_lines(database: &str) -> Vec<String> {
+    query_strings(
+        database,
+        "SELECT CONCAT_WS(' ', customer_id, window_start, orders, amount_cents) \
+         FROM customer_minute ORDER BY customer_id, window_start",
+    )
+}
+
+/// The same, computed by MySQL from the `orders` table: WORKLOADS.md's check.
+pub fn customer_minutes_grouped_by_mysql(database: &str) -> Vec<String> {
+    query_strings(
+        database,
+        "SELECT CONCAT_WS(' ', customer_id, \
+                CAST(DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000') AS CHAR), \
+                COUNT(*), SUM(amount_cents)) \
+         FROM orders GROUP BY customer_id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000') \
+         ORDER BY customer_id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000')",
+    )
+}
