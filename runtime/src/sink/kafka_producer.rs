@@ -37,6 +37,7 @@ use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Epoch, complete_before};
 use crate::error::{Error, Result};
 use crate::run::config::Config;
+use crate::run::config::kafka_properties::client_config;
 use crate::run::report::Metrics;
 
 /// The header naming the source message a record came from.
@@ -255,12 +256,8 @@ impl Outgoing {
 
 /// The producer settings every Kafka output shares.
 pub(super) fn producer_config(plan: &KafkaSinkPlan) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    for (key, value) in &plan.options {
-        config.set(key, value);
-    }
+    let mut config = client_config(&plan.brokers, &plan.options);
     config
-        .set("bootstrap.servers", &plan.brokers)
         .set("enable.idempotence", "true")
         // Java's default partitioner for keyed records.
         .set("partitioner", "murmur2_random")

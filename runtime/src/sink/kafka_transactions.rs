@@ -29,6 +29,7 @@ use crate::dataflow::worker::Backlog;
 use crate::dead_letter::log_unstored;
 use crate::delivery::{Epoch, OffsetUpdate, complete_before};
 use crate::error::{Error, Result};
+use crate::run::config::kafka_properties::client_config;
 use crate::run::report::Metrics;
 
 /// How long a transaction call may take before the run fails.
@@ -73,12 +74,7 @@ impl Transactions {
     fn open(plan: &KafkaSinkPlan, worker: usize) -> Result<Self> {
         let kafka = |e| Error::kafka(&plan.brokers, e);
         let producer = transactional_producer(plan, worker)?;
-        let mut config = rdkafka::config::ClientConfig::new();
-        for (key, value) in &plan.options {
-            config.set(key, value);
-        }
-        let consumer: BaseConsumer = config
-            .set("bootstrap.servers", &plan.brokers)
+        let consumer: BaseConsumer = client_config(&plan.brokers, &plan.options)
             .set("group.id", plan.pipeline.as_ref())
             .set("enable.auto.commit", "false")
             .create()

@@ -21,6 +21,7 @@ use crate::dataflow::item::{Item, Watermark};
 use crate::dataflow::worker::{BacklogLimit, WorkerShared};
 use crate::delivery::{Epoch, EpochClock};
 use crate::error::{Error, Result};
+use crate::run::config::kafka_properties::client_config;
 use crate::run::config::{OffsetReset, StartFrom};
 
 /// How long start-up waits for the brokers to describe the topic.
@@ -123,12 +124,7 @@ pub(crate) fn discover_partitions(
     options: &[(String, String)],
 ) -> Result<Vec<i32>> {
     // No group: closing a group member on drop costs a round trip start-up need not wait for.
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", brokers);
-    for (key, value) in options {
-        config.set(key, value);
-    }
-    let consumer: BaseConsumer<SourceContext> = config
+    let consumer: BaseConsumer<SourceContext> = client_config(brokers, options)
         .create_with_context(SourceContext { quiet: true })
         .map_err(|e| Error::kafka(brokers, e))?;
     let metadata = consumer
@@ -170,12 +166,8 @@ pub(crate) fn group_offsets(
     topic: &str,
     partitions: &[i32],
 ) -> Result<Vec<(i32, i64)>> {
-    let mut client = ClientConfig::new();
-    for (key, value) in &config.kafka_options {
-        client.set(key, value);
-    }
+    let mut client = client_config(&config.brokers, &config.kafka_options);
     client
-        .set("bootstrap.servers", &config.brokers)
         .set("group.id", group)
         .set("enable.auto.commit", "false");
     let consumer: BaseConsumer<SourceContext> = client

@@ -21,6 +21,17 @@ pub fn read_properties_file(path: &Path) -> Result<Vec<(String, String)>> {
         .map_err(|e| Error::Config(format!("--kafka-config {}: {e}", path.display())))
 }
 
+/// A librdkafka client for `brokers` with the user's `options` (`-X`, `--kafka-config`,
+/// `SLUICE_KAFKA_*`): the base every client sluice creates adds its own settings to.
+pub(crate) fn client_config(brokers: &str, options: &[(String, String)]) -> rdkafka::ClientConfig {
+    let mut config = rdkafka::ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    for (key, value) in options {
+        config.set(key, value);
+    }
+    config
+}
+
 /// `key=value` as a trimmed pair; `None` without `=` or with an empty key.
 pub(crate) fn property(text: &str) -> Option<(String, String)> {
     let (key, value) = text.split_once('=')?;
