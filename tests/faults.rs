@@ -188,8 +188,9 @@ fn a_tansu_broker_restarted_mid_run_loses_and_doubles_nothing() {
     const N: u64 = 10_000;
     let database = fresh_database("faults_tansu_restart");
     execute(&database, ORDERS_DDL);
-    // Slow inserts hold the job mid-run however fast tansu serves it (on a quiet machine it
-    // once wrote all 10,000 orders before the restart).
+    // Slow inserts in small transactions hold the job mid-run however fast tansu serves it:
+    // read in one epoch, all 10,000 orders once went in the first transaction, before the
+    // restart.
     throttle_inserts(&database, "orders");
     let mut tansu = DurableTansu::start();
     let brokers = tansu.brokers.clone();
@@ -199,7 +200,13 @@ fn a_tansu_broker_restarted_mid_run_loses_and_doubles_nothing() {
     let job = ingest(
         &brokers,
         &database,
-        &["--until-end", "--rows-per-statement", "500"],
+        &[
+            "--until-end",
+            "--rows-per-statement",
+            "500",
+            "--max-rows-in-flight",
+            "1000",
+        ],
     );
     wait_for_progress(&database, ORDERS_WRITTEN);
     assert_mid_run(&database, N);
