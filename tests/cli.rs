@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::path::PathBuf;
 use std::process::Output;
 
 use common::*;
@@ -254,4 +255,147 @@ fn a_missing_table_says_to_migrate_and_migrate_creates_it() {
 
     // Already applied: --migrate again is a no-op.
     assert_succeeds(&topic.ingest(&["--migrate"]));
+}
+
+#[test]
+fn version_names_the_binary_and_sluice() {
+    let output = ingest(&["--version"]);
+    assert!(output.status.success());
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("ingest {version} (sluice {version})")
+    );
+}
+
+#[test]
+fn every_option_has_an_environment_variable() {
+    let output = ingest(&["--help"]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    // Every long option but --help, --version and -X (SLUICE_KAFKA_* are its variables).
+    let options = help
+        .lines()
+        .filter_map(|line| line.strip_prefix("      --"))
+        .filter_map(|rest| rest.split([' ', '=', '<']).next())
+        .filter(|name| !["help", "version"].contains(name))
+        .count();
+    let variables = help.matches("[env: ").count();
+    assert!(options >= 19, "{help}");
+    assert_eq!(variables, options, "{help}");
+}
+
+/// A job file with `[kafka]` properties, and `extra` lines.
+fn job_file(dir: &std::path::Path, brokers: &str, database: &str, extra: &str) -> PathBuf {
+    let path = dir.join("job.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "brokers = \"{brokers}\"\ndatabase-url = \"{database}\"\ntopic = \"orders_job\"\n\
+             until_end = true\nepoch = \"50ms\"\nworkers = 3\nfrom = \"earliest\"\n{extra}\n\
+             [kafka]\n\"fetch.wait.max.ms\" = 10\n"
+        ),
+    )
+    .expect("write the job file");
+    path
+}
+
+/// `ingest` with `args`, the environment variables `env` and no other SLUICE_* or
+/// DATABASE_URL from the test's environment.
+fn ingest_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = example_command("ingest", args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SLUICE_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command.envs(env.iter().copied());
+    command.output().expect("run examples/ingest")
+}
+
+#[test]
+fn a_job_file_sets_options_that_the_environment_and_flags_override() {
+    let database = fresh_database("cli_job_file");
+    execute(&database, ORDERS_DDL);
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders_job", PARTITIONS).expect("topic");
+    let brokers = kafka.bootstrap_servers();
+    workload::produce_w1(&brokers, "orders_job", 0..2_000).expect("produce");
+    let dir = tempfile_dir("cli_job_file");
+    let path = job_file(&dir, &brokers, &database, "limit = 100");
+    let path = path.to_str().expect("a UTF-8 path");
+
+    // Every run reads from the beginning (`from` in the file): `--limit` decides what it reads.
+    let from_file = ingest_with_env(&["--config", path], &[]);
+    assert!(from_file.status.success(), "{:?}", stderr_lines(&from_file));
+    assert_eq!(consumed_in(&from_file.stdout), 100);
+
+    let env = [("SLUICE_LIMIT", "500")];
+    let from_env = ingest_with_env(&["--config", path], &env);
+    assert_eq!(consumed_in(&from_env.stdout), 500);
+
+    let from_flag = ingest_with_env(&["--config", path, "--limit", "1000"], &env);
+    assert_eq!(consumed_in(&from_flag.stdout), 1_000);
+
+    // Named by the environment, without a limit: the whole topic.
+    std::fs::write(
+        path,
+        std::fs::read_to_string(path)
+            .expect("read")
+            .replace("limit = 100\n", ""),
+    )
+    .expect("rewrite");
+    let whole = ingest_with_env(&[], &[("SLUICE_CONFIG", path)]);
+    assert!(whole.status.success(), "{:?}", stderr_lines(&whole));
+    assert_eq!(consumed_in(&whole.stdout), 2_000);
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(2_000));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_mistake_in_the_job_file_is_one_line_naming_the_file_and_the_key() {
+    let dir = tempfile_dir("cli_job_mistakes");
+    let database = "mysql://root:hunter2@127.0.0.1:9/test";
+    for (extra, needle) in [
+        (
+            "worker = 2",
+            "`worker` is not an option (did you mean `workers`?)",
+        ),
+        ("limit = [1, 2", "line 8 is not valid TOML"),
+        ("until-end = \"yes\"", "`until-end` is a switch"),
+        (
+            "idle-timeout = \"5 parsecs\"",
+            "is not a duration: write it as 250ms, 5s, 2m, 1h or 1d",
+        ),
+        ("kafka = 3", "`kafka` must be a table"),
+    ] {
+        let path = job_file(&dir, "127.0.0.1:9", database, extra);
+        let text = std::fs::read_to_string(&path).expect("read");
+        // `kafka = 3` must come before the [kafka] table to be a key of its own.
+        let text = text.replace("[kafka]\n\"fetch.wait.max.ms\" = 10\n", "");
+        std::fs::write(&path, text).expect("rewrite");
+        let output = ingest_with_env(&["--config", path.to_str().expect("UTF-8")], &[]);
+        assert_fails_with_one_line(&output, needle);
+        assert!(stderr_lines(&output)[0].contains("job.toml"), "{needle}");
+        assert!(!String::from_utf8_lossy(&output.stderr).contains("hunter2"));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn durations_are_written_with_their_unit() {
+    let output = ingest(&["--epoch", "5 parsecs"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`5 parsecs` is not a duration: write it as 250ms, 5s, 2m, 1h or 1d"),
+        "{stderr}"
+    );
+}
+
+/// An empty directory of the test's own under the system's temporary directory.
+fn tempfile_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sluice-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    dir
 }

@@ -3,14 +3,15 @@
 mod common;
 
 use common::*;
-use sluice_testkit::broker::{EmbeddedKafka, create_topic};
+use sluice_testkit::broker::{EmbeddedKafka, create_topic, group_offsets};
 
 use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum};
 
 const N: u64 = 10_000;
 
 /// Runs `ingest` to the end of `topic` twice: the first run writes every order, the second
-/// finds nothing new.
+/// finds nothing new. After each, the pipeline's Kafka consumer group holds the positions
+/// stored in MySQL (for lag tools).
 fn ingest_twice(brokers: &str, database: &str, topic: &str) {
     execute(database, ORDERS_DDL);
     workload::produce_w1(brokers, topic, 0..N).expect("produce");
@@ -23,6 +24,11 @@ fn ingest_twice(brokers: &str, database: &str, topic: &str) {
     let offsets = stored_offsets(database, "ingest.orders");
     assert_eq!(offsets.len(), PARTITIONS as usize);
     assert_eq!(offsets.iter().map(|(_, o)| *o as u64).sum::<u64>(), N);
+    assert_eq!(
+        group_offsets(brokers, "ingest.orders", topic, PARTITIONS).expect("group offsets"),
+        offsets,
+        "the consumer group shows what MySQL stores"
+    );
 
     let second = ingest::run(config(brokers, database, topic)).expect("second run");
     assert_eq!(

@@ -11,6 +11,7 @@
 mod check;
 mod compat;
 pub mod ddl;
+mod duration;
 mod limit;
 mod names;
 mod rust_type;
@@ -19,6 +20,7 @@ mod table;
 
 pub use check::{Problem, RowField, RowShape, Subject, check_row};
 pub use compat::{Incompatible, compatibility};
+pub use duration::parse_duration_millis;
 pub use limit::Limit;
 pub use names::closest;
 pub use rust_type::RustType;

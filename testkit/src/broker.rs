@@ -201,6 +201,37 @@ pub fn watermarks(brokers: &str, topic: &str, partitions: i32) -> Result<Vec<Wat
         .collect()
 }
 
+/// The positions consumer group `group` has committed for `topic`'s partitions `0..partitions`,
+/// as `(partition, next offset)`; partitions without one are left out.
+pub fn group_offsets(
+    brokers: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> Result<Vec<(i32, i64)>> {
+    let consumer: rdkafka::consumer::BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(|e| kafka_error(brokers, e))?;
+    let mut wanted = rdkafka::TopicPartitionList::new();
+    for partition in 0..partitions {
+        wanted.add_partition(topic, partition);
+    }
+    let committed =
+        rdkafka::consumer::Consumer::committed_offsets(&consumer, wanted, Duration::from_secs(10))
+            .map_err(|e| kafka_error(brokers, e))?;
+    Ok(committed
+        .elements()
+        .iter()
+        .filter_map(|element| match element.offset() {
+            rdkafka::Offset::Offset(next) => Some((element.partition(), next)),
+            _ => None,
+        })
+        .collect())
+}
+
 fn kafka_error(brokers: &str, source: KafkaError) -> Error {
     Error::Kafka {
         brokers: brokers.to_owned(),

@@ -1,6 +1,7 @@
 //! The typed model of a `#[derive(Message)]` struct, with every check that needs no types.
 
 use proc_macro2::Span;
+use sluice_schema::parse_duration_millis;
 use syn::{Ident, LitStr, Type};
 
 use crate::attr::{
@@ -259,20 +260,4 @@ fn check_unique_names(cx: &mut Ctxt, fields: &[Field<'_>]) {
             );
         }
     }
-}
-
-/// `"500ms"`, `"5s"`, `"2m"`, `"1h"` in milliseconds.
-pub(crate) fn parse_duration_millis(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(split);
-    let number: i64 = number.parse().ok()?;
-    let unit = match unit.trim() {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" | "min" => 60_000,
-        "h" => 3_600_000,
-        _ => return None,
-    };
-    number.checked_mul(unit)
 }

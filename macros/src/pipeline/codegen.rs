@@ -107,7 +107,7 @@ fn module(function: &ItemFn, run_body: TokenStream) -> TokenStream {
             /// Reads the command line (`--help` lists the options), runs the pipeline, and
             /// prints a summary.
             pub fn main() -> #p::Result<()> {
-                #p::main_with(NAME, run)
+                #p::main_with(NAME, ::core::env!("CARGO_PKG_VERSION"), run)
             }
         }
     }

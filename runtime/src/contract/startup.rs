@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sqlx::{MySql, Pool};
 
 use crate::contract::sink::Positions;
+use crate::delivery::acknowledge::Acknowledgements;
 use crate::run::config::Config;
 
 /// The run being started, as sources and sinks see it before the workers start.
@@ -24,4 +25,6 @@ pub struct Startup<'a> {
     pub(crate) pipeline: Arc<str>,
     /// What the input reads (a topic), for dead letters and logs.
     pub(crate) input: Arc<str>,
+    /// Where the committer reports stored positions, and the source listens for them.
+    pub(crate) acknowledgements: Arc<Acknowledgements>,
 }

@@ -13,6 +13,7 @@
 //! `filter`, `flat_map`). Operators that exchange records between workers commit offsets from
 //! the probe on the sink's output instead, and rely on keyed (idempotent) writes.
 
+pub(crate) mod acknowledge;
 mod dead_letters;
 pub(crate) mod pipelines;
 mod positions;

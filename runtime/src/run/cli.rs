@@ -1,5 +1,6 @@
 //! The command line of a generated `main()`.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -7,6 +8,7 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches, Parser};
 
 use crate::error::{Error, Result};
+use crate::run::config::job_file::JobFile;
 use crate::run::config::kafka_properties::{self, FILE_ENV};
 use crate::run::config::secrets::REDACTED;
 use crate::run::config::{Config, OffsetReset, StartFrom, default_workers};
@@ -21,6 +23,12 @@ pub use crate::run::config::secrets::redact_url;
 #[derive(Parser)]
 #[command(about = None, long_about = None)]
 pub struct Cli {
+    /// A job file (TOML) with any of these options by their long name (`epoch = "250ms"`,
+    /// `until-end = true`) and librdkafka properties in a `[kafka]` table; flags and
+    /// environment variables win over it.
+    #[arg(long, value_name = "FILE", env = "SLUICE_CONFIG")]
+    pub config: Option<PathBuf>,
+
     /// Kafka bootstrap servers (host:port[,host:port...]).
     #[arg(long, env = "SLUICE_BROKERS", hide_env_values = true)]
     pub brokers: Option<String>,
@@ -31,45 +39,49 @@ pub struct Cli {
     pub database_url: Option<String>,
 
     /// Timely worker threads [default: one per core].
-    #[arg(long)]
+    #[arg(long, env = "SLUICE_WORKERS")]
     pub workers: Option<usize>,
 
     /// Where to start reading: the stored offsets (else the beginning), the beginning, or the end.
-    #[arg(long, value_enum, default_value_t = StartFrom::Committed)]
+    #[arg(long, value_enum, env = "SLUICE_FROM", default_value_t = StartFrom::Committed)]
     pub from: StartFrom,
 
     /// Name the offsets are stored under [default: FUNCTION.TABLE, the pipeline and its sink table].
-    #[arg(long, visible_alias = "group")]
+    #[arg(long, visible_alias = "group", env = "SLUICE_PIPELINE_ID")]
     pub pipeline_id: Option<String>,
 
     /// Topic to read instead of the one the message type declares.
-    #[arg(long)]
+    #[arg(long, env = "SLUICE_TOPIC")]
     pub topic: Option<String>,
 
     /// Stop once every partition has been read to its end (bounded run, back-fill).
-    #[arg(long)]
+    #[arg(long, env = "SLUICE_UNTIL_END")]
     pub until_end: bool,
 
     /// Stop after this many messages in total.
-    #[arg(long)]
+    #[arg(long, env = "SLUICE_LIMIT")]
     pub limit: Option<u64>,
 
-    /// Epoch length in milliseconds: the unit of progress, transactions and offset commits.
-    #[arg(long, default_value_t = 200)]
-    pub epoch_ms: u64,
+    /// Epoch length (250ms, 1s; a bare number is milliseconds): the unit of progress,
+    /// transactions and offset commits. Shorter epochs mean lower latency and smaller
+    /// transactions, longer ones fewer commits per second.
+    #[arg(long, visible_alias = "epoch-ms", value_name = "DURATION", env = "SLUICE_EPOCH",
+          value_parser = parse_duration, default_value = "200ms")]
+    pub epoch: Duration,
 
     /// Rows a worker may hold for its next transaction before it stops reading
     /// (back-pressure); the transaction being written holds at most as many again.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, env = "SLUICE_MAX_ROWS_IN_FLIGHT", default_value_t = 100_000)]
     pub max_rows_in_flight: u64,
 
     /// Rows per INSERT statement (capped at 65,535 placeholders).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, env = "SLUICE_ROWS_PER_STATEMENT", default_value_t = 10_000)]
     pub rows_per_statement: usize,
 
     /// Extra librdkafka consumer property, e.g. -X fetch.wait.max.ms=50 (repeatable); wins over
-    /// --kafka-config and SLUICE_KAFKA_* variables (SLUICE_KAFKA_SASL_PASSWORD sets
-    /// sasl.password), which keep credentials off the command line.
+    /// the job file's [kafka] table, --kafka-config and SLUICE_KAFKA_* variables
+    /// (SLUICE_KAFKA_SASL_PASSWORD sets sasl.password), which keep credentials off the command
+    /// line.
     #[arg(short = 'X', value_name = "KEY=VALUE")]
     pub kafka_option: Vec<String>,
 
@@ -79,32 +91,50 @@ pub struct Cli {
     pub kafka_config: Option<PathBuf>,
 
     /// Apply the sink table's migrations (compiled into this binary) before starting.
-    #[arg(long)]
+    #[arg(long, env = "SLUICE_MIGRATE")]
     pub migrate: bool,
 
-    /// How late (in event time) a record may arrive and still count in its window, in
-    /// milliseconds; overrides #[message(event_time, max_delay = "...")].
-    #[arg(long)]
-    pub max_delay_ms: Option<u64>,
+    /// How late (in event time) a record may arrive and still count in its window (30s, 5m;
+    /// a bare number is milliseconds); overrides #[message(event_time, max_delay = "...")].
+    #[arg(long, visible_alias = "max-delay-ms", value_name = "DURATION",
+          env = "SLUICE_MAX_DELAY", value_parser = parse_duration)]
+    pub max_delay: Option<Duration>,
 
-    /// A partition without messages for this long stops holding event time back, in ms.
-    #[arg(long, default_value_t = 5_000)]
-    pub idle_timeout_ms: u64,
+    /// A partition without messages for this long stops holding event time back.
+    #[arg(long, visible_alias = "idle-timeout-ms", value_name = "DURATION",
+          env = "SLUICE_IDLE_TIMEOUT", value_parser = parse_duration, default_value = "5s")]
+    pub idle_timeout: Duration,
 
-    /// How far ahead of the wall clock an event time may lie, in ms, before the record is a
-    /// dead letter (kind `future`); overrides #[message(event_time, max_future = "...")].
-    #[arg(long)]
-    pub max_future_ms: Option<u64>,
+    /// How far ahead of the wall clock an event time may lie before the record is a dead
+    /// letter (kind `future`); overrides #[message(event_time, max_future = "...")].
+    #[arg(long, visible_alias = "max-future-ms", value_name = "DURATION",
+          env = "SLUICE_MAX_FUTURE", value_parser = parse_duration)]
+    pub max_future: Option<Duration>,
 
     /// When a stored offset is no longer in its partition (retention passed it): stop with an
     /// error, or go on from the earliest or latest message still there.
-    #[arg(long, value_enum, default_value_t = OffsetReset::Fail)]
+    #[arg(long, value_enum, env = "SLUICE_ON_OFFSET_OUT_OF_RANGE", default_value_t = OffsetReset::Fail)]
     pub on_offset_out_of_range: OffsetReset,
 
     /// Stop once more than this share of the messages consumed are dead letters (0.0-1.0),
     /// counted after the first 1,000 messages [default: no limit].
-    #[arg(long)]
+    #[arg(long, env = "SLUICE_MAX_DEAD_LETTER_RATIO")]
     pub max_dead_letter_ratio: Option<f64>,
+
+    /// The `[kafka]` properties of the job file: applied first, every other origin wins.
+    #[arg(skip)]
+    pub job_file_kafka: Vec<(String, String)>,
+}
+
+/// A duration flag: `250ms`, `5s`, `2m`, `1h`, `1d`, or a bare number of milliseconds.
+fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let millis = match text.trim().parse::<u64>() {
+        Ok(millis) => Some(millis),
+        Err(_) => sluice_schema::parse_duration_millis(text).and_then(|m| u64::try_from(m).ok()),
+    };
+    millis
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("`{text}` is not a duration: write it as 250ms, 5s, 2m, 1h or 1d"))
 }
 
 /// `-X key=value` as a pair. A malformed argument is not quoted: it may be a secret.
@@ -132,8 +162,10 @@ impl Cli {
     /// The run's configuration: the options, with the Kafka properties of `--kafka-config`,
     /// then `SLUICE_KAFKA_*`, then `-X` (a later one winning).
     pub fn into_config(self) -> Result<Config> {
-        let mut kafka_options =
-            kafka_properties_outside_command_line(self.kafka_config.as_deref())?;
+        let mut kafka_options = self.job_file_kafka;
+        kafka_options.extend(kafka_properties_outside_command_line(
+            self.kafka_config.as_deref(),
+        )?);
         for (position, text) in self.kafka_option.iter().enumerate() {
             kafka_options.push(parse_key_value(position, text)?);
         }
@@ -146,15 +178,15 @@ impl Cli {
             topic: self.topic,
             until_end: self.until_end,
             limit: self.limit,
-            epoch: Duration::from_millis(self.epoch_ms),
+            epoch: self.epoch,
             max_epochs_in_flight: Config::default().max_epochs_in_flight,
             max_rows_in_flight: self.max_rows_in_flight,
             rows_per_statement: self.rows_per_statement,
             kafka_options,
             migrate: self.migrate,
-            max_delay: self.max_delay_ms.map(Duration::from_millis),
-            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
-            max_future: self.max_future_ms.map(Duration::from_millis),
+            max_delay: self.max_delay,
+            idle_timeout: self.idle_timeout,
+            max_future: self.max_future,
             on_offset_out_of_range: self.on_offset_out_of_range,
             max_dead_letter_ratio: self.max_dead_letter_ratio,
             dead_letter_grace: Config::default().dead_letter_grace,
@@ -179,6 +211,7 @@ impl fmt::Debug for Cli {
             })
             .collect();
         f.debug_struct("Cli")
+            .field("config", &self.config)
             .field("brokers", &self.brokers)
             .field(
                 "database_url",
@@ -190,17 +223,30 @@ impl fmt::Debug for Cli {
             .field("topic", &self.topic)
             .field("until_end", &self.until_end)
             .field("limit", &self.limit)
-            .field("epoch_ms", &self.epoch_ms)
+            .field("epoch", &self.epoch)
             .field("max_rows_in_flight", &self.max_rows_in_flight)
             .field("rows_per_statement", &self.rows_per_statement)
             .field("kafka_option", &kafka_option)
             .field("kafka_config", &self.kafka_config)
             .field("migrate", &self.migrate)
-            .field("max_delay_ms", &self.max_delay_ms)
-            .field("idle_timeout_ms", &self.idle_timeout_ms)
-            .field("max_future_ms", &self.max_future_ms)
+            .field("max_delay", &self.max_delay)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_future", &self.max_future)
             .field("on_offset_out_of_range", &self.on_offset_out_of_range)
             .field("max_dead_letter_ratio", &self.max_dead_letter_ratio)
+            .field(
+                "job_file_kafka",
+                &self
+                    .job_file_kafka
+                    .iter()
+                    .map(|(key, value)| {
+                        format!(
+                            "{key}={}",
+                            crate::run::config::secrets::shown_value(key, value)
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -218,16 +264,46 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// Parses the process arguments, runs `run` and prints its report. An error is returned
-/// for `main` to print as one line and exit non-zero; it quotes no secret of the
-/// configuration.
-pub fn main_with(name: &'static str, run: impl FnOnce(Config) -> Result<RunReport>) -> Result<()> {
-    let matches = Cli::command().name(name).get_matches();
-    let cli = Cli::from_arg_matches(&matches).map_err(|e| Error::Config(e.to_string()))?;
+/// Parses the process arguments (and the job file they name), runs `run` and prints its
+/// report. An error is returned for `main` to print as one line and exit non-zero; it quotes
+/// no secret of the configuration. `version` is the binary's own, shown by `--version`.
+pub fn main_with(
+    name: &'static str,
+    version: &'static str,
+    run: impl FnOnce(Config) -> Result<RunReport>,
+) -> Result<()> {
+    let command = Cli::command()
+        .name(name)
+        .version(format!("{version} (sluice {})", env!("CARGO_PKG_VERSION")));
+    let cli = parse_command_line(command, std::env::args_os().collect())?;
     init_tracing();
     let config = cli.into_config()?;
     let secrets = config.secrets();
     let report = run(config).map_err(|error| error.without_secrets(&secrets))?;
     println!("{}", report.summary());
     Ok(())
+}
+
+/// The options of `args` (the program name first), completed by the job file `--config`
+/// names. `--help`, `--version` and a malformed command line exit the process, as clap does.
+pub fn parse_command_line(command: clap::Command, args: Vec<OsString>) -> Result<Cli> {
+    let matches = command.clone().get_matches_from(&args);
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| Error::Config(e.to_string()))?;
+    let Some(path) = cli.config.clone() else {
+        return Ok(cli);
+    };
+    let job = JobFile::read(&path)?;
+    let mut completed = args[..1.min(args.len())].to_vec();
+    completed.extend(job.arguments(&command, &matches)?);
+    completed.extend(args.into_iter().skip(1));
+    let matches = command.try_get_matches_from(completed).map_err(|e| {
+        // clap's first line says what is wrong; the rest is usage.
+        let rendered = e.to_string();
+        let first = rendered.lines().next().unwrap_or_default();
+        let first = first.strip_prefix("error: ").unwrap_or(first);
+        Error::Config(format!("--config {}: {first}", path.display()))
+    })?;
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| Error::Config(e.to_string()))?;
+    cli.job_file_kafka = job.kafka;
+    Ok(cli)
 }

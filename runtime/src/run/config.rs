@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::source::kafka::RESERVED_PROPERTIES;
 
+pub(crate) mod job_file;
 pub(crate) mod kafka_properties;
 pub(crate) mod secrets;
 
@@ -148,7 +149,7 @@ impl Config {
             return Err(Error::Config("--workers must be at least 1".into()));
         }
         if self.epoch.is_zero() {
-            return Err(Error::Config("--epoch-ms must be at least 1".into()));
+            return Err(Error::Config("--epoch must be at least 1ms".into()));
         }
         if let Some(id) = &self.pipeline_id
             && (id.is_empty() || id.chars().count() > 255)

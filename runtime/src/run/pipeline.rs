@@ -17,6 +17,7 @@ use crate::contract::startup::Startup;
 use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::{WorkerShared, join_workers};
+use crate::delivery::acknowledge::Acknowledgements;
 use crate::delivery::pipelines::{self, CREATE_PIPELINES_TABLE, default_pipeline_id};
 use crate::delivery::table_scans::CREATE_TABLE_SCANS_TABLE;
 use crate::delivery::{
@@ -80,6 +81,7 @@ where
     } else {
         None
     };
+    let acknowledgements = Arc::new(Acknowledgements::default());
     let startup = Startup {
         config: &config,
         runtime: &runtime,
@@ -88,6 +90,7 @@ where
         database,
         pipeline: Arc::clone(&pipeline),
         input: Arc::clone(&input),
+        acknowledgements: Arc::clone(&acknowledgements),
     };
     let lookups = lookup_database(&config, startup.database.as_ref(), runtime.handle());
     let sinks = O::prepare(&startup)?;
@@ -153,6 +156,7 @@ where
     if !control.failed() {
         O::close(&sinks);
     }
+    acknowledgements.close();
     runtime.shutdown_timeout(Duration::from_secs(5));
     match control.take_error() {
         Some(error) => Err(error),

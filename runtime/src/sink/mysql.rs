@@ -29,6 +29,7 @@ use crate::contract::sink::{Positions, Sink, SinkRole};
 use crate::contract::startup::Startup;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::WorkerShared;
+use crate::delivery::acknowledge::Acknowledgements;
 use crate::delivery::{Epoch, Ledger, WindowCommits, complete_before};
 use crate::error::Error;
 use crate::run::config::Config;
@@ -47,6 +48,8 @@ pub struct SinkPlan {
     pub(crate) rows_per_statement: usize,
     /// The server's `max_allowed_packet`, which sizes statements.
     pub(crate) packet: ServerPacket,
+    /// Told the positions of every committed transaction.
+    pub(crate) acknowledgements: Arc<Acknowledgements>,
     /// Each worker's writer task, awaited before the run returns.
     pub(crate) writers: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -94,6 +97,7 @@ impl<R: Row> Sink for connectors::MySql<R> {
             runtime: startup.runtime.handle().clone(),
             rows_per_statement: config.rows_per_statement,
             packet: Default::default(),
+            acknowledgements: Arc::clone(&startup.acknowledgements),
             writers: std::sync::Mutex::new(Vec::new()),
         })
     }

@@ -114,6 +114,7 @@ pub(super) async fn commit_with_retries<R: Row>(
         match commit::<R>(plan, insert, job, cap, &mut last_sent).await {
             Ok(mut written) => {
                 written.retries = u64::from(attempt);
+                plan.acknowledgements.committed(&job.commit.offsets);
                 if attempt > 0 {
                     tracing::info!(
                         table = R::TABLE,

@@ -8,6 +8,7 @@ use timely::dataflow::{Scope, StreamVec};
 use super::kafka::{
     KafkaSourcePlan, discover_partitions, group_offsets, kafka_source, start_offsets,
 };
+use super::kafka_group_lag::GroupLag;
 use crate::contract::connectors::Kafka;
 use crate::contract::message::Message;
 use crate::contract::sink::Positions;
@@ -72,6 +73,13 @@ impl<M: Message> Source for Kafka<M> {
                 (stored, restored)
             }
         };
+        if startup.positions == Positions::Database {
+            startup.acknowledgements.register(Box::new(GroupLag::start(
+                &config.brokers,
+                &config.kafka_options,
+                &startup.pipeline,
+            )?));
+        }
         let plan = KafkaSourcePlan {
             brokers: config.brokers.clone(),
             group: startup.pipeline.to_string(),

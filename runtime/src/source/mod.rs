@@ -3,6 +3,7 @@
 pub(crate) mod kafka;
 mod kafka_context;
 mod kafka_errors;
+mod kafka_group_lag;
 mod kafka_input;
 mod kafka_reader;
 pub(crate) mod memory;
