@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::broker::BulkProducer;
 
 #[derive(Message)]
 #[message(topic = "readings")]
@@ -304,7 +304,7 @@ type Run = fn(sluice::Config) -> sluice::Result<sluice::RunReport>;
 fn check_readings(test: &str, pipeline: Run, expected: Vec<String>) {
     let database = fresh_database(test);
     execute(&database, SENSOR_WINDOWS_DDL);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    let kafka = Tansu::start();
     let topic = format!("readings_{test}");
     kafka.create_topic(&topic, 2).expect("topic");
     let bad = bad_readings();

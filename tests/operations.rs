@@ -6,13 +6,13 @@ mod common;
 use std::process::Output;
 
 use common::*;
-use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::broker::BulkProducer;
 use sluice_testkit::workload::{CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Order, produce_w1};
 
 const N: u64 = 2_000;
 
 /// W1 orders where every tenth payload is not JSON.
-fn orders_with_garbage(kafka: &EmbeddedKafka, topic: &str) {
+fn orders_with_garbage(kafka: &Tansu, topic: &str) {
     kafka.create_topic(topic, PARTITIONS).expect("topic");
     let producer = BulkProducer::new(&kafka.bootstrap_servers()).expect("producer");
     for i in 0..N {
@@ -51,7 +51,7 @@ fn run_ingest(brokers: &str, database: &str, topic: &str, extra: &[&str]) -> Out
 fn dead_letters_past_the_ceiling_stop_the_run_and_below_it_a_warning_says_where_they_are() {
     let database = fresh_database("dead_letter_ceiling");
     execute(&database, ORDERS_DDL);
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    let kafka = Tansu::start();
     let topic = "garbage_orders";
     orders_with_garbage(&kafka, topic);
     let brokers = kafka.bootstrap_servers();

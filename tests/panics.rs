@@ -122,7 +122,8 @@ fn assert_panic_message(message: &str, operator: &str, text: &str) {
 #[test]
 fn a_panicking_map_makes_panic_dead_letters_and_the_job_goes_on() {
     let topic = "jobs_cursed_map";
-    let (database, kafka) = database_and_topic("panics_map", &[JOB_ROWS_DDL], topic, PARTITIONS);
+    let (database, kafka) =
+        database_and_tansu_topic("panics_map", &[JOB_ROWS_DDL], topic, PARTITIONS);
     let brokers = kafka.bootstrap_servers();
     produce_jobs(&brokers, topic, 0..300);
 

@@ -220,7 +220,7 @@ fn megabyte_messages_are_capped_dead_letters_with_length_and_hash() {
         "INSERT INTO sluice_dead_letters (pipeline, topic, `partition`, `offset`, kind, message) \
          VALUES ('older', 'elsewhere', 0, 7, 'decode', 'kept from an older run')",
     );
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    let kafka = Tansu::start();
     let topic = "poison_huge";
     kafka.create_topic(topic, 4).expect("topic");
     let mut producer = LargeProducer::new(&kafka.bootstrap_servers(), topic);

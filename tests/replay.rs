@@ -81,7 +81,8 @@ impl Drop for KillOnDrop {
 
 #[test]
 fn a_new_record_behind_the_restored_watermark_is_late_not_replayed() {
-    let (database, kafka) = database_and_topic("replay_late", &[CUSTOMER_MINUTE_DDL], TOPIC, 1);
+    let (database, kafka) =
+        database_and_tansu_topic("replay_late", &[CUSTOMER_MINUTE_DDL], TOPIC, 1);
     let brokers = kafka.bootstrap_servers();
     let producer = BulkProducer::new(&brokers).expect("producer");
     let ts = |id| FIRST_TS_MILLIS + id * 1_000;

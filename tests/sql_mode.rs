@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::broker::BulkProducer;
 use sluice_testkit::workload::{ORDERS_DDL, W1Order};
 
 const N: u64 = 500;
@@ -38,7 +38,7 @@ fn a_lax_server_cannot_replace_characters_a_column_cannot_hold() {
     );
     execute(&database, "DELETE FROM orders");
 
-    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    let kafka = Tansu::start();
     // One partition, so that message `i` is at offset `i`.
     kafka.create_topic("orders_sql_mode", 1).expect("topic");
     let producer = BulkProducer::new(&kafka.bootstrap_servers()).expect("producer");

