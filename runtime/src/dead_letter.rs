@@ -54,6 +54,18 @@ pub enum DeadLetterKind {
 }
 
 impl DeadLetterKind {
+    /// Every kind, in declaration order.
+    pub(crate) const ALL: [DeadLetterKind; 8] = [
+        DeadLetterKind::Decode,
+        DeadLetterKind::Convert,
+        DeadLetterKind::Constraint,
+        DeadLetterKind::Late,
+        DeadLetterKind::EventTime,
+        DeadLetterKind::Future,
+        DeadLetterKind::Panic,
+        DeadLetterKind::Lookup,
+    ];
+
     /// The value stored in the `kind` column.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -174,6 +186,7 @@ impl DeadLetter {
 
 /// Dead letters of a run with no output that stores them: logged, one warning each.
 pub(crate) fn log_unstored(letters: &[DeadLetter]) {
+    crate::run::observe::dead_letters(letters);
     for letter in letters {
         tracing::warn!(
             topic = %letter.topic,

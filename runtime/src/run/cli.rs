@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::run::config::job_file::JobFile;
 use crate::run::config::kafka_properties::{self, FILE_ENV};
 use crate::run::config::secrets::REDACTED;
-use crate::run::config::{Config, OffsetReset, StartFrom, default_workers};
+use crate::run::config::{Config, OffsetReset, Progress, StartFrom, default_workers};
 use crate::run::report::RunReport;
 
 pub use crate::run::config::kafka_properties::{ENV_PREFIX, read_properties_file};
@@ -121,6 +121,24 @@ pub struct Cli {
     #[arg(long, env = "SLUICE_MAX_DEAD_LETTER_RATIO")]
     pub max_dead_letter_ratio: Option<f64>,
 
+    /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9184) while the job runs.
+    #[arg(long, value_name = "ADDR", env = "SLUICE_METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Progress: a live line when stderr is a terminal (auto), always (line), log lines
+    /// (log), or none (off).
+    #[arg(long, value_enum, env = "SLUICE_PROGRESS", default_value_t = Progress::Auto)]
+    pub progress: Progress,
+
+    /// How often a progress log line is written when there is no live line.
+    #[arg(long, value_name = "DURATION", env = "SLUICE_PROGRESS_EVERY",
+          value_parser = parse_duration, default_value = "10s")]
+    pub progress_every: Duration,
+
+    /// Log lines as text, or as one JSON object per line for log shippers.
+    #[arg(long, value_enum, env = "SLUICE_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// The `[kafka]` properties of the job file: applied first, every other origin wins.
     #[arg(skip)]
     pub job_file_kafka: Vec<(String, String)>,
@@ -191,6 +209,9 @@ impl Cli {
             max_dead_letter_ratio: self.max_dead_letter_ratio,
             dead_letter_grace: Config::default().dead_letter_grace,
             stop_on_signals: true,
+            metrics_addr: self.metrics_addr,
+            progress: self.progress,
+            progress_every: self.progress_every,
         })
     }
 }
@@ -234,6 +255,10 @@ impl fmt::Debug for Cli {
             .field("max_future", &self.max_future)
             .field("on_offset_out_of_range", &self.on_offset_out_of_range)
             .field("max_dead_letter_ratio", &self.max_dead_letter_ratio)
+            .field("metrics_addr", &self.metrics_addr)
+            .field("progress", &self.progress)
+            .field("progress_every", &self.progress_every)
+            .field("log_format", &self.log_format)
             .field(
                 "job_file_kafka",
                 &self
@@ -251,17 +276,36 @@ impl fmt::Debug for Cli {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`). Safe to call more than once.
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// For people: one line per event, coloured on a terminal.
+    #[default]
+    Text,
+    /// For log shippers: one JSON object per line.
+    Json,
+}
+
+/// Logs to stderr as text, filtered by `RUST_LOG` (default `info`). Safe to call more than once.
 pub fn init_tracing() {
+    init_tracing_as(LogFormat::Text);
+}
+
+/// Logs to stderr in `format`, filtered by `RUST_LOG` (default `info`). The first call wins.
+pub fn init_tracing_as(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second initialisation (tests, an embedding application) keeps the first subscriber.
     // No colour codes where stderr is a file or a pipe (a log shipper, a test).
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder.json().with_ansi(false).try_init(),
+    };
 }
 
 /// Parses the process arguments (and the job file they name), runs `run` and prints its
@@ -276,7 +320,7 @@ pub fn main_with(
         .name(name)
         .version(format!("{version} (sluice {})", env!("CARGO_PKG_VERSION")));
     let cli = parse_command_line(command, std::env::args_os().collect())?;
-    init_tracing();
+    init_tracing_as(cli.log_format);
     let config = cli.into_config()?;
     let secrets = config.secrets();
     let report = run(config).map_err(|error| error.without_secrets(&secrets))?;

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+pub use crate::run::observe::Progress;
 use crate::source::kafka::RESERVED_PROPERTIES;
 
 pub(crate) mod job_file;
@@ -107,6 +108,12 @@ pub struct Config {
     /// report; a second signal exits at once. The generated `main()` turns this on; it is off
     /// by default because the handlers are process-wide.
     pub stop_on_signals: bool,
+    /// Serves Prometheus metrics on this address while the run goes on.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// How the run shows its progress: a live line on a terminal, log lines otherwise.
+    pub progress: Progress,
+    /// How often a progress log line is written (the live line is redrawn every second).
+    pub progress_every: Duration,
 }
 
 impl Default for Config {
@@ -133,6 +140,9 @@ impl Default for Config {
             max_dead_letter_ratio: None,
             dead_letter_grace: 1_000,
             stop_on_signals: false,
+            metrics_addr: None,
+            progress: Progress::default(),
+            progress_every: Duration::from_secs(10),
         }
     }
 }
@@ -268,6 +278,9 @@ impl fmt::Debug for Config {
             max_dead_letter_ratio,
             dead_letter_grace,
             stop_on_signals,
+            metrics_addr,
+            progress,
+            progress_every,
         } = self;
         let kafka_options: Vec<(&str, &str)> = kafka_options
             .iter()
@@ -295,6 +308,9 @@ impl fmt::Debug for Config {
             .field("max_dead_letter_ratio", max_dead_letter_ratio)
             .field("dead_letter_grace", dead_letter_grace)
             .field("stop_on_signals", stop_on_signals)
+            .field("metrics_addr", metrics_addr)
+            .field("progress", progress)
+            .field("progress_every", progress_every)
             .finish()
     }
 }

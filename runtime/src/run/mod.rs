@@ -6,6 +6,7 @@ pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod dead_letter_watch;
 pub(crate) mod in_memory;
+pub(crate) mod observe;
 mod pipeline;
 pub(crate) mod report;
 pub(crate) mod signals;

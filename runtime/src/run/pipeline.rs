@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::run::config::Config;
 use crate::run::control::RunControl;
 use crate::run::dead_letter_watch::DeadLetterWatch;
+use crate::run::observe::{Observer, Subject, serve_metrics};
 use crate::run::report::RunReport;
 use crate::run::signals::StopOnSignals;
 use crate::table::lookup_query::LookupDatabase;
@@ -115,6 +116,19 @@ where
         (config.workers, O::COUNT),
         dead_letters,
     ));
+    if let Some(address) = config.metrics_addr {
+        serve_metrics(address, &pipeline, &runtime)?;
+    }
+    let observer = Observer::start(
+        Arc::clone(&control),
+        Subject {
+            input: Arc::clone(&input),
+            target: target.clone(),
+            bounded: config.until_end,
+        },
+        config.progress,
+        config.progress_every,
+    )?;
     let _signals = if config.stop_on_signals {
         Some(StopOnSignals::install(&control.shutdown_flag())?)
     } else {
@@ -157,6 +171,7 @@ where
         O::close(&sinks);
     }
     acknowledgements.close();
+    observer.finish();
     runtime.shutdown_timeout(Duration::from_secs(5));
     match control.take_error() {
         Some(error) => Err(error),

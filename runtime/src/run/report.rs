@@ -1,6 +1,8 @@
 //! Counters of a run and the summary printed at its end.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Counters shared by all workers of a run. Updated once per batch, not per message.
@@ -20,6 +22,58 @@ pub(crate) struct Metrics {
     pub lookup_hits: AtomicU64,
     pub lookup_keys_queried: AtomicU64,
     pub lookup_queries: AtomicU64,
+    /// The watermark stored with the last commit that stored one.
+    pub watermark: WatermarkGauge,
+    /// The last epoch a sink made durable.
+    pub committed_epoch: AtomicU64,
+    /// Messages each partition holds beyond what its source has read, as its consumer last
+    /// reported.
+    pub lag: PartitionLag,
+}
+
+/// A watermark as a process-wide gauge; `i64::MIN` until one is stored.
+#[derive(Debug)]
+pub(crate) struct WatermarkGauge(AtomicI64);
+
+impl Default for WatermarkGauge {
+    fn default() -> Self {
+        WatermarkGauge(AtomicI64::new(i64::MIN))
+    }
+}
+
+impl WatermarkGauge {
+    pub fn advance(&self, millis: i64) {
+        self.0.fetch_max(millis, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> Option<i64> {
+        Some(self.0.load(Ordering::Relaxed)).filter(|m| *m != i64::MIN)
+    }
+}
+
+/// The lag of every partition read, by topic and partition.
+#[derive(Debug, Default)]
+pub(crate) struct PartitionLag(Mutex<BTreeMap<(String, i32), i64>>);
+
+impl PartitionLag {
+    pub fn set(&self, topic: &str, partition: i32, lag: i64) {
+        if let Ok(mut lags) = self.0.lock() {
+            match lags.get_mut(&(topic.to_owned(), partition)) {
+                Some(known) => *known = lag,
+                None => {
+                    lags.insert((topic.to_owned(), partition), lag);
+                }
+            }
+        }
+    }
+
+    /// Every partition's lag, in order.
+    pub fn snapshot(&self) -> Vec<((String, i32), i64)> {
+        self.0
+            .lock()
+            .map(|lags| lags.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default()
+    }
 }
 
 impl Metrics {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use timely::dataflow::operators::Capability;
 use tokio::sync::mpsc;
@@ -128,6 +129,12 @@ impl<R: Row> SinkState<R> {
                     Metrics::add(&metrics.dead_lettered, written.refused);
                     Metrics::add(&metrics.retries, written.retries);
                     Metrics::add(&metrics.transactions, 1);
+                    if let Some(watermark) = written.watermark {
+                        metrics.watermark.advance(watermark);
+                    }
+                    if upto != Epoch::MAX {
+                        metrics.committed_epoch.fetch_max(upto, Ordering::Relaxed);
+                    }
                 }
                 Err(error) => control.fail(error),
             }

@@ -19,6 +19,7 @@ use crate::dataflow::item::Origin;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Commit, Epoch, store_dead_letters, store_offsets, store_watermark};
 use crate::error::Error;
+use crate::run::observe;
 
 /// Rows waiting to be written, each with the message it came from.
 pub(super) struct Batch<R> {
@@ -68,6 +69,8 @@ pub(super) struct Written {
     pub refused: u64,
     /// Attempts before the one that committed.
     pub retries: u64,
+    /// The watermark the transaction stored.
+    pub watermark: Option<i64>,
 }
 
 /// A finished job: the epoch durability reached and what it wrote, or why it failed.
@@ -85,6 +88,9 @@ pub(super) async fn writer<R: Row>(
         let result = commit_with_retries(&plan, &insert, &job)
             .await
             .map(|written| (job.upto, written));
+        if result.is_ok() {
+            observe::transaction_committed(R::TABLE, begun.elapsed());
+        }
         let failed = result.is_err();
         tracing::debug!(
             rows = job.batch.rows.len(),
@@ -206,6 +212,7 @@ async fn commit<R: Row>(
     store_offsets(&mut tx, &plan.pipeline, &job.commit.offsets).await?;
     store_watermark(&mut tx, &plan.pipeline, &job.commit).await?;
     tx.commit().await?;
+    observe::dead_letters(job.commit.dead_letters.iter().chain(&refused_letters));
     let derived = |origins: &mut dyn Iterator<Item = &Origin>| {
         origins.filter(|o| o.is_derived()).count() as u64
     };
@@ -216,5 +223,6 @@ async fn commit<R: Row>(
             - derived(&mut refused_origins.iter().map(|(o, _)| o)),
         refused,
         retries: 0,
+        watermark: job.commit.watermark,
     })
 }

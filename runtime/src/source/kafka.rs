@@ -125,7 +125,10 @@ pub(crate) fn discover_partitions(
 ) -> Result<Vec<i32>> {
     // No group: closing a group member on drop costs a round trip start-up need not wait for.
     let consumer: BaseConsumer<SourceContext> = client_config(brokers, options)
-        .create_with_context(SourceContext { quiet: true })
+        .create_with_context(SourceContext {
+            quiet: true,
+            lag: None,
+        })
         .map_err(|e| Error::kafka(brokers, e))?;
     let metadata = consumer
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)
@@ -171,7 +174,10 @@ pub(crate) fn group_offsets(
         .set("group.id", group)
         .set("enable.auto.commit", "false");
     let consumer: BaseConsumer<SourceContext> = client
-        .create_with_context(SourceContext { quiet: true })
+        .create_with_context(SourceContext {
+            quiet: true,
+            lag: None,
+        })
         .map_err(|e| Error::kafka(&config.brokers, e))?;
     let mut wanted = rdkafka::TopicPartitionList::new();
     for partition in partitions {
@@ -244,7 +250,7 @@ pub(crate) fn kafka_source<'scope, M: Message>(
         "KafkaSource",
         move |capability, info| {
             let activator = scope.activator_for(info.address);
-            let reader = match Reader::open(&plan, index, peers) {
+            let reader = match Reader::open(&plan, (index, peers), &shared.control) {
                 Ok(reader) => Some(reader),
                 Err(error) => {
                     shared.control.fail(error);

@@ -5,11 +5,17 @@ use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::statistics::Statistics;
+
+use crate::run::control::RunControl;
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub(crate) struct SourceContext {
     /// Everything at debug level: for start-up, whose outcome is reported as one error line.
     pub quiet: bool,
+    /// Where the consumer's statistics report each partition's lag.
+    pub lag: Option<Arc<RunControl>>,
 }
 
 impl ClientContext for SourceContext {
@@ -33,6 +39,21 @@ impl ClientContext for SourceContext {
             }
             RDKafkaLogLevel::Debug => {
                 tracing::debug!(target: "librdkafka", "{facility}: {message}")
+            }
+        }
+    }
+
+    /// A partition's lag: the last stable offset (what `read_committed` may read up to) past
+    /// the position the source has read to. Partitions not yet read are left out.
+    fn stats(&self, statistics: Statistics) {
+        let Some(control) = &self.lag else { return };
+        for (topic, described) in &statistics.topics {
+            for partition in described.partitions.values() {
+                if partition.partition >= 0 && partition.app_offset >= 0 && partition.ls_offset >= 0
+                {
+                    let lag = (partition.ls_offset - partition.app_offset).max(0);
+                    control.metrics.lag.set(topic, partition.partition, lag);
+                }
             }
         }
     }

@@ -36,7 +36,10 @@ impl GroupLag {
             .set("group.id", group)
             .set("enable.auto.commit", "false");
         let consumer: BaseConsumer<SourceContext> = client
-            .create_with_context(SourceContext { quiet: true })
+            .create_with_context(SourceContext {
+                quiet: true,
+                lag: None,
+            })
             .map_err(|e| Error::kafka(brokers, e))?;
         let (positions, received) = mpsc::channel();
         let (done, finished) = mpsc::channel();

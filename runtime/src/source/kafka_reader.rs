@@ -79,18 +79,33 @@ pub(crate) struct Reader {
     max_future: i64,
 }
 
+/// How often a consumer reports its partitions' lag.
+const STATISTICS_EVERY_MS: &str = "1000";
+
 impl Reader {
-    pub fn open(plan: &KafkaSourcePlan, index: usize, peers: usize) -> Result<Reader> {
+    pub fn open(
+        plan: &KafkaSourcePlan,
+        (index, peers): (usize, usize),
+        control: &Arc<RunControl>,
+    ) -> Result<Reader> {
         let owned: Vec<_> = plan
             .starts
             .iter()
             .filter(|s| usize::try_from(s.partition).is_ok_and(|p| p % peers == index))
             .copied()
             .collect();
-        let consumer: BaseConsumer<SourceContext> =
-            consumer_config(&plan.brokers, &plan.group, plan.until_end, &plan.options)
-                .create_with_context(SourceContext::default())
-                .map_err(|e| Error::kafka(&plan.brokers, e))?;
+        let mut config = consumer_config(&plan.brokers, &plan.group, plan.until_end, &[]);
+        // Statistics give each partition's lag; the user's properties may still change it.
+        config.set("statistics.interval.ms", STATISTICS_EVERY_MS);
+        for (key, value) in &plan.options {
+            config.set(key, value);
+        }
+        let consumer: BaseConsumer<SourceContext> = config
+            .create_with_context(SourceContext {
+                quiet: false,
+                lag: Some(Arc::clone(control)),
+            })
+            .map_err(|e| Error::kafka(&plan.brokers, e))?;
         let mut assignment = TopicPartitionList::new();
         for start in &owned {
             assignment
