@@ -443,6 +443,55 @@ impl DurableTansu {
     }
 }
 
+impl DurableTansu {
+    /// Grows `topic` to `partitions` partitions in the broker's own storage, as an
+    /// administrator's `kafka-topics --alter --partitions` would: tansu 0.6 does not serve
+    /// CreatePartitions, and it reads its metadata object again on every request.
+    pub fn grow_topic(&self, topic: &str, partitions: i32) {
+        let address = self.s3_url.trim_start_matches("http://");
+        let listing = s3_request(address, "GET", "/tansu?list-type=2", b"");
+        let key = listing
+            .split("<Key>")
+            .filter_map(|rest| rest.split_once("</Key>").map(|(key, _)| key))
+            .find(|key| key.ends_with("/meta.json"))
+            .unwrap_or_else(|| panic!("no meta.json in the broker's bucket: {listing}"))
+            .to_owned();
+        let path = format!("/tansu/{key}");
+        let mut meta: serde_json::Value =
+            serde_json::from_str(&s3_request(address, "GET", &path, b"")).expect("meta.json");
+        let declared = &mut meta["topics"][topic]["topic"]["num_partitions"];
+        assert!(declared.is_i64(), "no topic {topic} in {meta}");
+        *declared = serde_json::Value::from(partitions);
+        let body = serde_json::to_vec(&meta).expect("JSON");
+        s3_request(address, "PUT", &path, &body);
+    }
+}
+
+/// One plain HTTP/1.1 request to an S3 server; the body of a 200 answer. moto reads the
+/// access key from the `Authorization` header and checks no signature.
+fn s3_request(address: &str, method: &str, path: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect to S3");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=sluice/20260101/us-east-1/s3/aws4_request, \
+         SignedHeaders=host, Signature=0\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .expect("send the request");
+    stream.write_all(body).expect("send the body");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response).into_owned();
+    assert!(
+        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+        "{method} {path}: {response}"
+    );
+    let (_, body) = response.split_once("\r\n\r\n").unwrap_or_default();
+    body.to_owned()
+}
+
 /// `PUT /bucket` on an S3 server, in plain HTTP/1.1.
 fn create_bucket(address: &str, bucket: &str) {
     use std::io::{Read, Write};

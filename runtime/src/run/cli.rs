@@ -121,6 +121,11 @@ pub struct Cli {
     #[arg(long, env = "SLUICE_MAX_DEAD_LETTER_RATIO")]
     pub max_dead_letter_ratio: Option<f64>,
 
+    /// How often to look for partitions added to the topic (0 turns it off).
+    #[arg(long, value_name = "DURATION", env = "SLUICE_PARTITION_DISCOVERY",
+          value_parser = parse_duration, default_value = "10s")]
+    pub partition_discovery: Duration,
+
     /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9184) while the job runs.
     #[arg(long, value_name = "ADDR", env = "SLUICE_METRICS_ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
@@ -212,6 +217,7 @@ impl Cli {
             metrics_addr: self.metrics_addr,
             progress: self.progress,
             progress_every: self.progress_every,
+            partition_discovery: Some(self.partition_discovery),
         })
     }
 }
@@ -258,6 +264,7 @@ impl fmt::Debug for Cli {
             .field("metrics_addr", &self.metrics_addr)
             .field("progress", &self.progress)
             .field("progress_every", &self.progress_every)
+            .field("partition_discovery", &self.partition_discovery)
             .field("log_format", &self.log_format)
             .field(
                 "job_file_kafka",

@@ -114,6 +114,8 @@ pub struct Config {
     pub progress: Progress,
     /// How often a progress log line is written (the live line is redrawn every second).
     pub progress_every: Duration,
+    /// How often the source looks for partitions added to its topic; `None` (or zero): never.
+    pub partition_discovery: Option<Duration>,
 }
 
 impl Default for Config {
@@ -143,6 +145,7 @@ impl Default for Config {
             metrics_addr: None,
             progress: Progress::default(),
             progress_every: Duration::from_secs(10),
+            partition_discovery: Some(Duration::from_secs(10)),
         }
     }
 }
@@ -281,6 +284,7 @@ impl fmt::Debug for Config {
             metrics_addr,
             progress,
             progress_every,
+            partition_discovery,
         } = self;
         let kafka_options: Vec<(&str, &str)> = kafka_options
             .iter()
@@ -311,6 +315,7 @@ impl fmt::Debug for Config {
             .field("metrics_addr", metrics_addr)
             .field("progress", progress)
             .field("progress_every", progress_every)
+            .field("partition_discovery", partition_discovery)
             .finish()
     }
 }

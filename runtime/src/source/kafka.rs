@@ -15,6 +15,7 @@ use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::{Scope, StreamVec};
 
 use super::kafka_context::SourceContext;
+use super::kafka_partitions::PartitionWatch;
 use super::kafka_reader::{Polled, Reader};
 use crate::contract::message::Message;
 use crate::dataflow::item::{Item, Watermark};
@@ -51,6 +52,10 @@ pub struct KafkaSourcePlan {
     pub(crate) max_delay: i64,
     /// A partition without messages for this long stops holding the watermark back.
     pub(crate) idle_timeout: Duration,
+    /// How many partitions the topic has now.
+    pub(crate) partitions: PartitionWatch,
+    /// How often partitions are looked for; `None`: never.
+    pub(crate) discovery_every: Option<Duration>,
 }
 
 /// The consumer properties delivery depends on, set by [`consumer_config`] and refused from
@@ -123,14 +128,29 @@ pub(crate) fn discover_partitions(
     topic: &str,
     options: &[(String, String)],
 ) -> Result<Vec<i32>> {
-    // No group: closing a group member on drop costs a round trip start-up need not wait for.
-    let consumer: BaseConsumer<SourceContext> = client_config(brokers, options)
+    partitions_of(&metadata_client(brokers, options)?, brokers, topic)
+}
+
+/// A client that only reads metadata: no group, so that closing it costs no round trip.
+pub(crate) fn metadata_client(
+    brokers: &str,
+    options: &[(String, String)],
+) -> Result<BaseConsumer<SourceContext>> {
+    client_config(brokers, options)
         .create_with_context(SourceContext {
             quiet: true,
             lag: None,
         })
-        .map_err(|e| Error::kafka(brokers, e))?;
-    let metadata = consumer
+        .map_err(|e| Error::kafka(brokers, e))
+}
+
+/// The partitions of `topic` as `client` finds them in the brokers' metadata, sorted.
+pub(crate) fn partitions_of(
+    client: &BaseConsumer<SourceContext>,
+    brokers: &str,
+    topic: &str,
+) -> Result<Vec<i32>> {
+    let metadata = client
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)
         .map_err(|e| Error::Topic {
             topic: topic.to_owned(),
@@ -268,6 +288,9 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                 };
                 let control = &shared.control;
                 let mut ledger = shared.ledger.borrow_mut();
+                if let Err(error) = reader.adopt_new_partitions(plan.partitions.count()) {
+                    control.fail(error);
+                }
 
                 let now = clock.now();
                 let finished = control.stop_requested()

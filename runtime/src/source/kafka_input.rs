@@ -9,6 +9,7 @@ use super::kafka::{
     KafkaSourcePlan, discover_partitions, group_offsets, kafka_source, start_offsets,
 };
 use super::kafka_group_lag::GroupLag;
+use super::kafka_partitions::PartitionWatch;
 use crate::contract::connectors::Kafka;
 use crate::contract::message::Message;
 use crate::contract::sink::Positions;
@@ -80,6 +81,7 @@ impl<M: Message> Source for Kafka<M> {
                 &startup.pipeline,
             )?));
         }
+        let discovery_every = config.partition_discovery.filter(|every| !every.is_zero());
         let plan = KafkaSourcePlan {
             brokers: config.brokers.clone(),
             group: startup.pipeline.to_string(),
@@ -96,6 +98,14 @@ impl<M: Message> Source for Kafka<M> {
             idle_timeout: config.idle_timeout,
             on_out_of_range: config.on_offset_out_of_range,
             max_future: millis_or(config.max_future, M::MAX_FUTURE_MILLIS),
+            partitions: PartitionWatch::start(
+                &config.brokers,
+                &config.kafka_options,
+                &startup.input,
+                partitions.last().map_or(0, |last| last + 1),
+                discovery_every,
+            )?,
+            discovery_every,
         };
         Ok((plan, restored))
     }

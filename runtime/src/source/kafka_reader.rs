@@ -77,6 +77,11 @@ pub(crate) struct Reader {
     pub(super) partitions: BTreeMap<i32, PartitionProgress>,
     pub(super) on_out_of_range: OffsetReset,
     max_future: i64,
+    /// This worker's place among the workers: which partitions it owns.
+    index: usize,
+    peers: usize,
+    /// Partitions `0..known` have been considered.
+    known: i32,
 }
 
 /// How often a consumer reports its partitions' lag.
@@ -97,6 +102,13 @@ impl Reader {
         let mut config = consumer_config(&plan.brokers, &plan.group, plan.until_end, &[]);
         // Statistics give each partition's lag; the user's properties may still change it.
         config.set("statistics.interval.ms", STATISTICS_EVERY_MS);
+        // A partition found by discovery is fetched once the consumer's own metadata knows it.
+        if let Some(every) = plan.discovery_every {
+            config.set(
+                "topic.metadata.refresh.interval.ms",
+                every.as_millis().clamp(100, 300_000).to_string(),
+            );
+        }
         for (key, value) in &plan.options {
             config.set(key, value);
         }
@@ -128,7 +140,45 @@ impl Reader {
                 .collect(),
             on_out_of_range: plan.on_out_of_range,
             max_future: plan.max_future,
+            index,
+            peers,
+            known: plan
+                .starts
+                .iter()
+                .map(|s| s.partition + 1)
+                .max()
+                .unwrap_or(0),
         })
+    }
+
+    /// Takes on the partitions added since the last call that this worker owns, from their
+    /// beginning: everything in a partition created during the run is new.
+    pub fn adopt_new_partitions(&mut self, count: i32) -> Result<()> {
+        if count <= self.known {
+            return Ok(());
+        }
+        let added: Vec<i32> = (self.known..count)
+            .filter(|p| usize::try_from(*p).is_ok_and(|p| p % self.peers == self.index))
+            .collect();
+        self.known = count;
+        if added.is_empty() {
+            return Ok(());
+        }
+        let mut assignment = TopicPartitionList::new();
+        for partition in &added {
+            assignment
+                .add_partition_offset(&self.topic, *partition, Offset::Beginning)
+                .map_err(|e| Error::kafka(&self.brokers, e))?;
+        }
+        self.consumer
+            .incremental_assign(&assignment)
+            .map_err(|e| Error::kafka(&self.brokers, e))?;
+        for partition in added {
+            self.partitions
+                .insert(partition, PartitionProgress::new(Offset::Beginning, false));
+            tracing::info!(partition, topic = %self.topic, "reading a new partition");
+        }
+        Ok(())
     }
 
     pub fn all_at_end(&self) -> bool {

@@ -5,6 +5,7 @@ mod kafka_context;
 mod kafka_errors;
 mod kafka_group_lag;
 mod kafka_input;
+mod kafka_partitions;
 mod kafka_reader;
 pub(crate) mod memory;
 mod mysql_table;
