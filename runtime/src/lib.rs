@@ -20,6 +20,7 @@ pub use contract::outputs::Outputs;
 pub use contract::row::{ColumnValue, EncodeError, Row};
 pub use contract::sink::Sink;
 pub use contract::source::Source;
+pub use dataflow::graph::{Graph, GraphFormat};
 pub use dataflow::operators::{
     Exchanged, Key, KeyedStream, Lookup, OnMissing, Records, Session, Sliding, Summable, Tumbling,
     Window, WindowSpec, WindowedStream,

@@ -48,7 +48,12 @@ pub(crate) fn generate(pipeline: &Pipeline<'_>) -> TokenStream {
     let run_fn = format_ident!("__sluice_run_{}", function.sig.ident);
     let outputs_fn = format_ident!("__sluice_outputs_{}", function.sig.ident);
     let name_str = function.sig.ident.to_string();
-    let module = module(function, quote!(super::#run_fn(config)));
+    let graph_fn = format_ident!("__sluice_graph_{}", function.sig.ident);
+    let module = module(
+        function,
+        quote!(super::#run_fn(config)),
+        quote!(super::#graph_fn(config)),
+    );
 
     quote! {
         #(#attrs)*
@@ -69,13 +74,19 @@ pub(crate) fn generate(pipeline: &Pipeline<'_>) -> TokenStream {
             #p::run_pipeline::<#source_type, #outputs_tuple, _>(#name_str, config, #outputs_fn)
         }
 
+        #[allow(non_snake_case)]
+        fn #graph_fn(config: &#p::Config) -> #p::Graph {
+            #p::describe_pipeline::<#source_type, #outputs_tuple, _>(#name_str, config, #outputs_fn)
+        }
+
         #module
     }
 }
 
-/// The module `name` with `run` calling `run_body`; also used as a stub when the pipeline has
-/// errors, so that callers of `name::main()` get no further errors.
-fn module(function: &ItemFn, run_body: TokenStream) -> TokenStream {
+/// The module `name` with `run` calling `run_body` and `graph` calling `graph_body`; also used
+/// as a stub when the pipeline has errors, so that callers of `name::main()` get no further
+/// errors.
+fn module(function: &ItemFn, run_body: TokenStream, graph_body: TokenStream) -> TokenStream {
     let p = quote!(::sluice::__private);
     let vis = &function.vis;
     let name = &function.sig.ident;
@@ -104,15 +115,25 @@ fn module(function: &ItemFn, run_body: TokenStream) -> TokenStream {
                 #run_body
             }
 
+            /// The dataflow as `config` would run it, to print (`--print-graph`); connects
+            /// to nothing.
+            pub fn graph(config: &#p::Config) -> #p::Graph {
+                #graph_body
+            }
+
             /// Reads the command line (`--help` lists the options), runs the pipeline, and
             /// prints a summary.
             pub fn main() -> #p::Result<()> {
-                #p::main_with(NAME, ::core::env!("CARGO_PKG_VERSION"), run)
+                #p::main_with(NAME, ::core::env!("CARGO_PKG_VERSION"), run, graph)
             }
         }
     }
 }
 
 pub(crate) fn stub(function: &ItemFn) -> TokenStream {
-    module(function, quote!(::core::unreachable!()))
+    module(
+        function,
+        quote!(::core::unreachable!()),
+        quote!(::core::unreachable!()),
+    )
 }

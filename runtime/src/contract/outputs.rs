@@ -8,6 +8,7 @@ use timely::dataflow::operators::Probe;
 
 use crate::contract::sink::{Positions, Sink, SinkRole};
 use crate::contract::startup::Startup;
+use crate::dataflow::graph::Graph;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::WorkerShared;
 use crate::delivery::Epoch;
@@ -65,6 +66,10 @@ pub trait Outputs: 'static {
 
     #[doc(hidden)]
     fn close(plans: &Self::Plans);
+
+    /// Adds every output, fed by its stream, to the graph of a describing run.
+    #[doc(hidden)]
+    fn describe(streams: Self::Streams<'_>, config: &Config, graph: &mut Graph);
 }
 
 /// The best place any output stores positions in.
@@ -144,6 +149,10 @@ macro_rules! outputs {
 
             fn close(plans: &Self::Plans) {
                 $(<$sink as Sink>::close(&plans.$index);)+
+            }
+
+            fn describe(streams: Self::Streams<'_>, config: &Config, graph: &mut Graph) {
+                $(graph.sink(streams.$index.lineage.node, <$sink as Sink>::describe(config));)+
             }
         }
     };

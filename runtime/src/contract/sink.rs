@@ -47,6 +47,12 @@ pub trait Sink: 'static {
     #[doc(hidden)]
     fn target(config: &Config) -> String;
 
+    /// What the sink writes to, for the pipeline's graph: `MySQL table \`orders\``.
+    #[doc(hidden)]
+    fn describe(config: &Config) -> String {
+        Self::target(config)
+    }
+
     /// Connects and checks what it writes to.
     #[doc(hidden)]
     fn prepare(startup: &Startup<'_>) -> Result<Self::Plan>;

@@ -52,6 +52,12 @@ pub trait Source: 'static {
     #[doc(hidden)]
     fn input_name(config: &Config) -> Arc<str>;
 
+    /// What the source reads, for the pipeline's graph: `Kafka topic \`orders\``.
+    #[doc(hidden)]
+    fn describe(config: &Config) -> String {
+        Self::input_name(config).to_string()
+    }
+
     /// Connects, finds what to read and where each worker resumes; what an earlier run left
     /// for the windows.
     #[doc(hidden)]

@@ -14,6 +14,9 @@ pub(crate) struct Lineage {
     pub window_marks_from_every_worker: bool,
     /// A window operator is upstream.
     pub windowed: bool,
+    /// The node of the pipeline's graph that made the stream, in a describing run (the
+    /// source is node 0).
+    pub node: usize,
 }
 
 impl Lineage {
@@ -42,6 +45,7 @@ impl Lineage {
             exchanged: true,
             window_marks_from_every_worker: false,
             windowed: true,
+            node: self.node,
         }
     }
 }

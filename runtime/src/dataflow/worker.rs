@@ -5,6 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::dataflow::graph::Graph;
+use crate::dataflow::lineage::Lineage;
 use crate::delivery::Ledger;
 use crate::run::control::RunControl;
 
@@ -51,6 +53,8 @@ pub(crate) struct WorkerShared {
     /// Per partition, how far the earlier run had read when its windows reached that
     /// watermark, sorted by partition.
     read_until: Vec<(i32, i64)>,
+    /// In a describing run (`--print-graph`), the graph the operators add themselves to.
+    pub graph: Option<RefCell<Graph>>,
 }
 
 /// What an earlier run of the pipeline left for its windows.
@@ -97,11 +101,24 @@ impl WorkerShared {
             database: None,
             restored_watermark,
             read_until,
+            graph: None,
         }
     }
 }
 
 impl WorkerShared {
+    /// An operator labelled `label` made a stream from one of `lineage`: in a describing run
+    /// it becomes a node of the graph, which the new stream's lineage names.
+    pub fn step(&self, lineage: Lineage, label: impl FnOnce() -> String) -> Lineage {
+        match &self.graph {
+            Some(graph) => Lineage {
+                node: graph.borrow_mut().operator(lineage.node, label()),
+                ..lineage
+            },
+            None => lineage,
+        }
+    }
+
     /// Output `output`'s sink holds `backlog`.
     pub fn report_backlog(&self, output: usize, backlog: Backlog) {
         let mut backlogs = self.sink_backlogs.borrow_mut();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
+use crate::dataflow::graph::{Graph, GraphFormat};
 use crate::error::{Error, Result};
 use crate::run::config::job_file::JobFile;
 use crate::run::config::kafka_properties::{self, FILE_ENV};
@@ -125,6 +126,11 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", env = "SLUICE_PARTITION_DISCOVERY",
           value_parser = parse_duration, default_value = "10s")]
     pub partition_discovery: Duration,
+
+    /// Print the dataflow (source, operators, outputs) as a Mermaid flowchart or Graphviz DOT,
+    /// and exit without connecting to anything.
+    #[arg(long, value_enum, value_name = "FORMAT", env = "SLUICE_PRINT_GRAPH")]
+    pub print_graph: Option<GraphFormat>,
 
     /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9184) while the job runs.
     #[arg(long, value_name = "ADDR", env = "SLUICE_METRICS_ADDR")]
@@ -261,6 +267,7 @@ impl fmt::Debug for Cli {
             .field("max_future", &self.max_future)
             .field("on_offset_out_of_range", &self.on_offset_out_of_range)
             .field("max_dead_letter_ratio", &self.max_dead_letter_ratio)
+            .field("print_graph", &self.print_graph)
             .field("metrics_addr", &self.metrics_addr)
             .field("progress", &self.progress)
             .field("progress_every", &self.progress_every)
@@ -322,13 +329,19 @@ pub fn main_with(
     name: &'static str,
     version: &'static str,
     run: impl FnOnce(Config) -> Result<RunReport>,
+    graph: impl FnOnce(&Config) -> Graph,
 ) -> Result<()> {
     let command = Cli::command()
         .name(name)
         .version(format!("{version} (sluice {})", env!("CARGO_PKG_VERSION")));
     let cli = parse_command_line(command, std::env::args_os().collect())?;
     init_tracing_as(cli.log_format);
+    let print_graph = cli.print_graph;
     let config = cli.into_config()?;
+    if let Some(format) = print_graph {
+        print!("{}", graph(&config).render(format));
+        return Ok(());
+    }
     let secrets = config.secrets();
     let report = run(config).map_err(|error| error.without_secrets(&secrets))?;
     println!("{}", report.summary());

@@ -71,6 +71,10 @@ impl<M: Message> Sink for Kafka<M> {
         M::TOPIC.to_owned()
     }
 
+    fn describe(_config: &Config) -> String {
+        format!("Kafka topic `{}`", M::TOPIC)
+    }
+
     fn prepare(startup: &Startup<'_>) -> Result<KafkaSinkPlan> {
         let transactional = startup.positions == Positions::KafkaGroup;
         if transactional && startup.outputs > 1 {

@@ -82,6 +82,10 @@ impl<R: Row> Sink for connectors::MySql<R> {
         R::TABLE.to_owned()
     }
 
+    fn describe(_config: &Config) -> String {
+        format!("MySQL table `{}`", R::TABLE)
+    }
+
     fn prepare(startup: &Startup<'_>) -> Result<SinkPlan, Error> {
         let Some(pool) = startup.database.clone() else {
             return Err(Error::Worker("a MySQL sink without a database".into()));

@@ -41,6 +41,10 @@ impl<T: Serialize + 'static> Sink for Print<T> {
         "print".to_owned()
     }
 
+    fn describe(_config: &Config) -> String {
+        "print (standard output)".to_owned()
+    }
+
     fn prepare(startup: &Startup<'_>) -> Result<PrintPlan> {
         Ok(PrintPlan {
             input: Arc::clone(&startup.input),

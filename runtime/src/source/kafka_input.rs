@@ -36,6 +36,10 @@ impl<M: Message> Source for Kafka<M> {
         Arc::from(config.topic.as_deref().unwrap_or(M::TOPIC))
     }
 
+    fn describe(config: &Config) -> String {
+        format!("Kafka topic `{}`", Self::input_name(config))
+    }
+
     fn prepare(startup: &Startup<'_>) -> Result<(KafkaSourcePlan, Restored)> {
         let config = startup.config;
         let topic = Arc::clone(&startup.input);

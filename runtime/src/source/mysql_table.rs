@@ -56,6 +56,10 @@ impl<R: Row> Source for MySqlTable<R> {
         Arc::from(R::TABLE)
     }
 
+    fn describe(_config: &Config) -> String {
+        format!("MySQL table `{}`", R::TABLE)
+    }
+
     fn prepare(startup: &Startup<'_>) -> Result<(TableSourcePlan, Restored)> {
         let key = single_integer_key::<R>(&format!("MySqlTable<{}>", short_name::<R>()))?;
         let Some(pool) = startup.database.clone() else {

@@ -39,6 +39,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
             },
             pass_on,
         );
+        let lineage = shared.step(lineage, || "filter".to_owned());
         Stream::new(kept, shared, lineage)
     }
 }

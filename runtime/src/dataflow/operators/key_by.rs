@@ -57,6 +57,7 @@ impl<'scope, T: Exchanged> Stream<'scope, T> {
                 out.extend((0..peers).map(|to| Item::Watermark(Watermark { to, ..mark })));
             },
         );
+        let lineage = shared.step(lineage, || "key_by".to_owned());
         KeyedStream {
             inner,
             shared,

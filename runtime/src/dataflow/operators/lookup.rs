@@ -285,6 +285,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                 }
             },
         );
+        let lineage = shared.step(lineage, || format!("lookup `{}`", R::TABLE));
         Stream::new(joined, shared, lineage)
     }
 }

@@ -75,6 +75,7 @@ impl<'scope, T: 'static> Stream<'scope, T> {
             },
             pass_on,
         );
+        let lineage = shared.step(lineage, || operator.to_owned());
         Stream::new(made, shared, lineage)
     }
 

@@ -63,6 +63,7 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
             },
             pass_on,
         );
+        let lineage = shared.step(lineage, || "map_with_state".to_owned());
         Stream::new(inner, shared, lineage)
     }
 }

@@ -34,6 +34,7 @@ where
     R: 'static,
 {
     let WindowedStream { keyed, spec } = windowed;
+    let described = spec.describe();
     let KeyedStream {
         inner,
         shared,
@@ -200,6 +201,7 @@ where
             }
         },
     );
+    let lineage = shared.step(lineage, || format!("{described} window, {name}"));
     Stream::new(inner, shared, lineage.windowed())
 }
 

@@ -74,6 +74,34 @@ pub(crate) enum WindowKind {
     Session { gap: i64 },
 }
 
+impl WindowSpec {
+    /// As a person would say it: `tumbling 1m`, `sliding 10m every 1m`, `session gap 30s`.
+    pub(crate) fn describe(&self) -> String {
+        match self.kind {
+            WindowKind::Tumbling { size } => format!("tumbling {}", shown(size)),
+            WindowKind::Sliding { size, slide } => {
+                format!("sliding {} every {}", shown(size), shown(slide))
+            }
+            WindowKind::Session { gap } => format!("session gap {}", shown(gap)),
+        }
+    }
+}
+
+/// Milliseconds in the largest unit that divides them.
+fn shown(millis: i64) -> String {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
+        if millis % size == 0 {
+            return format!("{}{unit}", millis / size);
+        }
+    }
+    format!("{millis}ms")
+}
+
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis())
         .unwrap_or(i64::MAX)
