@@ -19,10 +19,12 @@ pub use crate::contract::source::Source;
 pub use crate::dataflow::graph::Graph;
 pub use crate::dataflow::stream::Stream;
 pub use crate::error::Result;
+pub use crate::run::check::Preflight;
 pub use crate::run::cli::main_with;
 pub use crate::run::config::Config;
+pub use crate::run::entry::Entry;
 pub use crate::run::report::RunReport;
-pub use crate::run::{describe_pipeline, run_pipeline};
+
 pub use crate::table::{
     CheckValue, Declared, DeclaredColumn, MigrationFile, RowSchema, ValueError, ValueLimit,
 };

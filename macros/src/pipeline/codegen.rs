@@ -45,14 +45,15 @@ pub(crate) fn generate(pipeline: &Pipeline<'_>) -> TokenStream {
         (quote!(#(#streams)*), quote!((streams,)))
     };
     let outputs_tuple = quote!((#(#outputs,)*));
-    let run_fn = format_ident!("__sluice_run_{}", function.sig.ident);
+    let entry_fn = format_ident!("__sluice_entry_{}", function.sig.ident);
     let outputs_fn = format_ident!("__sluice_outputs_{}", function.sig.ident);
     let name_str = function.sig.ident.to_string();
-    let graph_fn = format_ident!("__sluice_graph_{}", function.sig.ident);
     let module = module(
         function,
-        quote!(super::#run_fn(config)),
-        quote!(super::#graph_fn(config)),
+        quote!(super::#entry_fn().run(config)),
+        quote!(super::#entry_fn().graph(config)),
+        quote!(super::#entry_fn().check(config)),
+        quote!(super::#entry_fn()),
     );
 
     quote! {
@@ -69,24 +70,27 @@ pub(crate) fn generate(pipeline: &Pipeline<'_>) -> TokenStream {
             #as_tuple
         }
 
+        // The one item besides the body that names the source and the outputs: run, graph and
+        // check all go through it.
         #[allow(non_snake_case)]
-        fn #run_fn(config: #p::Config) -> #p::Result<#p::RunReport> {
-            #p::run_pipeline::<#source_type, #outputs_tuple, _>(#name_str, config, #outputs_fn)
-        }
-
-        #[allow(non_snake_case)]
-        fn #graph_fn(config: &#p::Config) -> #p::Graph {
-            #p::describe_pipeline::<#source_type, #outputs_tuple, _>(#name_str, config, #outputs_fn)
+        fn #entry_fn() -> #p::Entry {
+            #p::Entry::new::<#source_type, #outputs_tuple>(#name_str, #outputs_fn)
         }
 
         #module
     }
 }
 
-/// The module `name` with `run` calling `run_body` and `graph` calling `graph_body`; also used
+/// The module `name` with `run`, `graph` and `check` calling the given bodies; also used
 /// as a stub when the pipeline has errors, so that callers of `name::main()` get no further
 /// errors.
-fn module(function: &ItemFn, run_body: TokenStream, graph_body: TokenStream) -> TokenStream {
+fn module(
+    function: &ItemFn,
+    run_body: TokenStream,
+    graph_body: TokenStream,
+    check_body: TokenStream,
+    entry: TokenStream,
+) -> TokenStream {
     let p = quote!(::sluice::__private);
     let vis = &function.vis;
     let name = &function.sig.ident;
@@ -121,10 +125,18 @@ fn module(function: &ItemFn, run_body: TokenStream, graph_body: TokenStream) -> 
                 #graph_body
             }
 
+            /// Connects to everything the pipeline uses and verifies it without moving
+            /// data (`--check`).
+            pub fn check(config: &#p::Config) -> #p::Preflight {
+                #check_body
+            }
+
             /// Reads the command line (`--help` lists the options), runs the pipeline, and
             /// prints a summary.
+            // The stub of a pipeline with errors has no entry to give.
+            #[allow(unreachable_code)]
             pub fn main() -> #p::Result<()> {
-                #p::main_with(NAME, ::core::env!("CARGO_PKG_VERSION"), run, graph)
+                #p::main_with(::core::env!("CARGO_PKG_VERSION"), #entry)
             }
         }
     }
@@ -133,6 +145,8 @@ fn module(function: &ItemFn, run_body: TokenStream, graph_body: TokenStream) -> 
 pub(crate) fn stub(function: &ItemFn) -> TokenStream {
     module(
         function,
+        quote!(::core::unreachable!()),
+        quote!(::core::unreachable!()),
         quote!(::core::unreachable!()),
         quote!(::core::unreachable!()),
     )

@@ -13,6 +13,7 @@ use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::WorkerShared;
 use crate::delivery::Epoch;
 use crate::error::Result;
+use crate::run::check::{CheckContext, Preflight};
 use crate::run::config::Config;
 
 /// One to four sinks, as a tuple. Implemented for tuples of [`Sink`]s; the `#[pipeline]` macro
@@ -66,6 +67,10 @@ pub trait Outputs: 'static {
 
     #[doc(hidden)]
     fn close(plans: &Self::Plans);
+
+    /// `--check` of every output.
+    #[doc(hidden)]
+    fn check(context: &CheckContext<'_>, report: &mut Preflight);
 
     /// Adds every output, fed by its stream, to the graph of a describing run.
     #[doc(hidden)]
@@ -149,6 +154,10 @@ macro_rules! outputs {
 
             fn close(plans: &Self::Plans) {
                 $(<$sink as Sink>::close(&plans.$index);)+
+            }
+
+            fn check(context: &CheckContext<'_>, report: &mut Preflight) {
+                $(<$sink as Sink>::check(context, report);)+
             }
 
             fn describe(streams: Self::Streams<'_>, config: &Config, graph: &mut Graph) {

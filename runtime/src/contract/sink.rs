@@ -9,6 +9,7 @@ use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::WorkerShared;
 use crate::delivery::Epoch;
 use crate::error::Result;
+use crate::run::check::{CheckContext, Preflight};
 use crate::run::config::Config;
 
 /// A pipeline output: [`MySql<R>`](crate::MySql) writes a table, [`Print<T>`](crate::Print)
@@ -52,6 +53,10 @@ pub trait Sink: 'static {
     fn describe(config: &Config) -> String {
         Self::target(config)
     }
+
+    /// `--check`: verifies what the sink writes to and that it may, moving no data.
+    #[doc(hidden)]
+    fn check(_context: &CheckContext<'_>, _report: &mut Preflight) {}
 
     /// Connects and checks what it writes to.
     #[doc(hidden)]

@@ -10,6 +10,7 @@ use crate::dataflow::item::Item;
 use crate::dataflow::worker::{Restored, WorkerShared};
 use crate::delivery::Epoch;
 use crate::error::Result;
+use crate::run::check::{CheckContext, Preflight};
 use crate::run::config::Config;
 
 /// A pipeline input: [`Kafka<M>`](crate::Kafka) reads a topic.
@@ -57,6 +58,10 @@ pub trait Source: 'static {
     fn describe(config: &Config) -> String {
         Self::input_name(config).to_string()
     }
+
+    /// `--check`: verifies what the source reads, moving no data.
+    #[doc(hidden)]
+    fn check(_context: &CheckContext<'_>, _report: &mut Preflight) {}
 
     /// Connects, finds what to read and where each worker resumes; what an earlier run left
     /// for the windows.

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
-use crate::dataflow::graph::{Graph, GraphFormat};
+use crate::dataflow::graph::GraphFormat;
 use crate::error::{Error, Result};
 use crate::run::config::job_file::JobFile;
 use crate::run::config::kafka_properties::{self, FILE_ENV};
 use crate::run::config::secrets::REDACTED;
 use crate::run::config::{Config, OffsetReset, Progress, StartFrom, default_workers};
-use crate::run::report::RunReport;
+use crate::run::entry::Entry;
 
 pub use crate::run::config::kafka_properties::{ENV_PREFIX, read_properties_file};
 pub use crate::run::config::secrets::redact_url;
@@ -126,6 +126,11 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", env = "SLUICE_PARTITION_DISCOVERY",
           value_parser = parse_duration, default_value = "10s")]
     pub partition_discovery: Duration,
+
+    /// Connect to everything the job uses (brokers, topics, tables, privileges, bookkeeping
+    /// tables) and verify it without moving data; exit 0, or 1 after listing every problem.
+    #[arg(long, env = "SLUICE_CHECK")]
+    pub check: bool,
 
     /// Print the dataflow (source, operators, outputs) as a Mermaid flowchart or Graphviz DOT,
     /// and exit without connecting to anything.
@@ -267,6 +272,7 @@ impl fmt::Debug for Cli {
             .field("max_future", &self.max_future)
             .field("on_offset_out_of_range", &self.on_offset_out_of_range)
             .field("max_dead_letter_ratio", &self.max_dead_letter_ratio)
+            .field("check", &self.check)
             .field("print_graph", &self.print_graph)
             .field("metrics_addr", &self.metrics_addr)
             .field("progress", &self.progress)
@@ -325,25 +331,33 @@ pub fn init_tracing_as(format: LogFormat) {
 /// Parses the process arguments (and the job file they name), runs `run` and prints its
 /// report. An error is returned for `main` to print as one line and exit non-zero; it quotes
 /// no secret of the configuration. `version` is the binary's own, shown by `--version`.
-pub fn main_with(
-    name: &'static str,
-    version: &'static str,
-    run: impl FnOnce(Config) -> Result<RunReport>,
-    graph: impl FnOnce(&Config) -> Graph,
-) -> Result<()> {
+pub fn main_with(version: &'static str, entry: Entry) -> Result<()> {
     let command = Cli::command()
-        .name(name)
+        .name(entry.name())
         .version(format!("{version} (sluice {})", env!("CARGO_PKG_VERSION")));
     let cli = parse_command_line(command, std::env::args_os().collect())?;
     init_tracing_as(cli.log_format);
-    let print_graph = cli.print_graph;
+    let (print_graph, check) = (cli.print_graph, cli.check);
     let config = cli.into_config()?;
     if let Some(format) = print_graph {
-        print!("{}", graph(&config).render(format));
+        print!("{}", entry.graph(&config).render(format));
         return Ok(());
     }
+    if check {
+        let preflight = entry.check(&config);
+        print!("{}", preflight.render());
+        return match preflight.problems() {
+            0 => Ok(()),
+            n => Err(Error::Config(format!(
+                "--check found {n} problem{}",
+                if n == 1 { "" } else { "s" }
+            ))),
+        };
+    }
     let secrets = config.secrets();
-    let report = run(config).map_err(|error| error.without_secrets(&secrets))?;
+    let report = entry
+        .run(config)
+        .map_err(|error| error.without_secrets(&secrets))?;
     println!("{}", report.summary());
     Ok(())
 }

@@ -36,6 +36,7 @@ use crate::dataflow::worker::Backlog;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::{Epoch, complete_before};
 use crate::error::{Error, Result};
+use crate::run::check::{CheckContext, Preflight};
 use crate::run::config::Config;
 use crate::run::config::kafka_properties::client_config;
 use crate::run::report::Metrics;
@@ -73,6 +74,12 @@ impl<M: Message> Sink for Kafka<M> {
 
     fn describe(_config: &Config) -> String {
         format!("Kafka topic `{}`", M::TOPIC)
+    }
+
+    fn check(context: &CheckContext<'_>, report: &mut Preflight) {
+        if !context.config.brokers.trim().is_empty() {
+            context.check_topic(M::TOPIC, report);
+        }
     }
 
     fn prepare(startup: &Startup<'_>) -> Result<KafkaSinkPlan> {

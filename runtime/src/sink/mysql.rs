@@ -32,6 +32,7 @@ use crate::dataflow::worker::WorkerShared;
 use crate::delivery::acknowledge::Acknowledgements;
 use crate::delivery::{Epoch, Ledger, WindowCommits, complete_before};
 use crate::error::Error;
+use crate::run::check::{CheckContext, Preflight};
 use crate::run::config::Config;
 use crate::table::{apply_migrations, check_table};
 
@@ -84,6 +85,16 @@ impl<R: Row> Sink for connectors::MySql<R> {
 
     fn describe(_config: &Config) -> String {
         format!("MySQL table `{}`", R::TABLE)
+    }
+
+    fn check(context: &CheckContext<'_>, report: &mut Preflight) {
+        context.check_table(R::TABLE, &R::SCHEMA, report);
+        let needed: &[&str] = if R::KEY.is_empty() {
+            &["INSERT"]
+        } else {
+            &["INSERT", "UPDATE"]
+        };
+        context.check_privileges(R::TABLE, needed, report);
     }
 
     fn prepare(startup: &Startup<'_>) -> Result<SinkPlan, Error> {

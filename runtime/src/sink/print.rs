@@ -22,6 +22,7 @@ use crate::dataflow::worker::WorkerShared;
 use crate::dead_letter::{DeadLetter, DeadLetterKind, log_unstored};
 use crate::delivery::{Epoch, complete_before};
 use crate::error::{Error, Result};
+use crate::run::check::{CheckContext, Preflight};
 use crate::run::config::Config;
 use crate::run::report::Metrics;
 
@@ -43,6 +44,10 @@ impl<T: Serialize + 'static> Sink for Print<T> {
 
     fn describe(_config: &Config) -> String {
         "print (standard output)".to_owned()
+    }
+
+    fn check(_context: &CheckContext<'_>, report: &mut Preflight) {
+        report.ok("print: standard output");
     }
 
     fn prepare(startup: &Startup<'_>) -> Result<PrintPlan> {

@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use timely::dataflow::{Scope, StreamVec};
 
-use super::kafka::{
-    KafkaSourcePlan, discover_partitions, group_offsets, kafka_source, start_offsets,
-};
+use super::kafka::{KafkaSourcePlan, group_offsets, kafka_source, start_offsets};
 use super::kafka_group_lag::GroupLag;
 use super::kafka_partitions::PartitionWatch;
 use crate::contract::connectors::Kafka;
@@ -19,7 +17,9 @@ use crate::dataflow::item::Item;
 use crate::dataflow::worker::{BacklogLimit, Restored, WorkerShared};
 use crate::delivery::{Epoch, EpochClock, load_offsets, load_read_until, load_watermark};
 use crate::error::Result;
+use crate::run::check::{CheckContext, Preflight};
 use crate::run::config::{Config, StartFrom, millis_or};
+use crate::run::kafka_metadata::discover_partitions;
 
 #[allow(private_interfaces)]
 impl<M: Message> Source for Kafka<M> {
@@ -38,6 +38,12 @@ impl<M: Message> Source for Kafka<M> {
 
     fn describe(config: &Config) -> String {
         format!("Kafka topic `{}`", Self::input_name(config))
+    }
+
+    fn check(context: &CheckContext<'_>, report: &mut Preflight) {
+        if !context.config.brokers.trim().is_empty() {
+            context.check_topic(&Self::input_name(context.config), report);
+        }
     }
 
     fn prepare(startup: &Startup<'_>) -> Result<(KafkaSourcePlan, Restored)> {

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::Duration;
 
-use super::kafka::{metadata_client, partitions_of};
 use crate::error::{Error, Result};
+use crate::run::kafka_metadata::{metadata_client, partitions_of};
 
 /// How many partitions the topic is known to have, kept up to date by a thread until dropped.
 #[derive(Debug)]

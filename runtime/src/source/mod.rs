@@ -1,7 +1,7 @@
 //! Sources: operators that read an external system and close epochs.
 
 pub(crate) mod kafka;
-mod kafka_context;
+pub(crate) mod kafka_context;
 mod kafka_errors;
 mod kafka_group_lag;
 mod kafka_input;

@@ -23,6 +23,7 @@ use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::table_scans::{KeyRange, load_ranges, split, store_ranges};
 use crate::delivery::{Epoch, EpochClock, OffsetUpdate, load_offsets};
 use crate::error::{Error, Result};
+use crate::run::check::{CheckContext, Preflight};
 use crate::run::config::{Config, StartFrom};
 use crate::run::report::Metrics;
 use crate::table::key::{quoted, single_integer_key};
@@ -58,6 +59,11 @@ impl<R: Row> Source for MySqlTable<R> {
 
     fn describe(_config: &Config) -> String {
         format!("MySQL table `{}`", R::TABLE)
+    }
+
+    fn check(context: &CheckContext<'_>, report: &mut Preflight) {
+        context.check_table(R::TABLE, &R::SCHEMA, report);
+        context.check_privileges(R::TABLE, &["SELECT"], report);
     }
 
     fn prepare(startup: &Startup<'_>) -> Result<(TableSourcePlan, Restored)> {

@@ -5,7 +5,7 @@
 mod declared;
 mod drift;
 pub(crate) mod key;
-mod live;
+pub(crate) mod live;
 pub(crate) mod lookup_query;
 mod migrate;
 mod value_limit;
