@@ -80,7 +80,7 @@ pub struct Cli {
     pub rows_per_statement: usize,
 
     /// Extra librdkafka consumer property, e.g. -X fetch.wait.max.ms=50 (repeatable); wins over
-    /// the job file's [kafka] table, --kafka-config and SLUICE_KAFKA_* variables
+    /// the job file's `[kafka]` table, --kafka-config and SLUICE_KAFKA_* variables
     /// (SLUICE_KAFKA_SASL_PASSWORD sets sasl.password), which keep credentials off the command
     /// line.
     #[arg(short = 'X', value_name = "KEY=VALUE")]
