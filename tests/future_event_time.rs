@@ -82,19 +82,10 @@ fn max_future_from_the_command_line_tightens_the_bound() {
     create_topic(&tansu.brokers, topic, 1).expect("topic");
     let expected = orders_with_one_ahead(&tansu.brokers, topic, 30 * 60_000);
 
-    let output = example_command(
+    let output = pipeline_command(
         "customer_minute",
-        &[
-            "--brokers",
-            &tansu.brokers,
-            "--database-url",
-            &database,
-            "--topic",
-            topic,
-            "--until-end",
-            "--max-future",
-            "10m",
-        ],
+        (&tansu.brokers, &database, topic),
+        &["--until-end", "--max-future", "10m"],
     )
     .output()
     .expect("run examples/customer_minute");

@@ -66,18 +66,10 @@ fn the_metrics_endpoint_counts_what_the_job_wrote() {
     let (database, tansu) = orders("observability_metrics", topic);
     let port = free_port();
     let address = format!("127.0.0.1:{port}");
-    let child = example_command(
+    let child = pipeline_command(
         "ingest",
-        &[
-            "--brokers",
-            &tansu.brokers,
-            "--database-url",
-            &database,
-            "--topic",
-            topic,
-            "--metrics-addr",
-            &address,
-        ],
+        (&tansu.brokers, &database, topic),
+        &["--metrics-addr", &address],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -131,19 +123,10 @@ fn a_taken_metrics_port_is_one_line() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = taken.local_addr().expect("address").to_string();
     let (database, tansu) = orders("observability_taken_port", "orders_taken_port");
-    let output = example_command(
+    let output = pipeline_command(
         "ingest",
-        &[
-            "--brokers",
-            &tansu.brokers,
-            "--database-url",
-            &database,
-            "--topic",
-            "orders_taken_port",
-            "--until-end",
-            "--metrics-addr",
-            &address,
-        ],
+        (&tansu.brokers, &database, "orders_taken_port"),
+        &["--until-end", "--metrics-addr", &address],
     )
     .output()
     .expect("run examples/ingest");
@@ -159,16 +142,7 @@ fn a_taken_metrics_port_is_one_line() {
 /// Runs `ingest` over `topic` for about three seconds (then SIGTERM) with `extra` arguments
 /// and `RUST_LOG=info`, its output piped.
 fn three_seconds_piped(database: &str, brokers: &str, topic: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "--brokers",
-        brokers,
-        "--database-url",
-        database,
-        "--topic",
-        topic,
-    ];
-    args.extend(extra);
-    let child = example_command("ingest", &args)
+    let child = pipeline_command("ingest", (brokers, database, topic), extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -12,11 +12,12 @@ use sluice_testkit::workload::{ORDERS_DDL, W1Checksum, W1Order};
 const BEFORE: u64 = 4_000;
 const AFTER: u64 = 4_000;
 
-fn produce(brokers: &str, topic: &str, orders: std::ops::Range<u64>, partitions: i32) {
+/// W1 orders `orders` into `topic`, order `i` to partition `partition(i)`.
+fn produce(brokers: &str, topic: &str, orders: std::ops::Range<u64>, partition: fn(u64) -> i32) {
     let producer = BulkProducer::new(brokers).expect("producer");
     for i in orders {
         let order = W1Order::nth(i);
-        let partition = i32::try_from(i % partitions as u64).expect("partition");
+        let partition = partition(i);
         producer
             .send_to(
                 topic,
@@ -93,22 +94,12 @@ fn a_partition_added_mid_run_is_read_from_its_beginning() {
     execute(&database, ORDERS_DDL);
     let tansu = DurableTansu::start();
     create_topic(&tansu.brokers, topic, 2).expect("topic");
-    produce(&tansu.brokers, topic, 0..BEFORE, 2);
+    produce(&tansu.brokers, topic, 0..BEFORE, |i| (i % 2) as i32);
 
-    let child = example_command(
+    let child = pipeline_command(
         "ingest",
-        &[
-            "--brokers",
-            &tansu.brokers,
-            "--database-url",
-            &database,
-            "--topic",
-            topic,
-            "--workers",
-            "2",
-            "--partition-discovery",
-            "300ms",
-        ],
+        (&tansu.brokers, &database, topic),
+        &["--workers", "2", "--partition-discovery", "300ms"],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())

@@ -10,20 +10,9 @@ use sluice_testkit::broker::group_offsets;
 use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS};
 
 fn check(brokers: &str, database: &str, topic: &str) -> Output {
-    example_command(
-        "ingest",
-        &[
-            "--check",
-            "--brokers",
-            brokers,
-            "--database-url",
-            database,
-            "--topic",
-            topic,
-        ],
-    )
-    .output()
-    .expect("run examples/ingest --check")
+    pipeline_command("ingest", (brokers, database, topic), &["--check"])
+        .output()
+        .expect("run examples/ingest --check")
 }
 
 fn lines(output: &Output) -> Vec<String> {

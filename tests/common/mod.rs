@@ -163,6 +163,25 @@ pub fn example_command(name: &str, args: &[&str]) -> Command {
     command
 }
 
+/// `example` reading `topic` on `brokers` into `database`, with `extra` arguments (see
+/// [`example_command`]).
+pub fn pipeline_command(
+    example: &str,
+    (brokers, database, topic): (&str, &str, &str),
+    extra: &[&str],
+) -> Command {
+    let mut args = vec![
+        "--brokers",
+        brokers,
+        "--database-url",
+        database,
+        "--topic",
+        topic,
+    ];
+    args.extend_from_slice(extra);
+    example_command(example, &args)
+}
+
 /// A small seeded generator (SplitMix64), so that a failing random test can be replayed.
 pub struct Seeded(u64);
 

@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::error::{Error, Result};
 use crate::run::control::RunControl;
-use crate::run::report::Metrics;
+use crate::run::report::{Metrics, RunReport};
 
 /// How often the figures are read.
 const TICK: Duration = Duration::from_secs(1);
@@ -158,12 +158,13 @@ impl Observer {
         let thread = std::thread::Builder::new()
             .name("sluice-observe".into())
             .spawn(move || {
+                let started = Instant::now();
                 let mut view = View::new(subject, line);
                 let mut last_log = Instant::now();
                 loop {
                     let ended =
                         !matches!(stopped.recv_timeout(TICK), Err(RecvTimeoutError::Timeout));
-                    let figures = Figures::read(&control.metrics);
+                    let figures = Figures::read(&control.metrics, started);
                     view.publish(&figures);
                     if ended {
                         view.finish();
@@ -177,7 +178,7 @@ impl Observer {
                         tracing::info!("progress: {text}");
                         last_log = Instant::now();
                     }
-                    view.previous = Some((Instant::now(), figures.consumed));
+                    view.previous = Some((Instant::now(), figures.counts.consumed));
                 }
             })
             .map_err(|e| Error::Worker(format!("cannot start the progress thread: {e}")))?;
@@ -196,41 +197,20 @@ impl Observer {
     }
 }
 
-/// The figures of one tick.
+/// The figures of one tick: the run's counters and what only a running job has.
 struct Figures {
-    consumed: u64,
-    written: u64,
-    dead_lettered: u64,
-    filtered: u64,
-    aggregated: u64,
-    window_rows: u64,
-    expanded: u64,
-    replayed: u64,
-    transactions: u64,
-    retries: u64,
-    consumer_errors: u64,
+    counts: RunReport,
     watermark: Option<i64>,
     committed_epoch: u64,
     lag: Vec<((String, i32), i64)>,
 }
 
 impl Figures {
-    fn read(metrics: &Metrics) -> Figures {
-        let get = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+    fn read(metrics: &Metrics, started: Instant) -> Figures {
         Figures {
-            consumed: get(&metrics.consumed),
-            written: get(&metrics.written),
-            dead_lettered: get(&metrics.dead_lettered),
-            filtered: get(&metrics.filtered),
-            aggregated: get(&metrics.aggregated),
-            window_rows: get(&metrics.window_rows),
-            expanded: get(&metrics.expanded),
-            replayed: get(&metrics.replayed),
-            transactions: get(&metrics.transactions),
-            retries: get(&metrics.retries),
-            consumer_errors: get(&metrics.consumer_errors),
+            counts: metrics.report(started.elapsed()),
             watermark: metrics.watermark.get(),
-            committed_epoch: get(&metrics.committed_epoch),
+            committed_epoch: metrics.committed_epoch.load(Ordering::Relaxed),
             lag: metrics.lag.snapshot(),
         }
     }
@@ -265,23 +245,23 @@ impl View {
         let input = self.subject.input.to_string();
         let target = self.subject.target.clone();
         metrics::counter!("sluice_source_records_total", "source" => input.clone())
-            .absolute(figures.consumed);
+            .absolute(figures.counts.consumed);
         for (operator, outcome, count) in [
-            ("filter", "dropped", figures.filtered),
-            ("window", "aggregated", figures.aggregated),
-            ("window", "rows", figures.window_rows),
-            ("flat_map", "added", figures.expanded),
-            ("source", "replayed", figures.replayed),
+            ("filter", "dropped", figures.counts.filtered),
+            ("window", "aggregated", figures.counts.aggregated),
+            ("window", "rows", figures.counts.window_rows),
+            ("flat_map", "added", figures.counts.expanded),
+            ("source", "replayed", figures.counts.replayed),
         ] {
             metrics::counter!("sluice_operator_records_total", "operator" => operator, "outcome" => outcome)
                 .absolute(count);
         }
         metrics::counter!("sluice_sink_rows_total", "sink" => target.clone())
-            .absolute(figures.written);
+            .absolute(figures.counts.written);
         metrics::counter!("sluice_sink_transactions_total", "sink" => target)
-            .absolute(figures.transactions);
-        metrics::counter!("sluice_retries_total").absolute(figures.retries);
-        metrics::counter!("sluice_consumer_errors_total").absolute(figures.consumer_errors);
+            .absolute(figures.counts.transactions);
+        metrics::counter!("sluice_retries_total").absolute(figures.counts.retries);
+        metrics::counter!("sluice_consumer_errors_total").absolute(figures.counts.consumer_errors);
         for ((topic, partition), lag) in &figures.lag {
             metrics::gauge!("sluice_lag_messages", "source" => topic.clone(), "partition" => partition.to_string())
                 .set(*lag as f64);
@@ -297,7 +277,7 @@ impl View {
         let rate = match self.previous {
             Some((at, consumed)) => {
                 let seconds = at.elapsed().as_secs_f64().max(1e-3);
-                figures.consumed.saturating_sub(consumed) as f64 / seconds
+                figures.counts.consumed.saturating_sub(consumed) as f64 / seconds
             }
             None => 0.0,
         };
@@ -313,7 +293,7 @@ impl View {
         );
         format!(
             "{} read ({rate:.0}/s), {} rows written, {lag}, {watermark}, {} dead letters",
-            figures.consumed, figures.written, figures.dead_lettered
+            figures.counts.consumed, figures.counts.written, figures.counts.dead_lettered
         )
     }
 
@@ -324,8 +304,8 @@ impl View {
                 if bar.length().is_none() {
                     bar.set_style(bar_style());
                 }
-                bar.set_length(figures.consumed + u64::try_from(lag).unwrap_or(0));
-                bar.set_position(figures.consumed);
+                bar.set_length(figures.counts.consumed + u64::try_from(lag).unwrap_or(0));
+                bar.set_position(figures.counts.consumed);
             }
             _ => bar.tick(),
         }

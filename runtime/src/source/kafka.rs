@@ -122,6 +122,25 @@ pub(crate) fn consumer_config(
     config
 }
 
+/// A client of consumer group `group` that never joins it: it reads and commits the group's
+/// positions only.
+pub(crate) fn group_client(
+    brokers: &str,
+    options: &[(String, String)],
+    group: &str,
+) -> Result<BaseConsumer<SourceContext>> {
+    let mut client = client_config(brokers, options);
+    client
+        .set("group.id", group)
+        .set("enable.auto.commit", "false");
+    client
+        .create_with_context(SourceContext {
+            quiet: true,
+            lag: None,
+        })
+        .map_err(|e| Error::kafka(brokers, e))
+}
+
 /// The positions the pipeline's consumer group holds for `partitions` of `topic`: where a
 /// Kafka output's transactions stored them.
 pub(crate) fn group_offsets(
@@ -130,16 +149,7 @@ pub(crate) fn group_offsets(
     topic: &str,
     partitions: &[i32],
 ) -> Result<Vec<(i32, i64)>> {
-    let mut client = client_config(&config.brokers, &config.kafka_options);
-    client
-        .set("group.id", group)
-        .set("enable.auto.commit", "false");
-    let consumer: BaseConsumer<SourceContext> = client
-        .create_with_context(SourceContext {
-            quiet: true,
-            lag: None,
-        })
-        .map_err(|e| Error::kafka(&config.brokers, e))?;
+    let consumer = group_client(&config.brokers, &config.kafka_options, group)?;
     let mut wanted = rdkafka::TopicPartitionList::new();
     for partition in partitions {
         wanted.add_partition(topic, *partition);

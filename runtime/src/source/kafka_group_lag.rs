@@ -11,11 +11,11 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::kafka::group_client;
 use super::kafka_context::SourceContext;
 use crate::delivery::OffsetUpdate;
 use crate::delivery::acknowledge::AcknowledgeCommitted;
 use crate::error::{Error, Result};
-use crate::run::config::kafka_properties::client_config;
 
 /// How long the end of a run waits for the last commit to the group.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,16 +31,7 @@ pub(crate) struct GroupLag {
 impl GroupLag {
     /// A committer for `group`, with the user's client properties.
     pub fn start(brokers: &str, options: &[(String, String)], group: &str) -> Result<Self> {
-        let mut client = client_config(brokers, options);
-        client
-            .set("group.id", group)
-            .set("enable.auto.commit", "false");
-        let consumer: BaseConsumer<SourceContext> = client
-            .create_with_context(SourceContext {
-                quiet: true,
-                lag: None,
-            })
-            .map_err(|e| Error::kafka(brokers, e))?;
+        let consumer = group_client(brokers, options, group)?;
         let (positions, received) = mpsc::channel();
         let (done, finished) = mpsc::channel();
         let thread = std::thread::Builder::new()
