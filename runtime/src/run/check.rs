@@ -84,9 +84,19 @@ impl CheckContext<'_> {
         }
     }
 
-    /// Checks the live `table` against what the row struct was compiled from.
+    /// Checks the live `table` against what the row struct was compiled from; with
+    /// `--migrate`, a table the migrations create need only be creatable.
     pub(crate) fn check_table(&self, table: &str, schema: &RowSchema, report: &mut Preflight) {
         let Some(pool) = &self.database else { return };
+        if self.config.migrate
+            && let Ok(None) = self.runtime.block_on(live_table(pool, table))
+        {
+            report.ok(format!(
+                "table `{table}` does not exist yet: --migrate creates it"
+            ));
+            self.check_privileges(table, &["CREATE"], report);
+            return;
+        }
         match self.runtime.block_on(check_table(pool, table, schema)) {
             Ok(()) => report.ok(format!("table `{table}` matches the row struct")),
             Err(error) => report.problem(error.to_string()),
@@ -149,8 +159,9 @@ pub fn check_pipeline<S: Source, O: Outputs>(config: &Config) -> Preflight {
         runtime: &runtime,
         database,
     };
-    if stores_in_database {
-        check_bookkeeping(&context, &mut report);
+    // A run that connects to the database creates the bookkeeping tables it lacks.
+    if context.database.is_some() {
+        check_bookkeeping(&context, S::READS_DATABASE, &mut report);
     }
     S::check(&context, &mut report);
     O::check(&context, &mut report);
@@ -201,14 +212,22 @@ fn connect(
     }
 }
 
-/// Each bookkeeping table exists with what the run needs, or can be created.
-fn check_bookkeeping(context: &CheckContext<'_>, report: &mut Preflight) {
+/// Each bookkeeping table exists with what the run needs, or can be created. Every run sends
+/// `CREATE TABLE IF NOT EXISTS`, which needs CREATE even when the table exists; a table source
+/// also deletes the key ranges and positions of a finished scan.
+fn check_bookkeeping(context: &CheckContext<'_>, reads_a_table: bool, report: &mut Preflight) {
     let Some(pool) = &context.database else {
         return;
     };
     for table in BOOKKEEPING {
+        let deletes = reads_a_table && ["sluice_offsets", "sluice_table_scans"].contains(&table);
+        let needed: &[&str] = if deletes {
+            &["CREATE", "SELECT", "INSERT", "UPDATE", "DELETE"]
+        } else {
+            &["CREATE", "SELECT", "INSERT", "UPDATE"]
+        };
         match context.runtime.block_on(live_table(pool, table)) {
-            Ok(Some(_)) => context.check_privileges(table, &["SELECT", "INSERT", "UPDATE"], report),
+            Ok(Some(_)) => context.check_privileges(table, needed, report),
             Ok(None) => match context.runtime.block_on(privileges_on(pool, table)) {
                 Ok(held) if held.contains("CREATE") => {
                     report.ok(format!("`{table}` does not exist yet: the run creates it"))
@@ -225,7 +244,8 @@ fn check_bookkeeping(context: &CheckContext<'_>, report: &mut Preflight) {
 }
 
 /// The privileges the connected user holds on `table` of the current database: granted
-/// globally, on the database, or on the table.
+/// globally, on the database (or a pattern matching it), or on the table. Grants through roles
+/// are not seen.
 async fn privileges_on(pool: &Pool<MySql>, table: &str) -> Result<BTreeSet<String>, sqlx::Error> {
     let grantee = "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', \
                    SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
@@ -233,7 +253,7 @@ async fn privileges_on(pool: &Pool<MySql>, table: &str) -> Result<BTreeSet<Strin
         "SELECT CAST(PRIVILEGE_TYPE AS CHAR) FROM information_schema.USER_PRIVILEGES \
          WHERE GRANTEE = {grantee} \
          UNION SELECT CAST(PRIVILEGE_TYPE AS CHAR) FROM information_schema.SCHEMA_PRIVILEGES \
-         WHERE GRANTEE = {grantee} AND TABLE_SCHEMA = DATABASE() \
+         WHERE GRANTEE = {grantee} AND DATABASE() LIKE TABLE_SCHEMA \
          UNION SELECT CAST(PRIVILEGE_TYPE AS CHAR) FROM information_schema.TABLE_PRIVILEGES \
          WHERE GRANTEE = {grantee} AND TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
     );

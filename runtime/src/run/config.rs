@@ -110,7 +110,8 @@ pub struct Config {
     pub stop_on_signals: bool,
     /// Serves Prometheus metrics on this address while the run goes on.
     pub metrics_addr: Option<std::net::SocketAddr>,
-    /// How the run shows its progress: a live line on a terminal, log lines otherwise.
+    /// How the run shows its progress: a live line on a terminal, log lines otherwise
+    /// (`Progress::Auto`, the command line's default); `Progress::Off` by default here.
     pub progress: Progress,
     /// How often a progress log line is written (the live line is redrawn every second).
     pub progress_every: Duration,
@@ -143,12 +144,16 @@ impl Default for Config {
             dead_letter_grace: 1_000,
             stop_on_signals: false,
             metrics_addr: None,
-            progress: Progress::default(),
+            // A library or test run draws nothing; the generated main() shows progress.
+            progress: Progress::Off,
             progress_every: Duration::from_secs(10),
             partition_discovery: Some(Duration::from_secs(10)),
         }
     }
 }
+
+/// The shortest interval between two looks for new partitions.
+const MIN_PARTITION_DISCOVERY: Duration = Duration::from_millis(100);
 
 /// One worker per core.
 pub(crate) fn default_workers() -> usize {
@@ -183,6 +188,15 @@ impl Config {
             return Err(Error::Config(
                 "--max-rows-in-flight and max_epochs_in_flight must be at least 1".into(),
             ));
+        }
+        if let Some(every) = self.partition_discovery
+            && !every.is_zero()
+            && every < MIN_PARTITION_DISCOVERY
+        {
+            return Err(Error::Config(format!(
+                "--partition-discovery must be 0 (off) or at least {MIN_PARTITION_DISCOVERY:?}: \
+                 each look is a metadata request to the brokers"
+            )));
         }
         if self.rows_per_statement == 0 {
             return Err(Error::Config(

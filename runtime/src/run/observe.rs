@@ -52,9 +52,9 @@ pub(crate) fn dead_letters<'a>(letters: impl IntoIterator<Item = &'a DeadLetter>
     }
 }
 
-/// A sink transaction committed after `took` (retries included).
-pub(crate) fn transaction_committed(sink: &'static str, took: Duration) {
-    metrics::histogram!("sluice_transaction_seconds", "sink" => sink).record(took.as_secs_f64());
+/// A transaction into `table` committed after `took` (retries included).
+pub(crate) fn transaction_committed(table: &'static str, took: Duration) {
+    metrics::histogram!("sluice_transaction_seconds", "table" => table).record(took.as_secs_f64());
 }
 
 /// Serves the facade's figures as Prometheus text on `address`, on the run's tokio runtime.

@@ -2,11 +2,11 @@
 //! `kafka-consumer-groups --describe` and lag exporters see how far the job is. MySQL stays
 //! the truth: sluice never reads these back while positions live in MySQL.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
@@ -17,6 +17,8 @@ use crate::delivery::OffsetUpdate;
 use crate::delivery::acknowledge::AcknowledgeCommitted;
 use crate::error::{Error, Result};
 
+/// How often stored positions are committed to the group, at most.
+const COMMIT_EVERY: Duration = Duration::from_secs(1);
 /// How long the end of a run waits for the last commit to the group.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -38,6 +40,9 @@ impl GroupLag {
             .name("sluice-group-lag".into())
             .spawn(move || {
                 commit_loop(&consumer, &received);
+                // Dropping a consumer closes it, which may wait for the brokers: before `done`,
+                // so that the end of a run waits for it no longer than CLOSE_TIMEOUT.
+                drop(consumer);
                 let _ = done.send(());
             })
             .map_err(|e| Error::Worker(format!("cannot start the consumer-group thread: {e}")))?;
@@ -78,19 +83,35 @@ impl AcknowledgeCommitted for GroupLag {
     }
 }
 
-/// Commits whatever arrived since the last commit, the highest position per partition, until
-/// the sender is dropped.
+/// Commits whatever arrived since the last commit, the highest position per partition, at
+/// most every `COMMIT_EVERY`, until the sender is dropped.
 fn commit_loop(consumer: &BaseConsumer<SourceContext>, received: &Receiver<Vec<OffsetUpdate>>) {
     let mut pending: BTreeMap<(String, i32), i64> = BTreeMap::new();
-    while let Ok(first) = received.recv() {
-        merge(&mut pending, first);
-        while let Ok(more) = received.try_recv() {
-            merge(&mut pending, more);
+    let mut failures = Failures::default();
+    let mut last_commit = Instant::now();
+    loop {
+        match received.recv_timeout(COMMIT_EVERY) {
+            Ok(positions) => merge(&mut pending, positions),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
         }
-        commit(consumer, &mut pending);
+        // Serves the client's events (errors, statistics) so that they do not pile up.
+        let _ = consumer.poll(Duration::ZERO);
+        if last_commit.elapsed() >= COMMIT_EVERY {
+            commit(consumer, &mut pending, &mut failures);
+            last_commit = Instant::now();
+        }
     }
-    commit(consumer, &mut pending);
+    while let Ok(positions) = received.try_recv() {
+        merge(&mut pending, positions);
+    }
+    commit(consumer, &mut pending, &mut failures);
 }
+
+/// The errors of failed commits already warned about: a lasting one (a missing ACL) is one
+/// warning, then debug lines.
+#[derive(Default)]
+struct Failures(BTreeSet<String>);
 
 fn merge(pending: &mut BTreeMap<(String, i32), i64>, positions: Vec<OffsetUpdate>) {
     for update in positions {
@@ -101,7 +122,11 @@ fn merge(pending: &mut BTreeMap<(String, i32), i64>, positions: Vec<OffsetUpdate
     }
 }
 
-fn commit(consumer: &BaseConsumer<SourceContext>, pending: &mut BTreeMap<(String, i32), i64>) {
+fn commit(
+    consumer: &BaseConsumer<SourceContext>,
+    pending: &mut BTreeMap<(String, i32), i64>,
+    failures: &mut Failures,
+) {
     if pending.is_empty() {
         return;
     }
@@ -116,9 +141,11 @@ fn commit(consumer: &BaseConsumer<SourceContext>, pending: &mut BTreeMap<(String
     match consumer.commit(&list, CommitMode::Sync) {
         Ok(()) => pending.clear(),
         // Kept: the next commit carries them again.
-        Err(error) => tracing::warn!(
+        Err(error) if failures.0.insert(error.to_string()) => tracing::warn!(
             "committing positions to the Kafka consumer group failed (lag tools show an older \
-             position; MySQL holds the real one): {error}"
+             position; MySQL holds the real one; further failures like this one are logged at \
+             debug level): {error}"
         ),
+        Err(error) => tracing::debug!("committing positions to the consumer group: {error}"),
     }
 }

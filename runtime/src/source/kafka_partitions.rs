@@ -40,6 +40,8 @@ impl PartitionWatch {
             .name("sluice-partitions".into())
             .spawn(move || {
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    // Serves the client's events (errors) so that they do not pile up.
+                    let _ = client.poll(Duration::ZERO);
                     match partitions_of(&client, &brokers, &topic) {
                         Ok(partitions) => {
                             let now = partitions.last().map_or(0, |last| last + 1);

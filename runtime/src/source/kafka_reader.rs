@@ -38,6 +38,10 @@ pub(super) struct PartitionProgress {
     max_event_time: i64,
     /// When the last message was read (or the reader opened).
     last_message: Instant,
+    /// Taken on while the job runs, and neither a message nor its end read yet: its first
+    /// fetch may take longer than the idle timeout, and until it comes the partition holds
+    /// the watermark back, so that its first records are not late.
+    awaiting_first_fetch: bool,
 }
 
 impl PartitionProgress {
@@ -50,6 +54,7 @@ impl PartitionProgress {
             at_end: false,
             max_event_time: i64::MIN,
             last_message: Instant::now(),
+            awaiting_first_fetch: false,
         }
     }
 
@@ -174,8 +179,9 @@ impl Reader {
             .incremental_assign(&assignment)
             .map_err(|e| Error::kafka(&self.brokers, e))?;
         for partition in added {
-            self.partitions
-                .insert(partition, PartitionProgress::new(Offset::Beginning, false));
+            let mut progress = PartitionProgress::new(Offset::Beginning, false);
+            progress.awaiting_first_fetch = true;
+            self.partitions.insert(partition, progress);
             tracing::info!(partition, topic = %self.topic, "reading a new partition");
         }
         Ok(())
@@ -198,7 +204,10 @@ impl Reader {
         let active = self
             .partitions
             .values()
-            .filter(|p| !(bounded && p.at_end) && p.last_message.elapsed() < idle_timeout)
+            .filter(|p| {
+                !(bounded && p.at_end)
+                    && (p.awaiting_first_fetch || p.last_message.elapsed() < idle_timeout)
+            })
             .map(mark)
             .min();
         active.or_else(|| {
@@ -243,6 +252,7 @@ fn record(
         progress.next_offset = Some(message.offset() + 1);
         progress.changed = true;
         progress.at_end = false;
+        progress.awaiting_first_fetch = false;
         progress.last_message = now;
     }
 }
@@ -360,6 +370,7 @@ impl Reader {
                     if let Some(progress) = self.partitions.get_mut(&partition) {
                         tracing::debug!(partition, next_offset = ?progress.next_offset, "end of partition");
                         progress.at_end = true;
+                        progress.awaiting_first_fetch = false;
                     }
                 }
                 Some(Err(error)) => {

@@ -25,12 +25,11 @@ const KAFKA_TABLE: &str = "kafka";
 /// Options a job file cannot set: the file itself, and clap's own.
 const NOT_IN_A_FILE: [&str; 3] = ["config", "help", "version"];
 
-/// A parsed job file.
-#[derive(Debug)]
+/// A parsed job file. It may hold secrets: it has no `Debug`.
 pub(crate) struct JobFile {
     path: String,
     options: Table,
-    /// The `[kafka]` properties, in the file's order.
+    /// The `[kafka]` properties, by key.
     pub kafka: Vec<(String, String)>,
 }
 
@@ -52,10 +51,11 @@ impl JobFile {
         })?;
         let kafka = match options.remove(KAFKA_TABLE) {
             None => Vec::new(),
-            Some(Value::Table(properties)) => properties
-                .into_iter()
-                .map(|(key, value)| Ok((key.clone(), scalar(&shown, &key, value)?)))
-                .collect::<Result<_>>()?,
+            Some(Value::Table(properties)) => {
+                let mut flat = Vec::new();
+                flatten(&shown, "", properties, &mut flat)?;
+                flat
+            }
             Some(_) => {
                 return Err(Error::Config(format!(
                     "--config {shown}: `kafka` must be a table of librdkafka properties \
@@ -122,6 +122,27 @@ impl JobFile {
         }
         Ok(arguments)
     }
+}
+
+/// The properties of `table` as `key=value` pairs: an unquoted dotted key
+/// (`security.protocol = "SASL_SSL"`) is a nested table in TOML, and is the dotted key again
+/// here.
+fn flatten(path: &str, prefix: &str, table: Table, into: &mut Vec<(String, String)>) -> Result<()> {
+    for (key, value) in table {
+        let key = if prefix.is_empty() {
+            key
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            Value::Table(nested) => flatten(path, &key, nested, into)?,
+            value => {
+                let text = scalar(path, &key, value)?;
+                into.push((key, text));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A string, number or boolean as the text a flag takes.
