@@ -284,7 +284,8 @@ fn every_option_has_an_environment_variable() {
     assert_eq!(variables, options, "{help}");
 }
 
-/// A job file with `[kafka]` properties, and `extra` lines.
+/// A job file with `[kafka]` properties (one key unquoted: TOML reads it as nested tables),
+/// and `extra` lines.
 fn job_file(dir: &std::path::Path, brokers: &str, database: &str, extra: &str) -> PathBuf {
     let path = dir.join("job.toml");
     std::fs::write(
@@ -292,7 +293,7 @@ fn job_file(dir: &std::path::Path, brokers: &str, database: &str, extra: &str) -
         format!(
             "brokers = \"{brokers}\"\ndatabase-url = \"{database}\"\ntopic = \"orders_job\"\n\
              until_end = true\nepoch = \"50ms\"\nworkers = 3\nfrom = \"earliest\"\n{extra}\n\
-             [kafka]\n\"fetch.wait.max.ms\" = 10\n"
+             [kafka]\nfetch.wait.max.ms = 10\n\"statistics.interval.ms\" = 1000\n"
         ),
     )
     .expect("write the job file");
@@ -371,7 +372,10 @@ fn a_mistake_in_the_job_file_is_one_line_naming_the_file_and_the_key() {
         let path = job_file(&dir, "127.0.0.1:9", database, extra);
         let text = std::fs::read_to_string(&path).expect("read");
         // `kafka = 3` must come before the [kafka] table to be a key of its own.
-        let text = text.replace("[kafka]\n\"fetch.wait.max.ms\" = 10\n", "");
+        let text = text.replace(
+            "[kafka]\nfetch.wait.max.ms = 10\n\"statistics.interval.ms\" = 1000\n",
+            "",
+        );
         std::fs::write(&path, text).expect("rewrite");
         let output = ingest_with_env(&["--config", path.to_str().expect("UTF-8")], &[]);
         assert_fails_with_one_line(&output, needle);
