@@ -30,19 +30,9 @@ fn orders_with_garbage(kafka: &Tansu, topic: &str) {
 }
 
 fn run_ingest(brokers: &str, database: &str, topic: &str, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "--brokers",
-        brokers,
-        "--database-url",
-        database,
-        "--topic",
-        topic,
-        "--until-end",
-        "--epoch-ms",
-        "50",
-    ];
+    let mut args = vec!["--until-end", "--epoch-ms", "50"];
     args.extend_from_slice(extra);
-    example_command("ingest", &args)
+    pipeline_command("ingest", (brokers, database, topic), &args)
         .output()
         .expect("run the ingest binary")
 }

@@ -111,21 +111,9 @@ fn a_partition_added_mid_run_is_read_from_its_beginning() {
     tansu.grow_topic(topic, 4);
     wait_for_partitions(&tansu.brokers, topic, 4);
     // Every order after the growth goes to partitions 2 and 3, which the job did not know.
-    let producer_sees = BEFORE..BEFORE + AFTER;
-    let producer = BulkProducer::new(&tansu.brokers).expect("producer");
-    for i in producer_sees {
-        let order = W1Order::nth(i);
-        let partition = 2 + i32::try_from(i % 2).expect("partition");
-        producer
-            .send_to(
-                topic,
-                partition,
-                order.key().as_bytes(),
-                order.json().as_bytes(),
-            )
-            .expect("produce");
-    }
-    producer.flush().expect("flush");
+    produce(&tansu.brokers, topic, BEFORE..BEFORE + AFTER, |i| {
+        2 + (i % 2) as i32
+    });
     wait_for_rows(&database, (BEFORE + AFTER) as i64);
 
     let output = job.terminate();

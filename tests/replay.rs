@@ -39,12 +39,6 @@ fn produce(producer: &BulkProducer, ids: std::ops::Range<i64>, ts: impl Fn(i64) 
 
 fn job(brokers: &str, database: &str, epoch_ms: &str, extra: &[&str]) -> Command {
     let mut args = vec![
-        "--brokers",
-        brokers,
-        "--database-url",
-        database,
-        "--topic",
-        TOPIC,
         "--pipeline-id",
         PIPELINE,
         "--workers",
@@ -55,7 +49,7 @@ fn job(brokers: &str, database: &str, epoch_ms: &str, extra: &[&str]) -> Command
         "100000",
     ];
     args.extend_from_slice(extra);
-    let mut command = example_command("customer_minute", &args);
+    let mut command = pipeline_command("customer_minute", (brokers, database, TOPIC), &args);
     command.stdout(Stdio::piped());
     command
 }
