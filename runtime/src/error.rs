@@ -66,6 +66,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// Another process of a cluster run stopped, or could not be reached.
+    #[error("cluster: {0}")]
+    Cluster(String),
+
     /// A timely worker thread could not be started or panicked.
     #[error("worker: {0}")]
     Worker(String),

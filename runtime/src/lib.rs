@@ -29,7 +29,7 @@ pub use dataflow::stream::Stream;
 pub use delivery::Epoch;
 pub use error::{Error, Result};
 pub use run::cli;
-pub use run::config::{Config, DEFAULT_DATABASE_URL, OffsetReset, Progress, StartFrom};
+pub use run::config::{Cluster, Config, DEFAULT_DATABASE_URL, OffsetReset, Progress, StartFrom};
 pub use run::in_memory::{InMemory, run_in_memory};
 pub use run::report::RunReport;
 pub use table::{

@@ -25,7 +25,7 @@ pub(crate) use positions::{
     CREATE_OFFSETS_TABLE, CREATE_WATERMARK_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, load_offsets,
     load_read_until, load_watermark, store_offsets, store_watermark,
 };
-pub(crate) use window_commits::{StoredWatermark, WindowCommits};
+pub(crate) use window_commits::{CommitFact, StoredWatermark, WindowCommits};
 
 use std::collections::VecDeque;
 use std::sync::Arc;

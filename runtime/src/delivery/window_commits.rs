@@ -25,6 +25,8 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use serde::{Deserialize, Serialize};
+
 use super::Epoch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,29 @@ pub(crate) struct StoredWatermark {
     pub applied: Epoch,
 }
 
+/// One thing a worker told the commit points. In a cluster, the facts of one process's workers
+/// are sent to every other process (`run/cluster.rs`), whose commit points take them in the
+/// same order: every process then decides from the same facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum CommitFact {
+    WindowsExist,
+    Released {
+        worker: usize,
+        from: Epoch,
+        applied: Epoch,
+        watermark: i64,
+    },
+    Written {
+        worker: usize,
+        output: usize,
+        watermark: i64,
+    },
+    Committed {
+        worker: usize,
+        point: Epoch,
+    },
+}
+
 #[derive(Debug)]
 pub(crate) struct WindowCommits {
     has_windows: AtomicBool,
@@ -56,6 +81,9 @@ pub(crate) struct WindowCommits {
     outputs: usize,
     /// The commit point each worker's sink has reached.
     committed: Mutex<Vec<Epoch>>,
+    /// In a cluster, the facts this process's workers reported and the other processes have
+    /// not been sent yet.
+    unsent: Option<Mutex<Vec<CommitFact>>>,
 }
 
 impl WindowCommits {
@@ -68,12 +96,23 @@ impl WindowCommits {
             written: Mutex::new(vec![i64::MIN; workers * outputs]),
             outputs,
             committed: Mutex::new(vec![0; workers]),
+            unsent: None,
+        }
+    }
+
+    /// The commit points of one process of a cluster whose `workers` workers (every process's)
+    /// each have `outputs` sinks: what this process's workers report is also kept for
+    /// [`WindowCommits::take_unsent`].
+    pub fn for_cluster(workers: usize, outputs: usize) -> Self {
+        WindowCommits {
+            unsent: Some(Mutex::new(Vec::new())),
+            ..WindowCommits::new(workers, outputs)
         }
     }
 
     /// The pipeline has a window operator: commits must follow its releases.
     pub fn windows_exist(&self) {
-        self.has_windows.store(true, Ordering::Release);
+        self.report(CommitFact::WindowsExist);
     }
 
     /// Whether the pipeline has a window operator (known once the dataflow is built).
@@ -84,31 +123,110 @@ impl WindowCommits {
     /// Worker `worker`'s window operator now holds no epoch before `from`, having applied the
     /// completion of epochs up to `applied`, at `watermark`.
     pub fn released(&self, worker: usize, from: Epoch, applied: Epoch, watermark: i64) {
-        if let Ok(mut releases) = self.releases.lock()
-            && let Some(mine) = releases.get_mut(worker)
-        {
-            mine.push_back(Release {
-                from,
-                applied,
-                watermark,
-            });
-        }
+        self.report(CommitFact::Released {
+            worker,
+            from,
+            applied,
+            watermark,
+        });
     }
 
     /// Output `output` of worker `worker` has committed every row it received before the
     /// window watermark `watermark`.
     pub fn written(&self, worker: usize, output: usize, watermark: i64) {
-        if let Ok(mut written) = self.written.lock()
-            && let Some(mine) = written.get_mut(worker * self.outputs + output)
-        {
-            *mine = (*mine).max(watermark);
-        }
+        self.report(CommitFact::Written {
+            worker,
+            output,
+            watermark,
+        });
     }
 
     /// Output `output` of worker `worker` receives no window rows: the commit points do not
     /// wait for it.
     pub fn without_windows(&self, worker: usize, output: usize) {
         self.written(worker, output, i64::MAX);
+    }
+
+    /// Worker `worker`'s sink committed offsets before `point`; releases no later commit of
+    /// any worker needs are forgotten.
+    pub fn committed(&self, worker: usize, point: Epoch) {
+        self.report(CommitFact::Committed { worker, point });
+    }
+
+    /// Whether other processes decide from these facts too (a cluster run).
+    pub fn shared_with_other_processes(&self) -> bool {
+        self.unsent.is_some()
+    }
+
+    /// The facts reported here since the last call, for the other processes of the cluster.
+    pub fn take_unsent(&self) -> Vec<CommitFact> {
+        self.unsent
+            .as_ref()
+            .and_then(|unsent| {
+                unsent
+                    .lock()
+                    .ok()
+                    .map(|mut facts| std::mem::take(&mut *facts))
+            })
+            .unwrap_or_default()
+    }
+
+    /// A fact a worker of another process reported, in the order it reported them.
+    pub fn apply_from_another_process(&self, fact: CommitFact) {
+        self.apply(fact);
+    }
+
+    /// A fact of one of this process's workers.
+    fn report(&self, fact: CommitFact) {
+        self.apply(fact);
+        if let Some(Ok(mut unsent)) = self.unsent.as_ref().map(Mutex::lock) {
+            unsent.push(fact);
+        }
+    }
+
+    fn apply(&self, fact: CommitFact) {
+        match fact {
+            CommitFact::WindowsExist => self.has_windows.store(true, Ordering::Release),
+            CommitFact::Released {
+                worker,
+                from,
+                applied,
+                watermark,
+            } => {
+                if let Ok(mut releases) = self.releases.lock()
+                    && let Some(mine) = releases.get_mut(worker)
+                {
+                    mine.push_back(Release {
+                        from,
+                        applied,
+                        watermark,
+                    });
+                }
+            }
+            CommitFact::Written {
+                worker,
+                output,
+                watermark,
+            } => {
+                if let Ok(mut written) = self.written.lock()
+                    && let Some(mine) = written.get_mut(worker * self.outputs + output)
+                {
+                    *mine = (*mine).max(watermark);
+                }
+            }
+            CommitFact::Committed { worker, point } => {
+                let everywhere = match self.committed.lock() {
+                    Ok(mut committed) => {
+                        if let Some(mine) = committed.get_mut(worker) {
+                            *mine = (*mine).max(point);
+                        }
+                        committed.iter().copied().min().unwrap_or(0)
+                    }
+                    Err(_) => return,
+                };
+                self.forget_before(everywhere);
+            }
+        }
     }
 
     /// The latest commit point at or before `limit` (every epoch before `limit` is written by
@@ -159,21 +277,6 @@ impl WindowCommits {
                 applied,
             }),
         )
-    }
-
-    /// Worker `worker`'s sink committed offsets before `point`; releases no later commit of
-    /// any worker needs are forgotten.
-    pub fn committed(&self, worker: usize, point: Epoch) {
-        let everywhere = match self.committed.lock() {
-            Ok(mut committed) => {
-                if let Some(mine) = committed.get_mut(worker) {
-                    *mine = (*mine).max(point);
-                }
-                committed.iter().copied().min().unwrap_or(0)
-            }
-            Err(_) => return,
-        };
-        self.forget_before(everywhere);
     }
 
     /// Keeps, for later commit points, the first release at or past `committed`: the one with
@@ -370,5 +473,53 @@ mod tests {
         progress.without_windows(0, 0);
         progress.written(0, 1, 60_000);
         assert_eq!(progress.commit_point(3), (3, Some(mark(60_000, 4))));
+    }
+
+    #[test]
+    fn processes_that_exchange_their_facts_reach_the_commit_point_of_one_process() {
+        let alone = WindowCommits::new(2, 1);
+        let processes = [
+            WindowCommits::for_cluster(2, 1),
+            WindowCommits::for_cluster(2, 1),
+        ];
+        let exchange = || {
+            let sent: Vec<Vec<CommitFact>> = processes.iter().map(|p| p.take_unsent()).collect();
+            for (from, facts) in sent.into_iter().enumerate() {
+                for fact in facts {
+                    processes[1 - from].apply_from_another_process(fact);
+                }
+            }
+        };
+        for commits in [&alone, &processes[0]] {
+            commits.windows_exist();
+            commits.released(0, 4, 5, 500);
+            commits.written(0, 0, 500);
+        }
+        for commits in [&alone, &processes[1]] {
+            commits.released(1, 4, 5, 500);
+        }
+        assert_eq!(
+            processes[0].commit_point(4),
+            (0, None),
+            "nothing heard from worker 1"
+        );
+        exchange();
+        assert_eq!(
+            processes[1].commit_point(4),
+            (0, None),
+            "worker 1 wrote nothing"
+        );
+        for commits in [&alone, &processes[1]] {
+            commits.written(1, 0, 500);
+        }
+        exchange();
+        let expected = (4, Some(mark(500, 5)));
+        assert_eq!(alone.commit_point(4), expected);
+        assert_eq!(processes[0].commit_point(4), expected);
+        assert_eq!(processes[1].commit_point(4), expected);
+        assert!(
+            processes[0].take_unsent().is_empty(),
+            "every fact is sent once"
+        );
     }
 }

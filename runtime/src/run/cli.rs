@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::run::config::job_file::JobFile;
 use crate::run::config::kafka_properties::{self, FILE_ENV};
 use crate::run::config::secrets::REDACTED;
-use crate::run::config::{Config, OffsetReset, Progress, StartFrom, default_workers};
+use crate::run::config::{Cluster, Config, OffsetReset, Progress, StartFrom, default_workers};
 use crate::run::entry::Entry;
 
 pub use crate::run::config::kafka_properties::{ENV_PREFIX, read_properties_file};
@@ -42,6 +42,20 @@ pub struct Cli {
     /// Timely worker threads [default: one per core].
     #[arg(long, env = "SLUICE_WORKERS")]
     pub workers: Option<usize>,
+
+    /// Processes of the run (timely's cluster mode): each runs this binary with the same
+    /// options but --process, and they connect over the --hostfile addresses.
+    #[arg(long, value_name = "N", env = "SLUICE_PROCESSES", default_value_t = 1)]
+    pub processes: usize,
+
+    /// This process's index in the cluster, from 0 (a StatefulSet pod's ordinal).
+    #[arg(long, value_name = "I", env = "SLUICE_PROCESS", default_value_t = 0)]
+    pub process: usize,
+
+    /// The cluster's addresses: one HOST:PORT line per process, in process order; each
+    /// process listens on its own line's port.
+    #[arg(long, value_name = "FILE", env = "SLUICE_HOSTFILE")]
+    pub hostfile: Option<PathBuf>,
 
     /// Where to start reading: the stored offsets (else the beginning), the beginning, or the end.
     #[arg(long, value_enum, env = "SLUICE_FROM", default_value_t = StartFrom::Committed)]
@@ -193,9 +207,28 @@ pub fn kafka_properties_outside_command_line(file: Option<&Path>) -> Result<Vec<
 }
 
 impl Cli {
+    /// The cluster `--processes`, `--process` and `--hostfile` describe; `None` for one process.
+    fn cluster(&self) -> Result<Option<Cluster>> {
+        match (self.processes, &self.hostfile) {
+            (0, _) => Err(Error::Config("--processes must be at least 1".into())),
+            (1, _) if self.process == 0 => Ok(None),
+            (1, _) => Err(Error::Config(format!(
+                "--process {} needs --processes: a run of one process is process 0",
+                self.process
+            ))),
+            (processes, Some(path)) => {
+                Cluster::from_hostfile(self.process, processes, path).map(Some)
+            }
+            (processes, None) => Err(Error::Config(format!(
+                "--processes {processes} needs --hostfile FILE: one HOST:PORT line per process"
+            ))),
+        }
+    }
+
     /// The run's configuration: the options, with the Kafka properties of `--kafka-config`,
     /// then `SLUICE_KAFKA_*`, then `-X` (a later one winning).
     pub fn into_config(self) -> Result<Config> {
+        let cluster = self.cluster()?;
         let mut kafka_options = self.job_file_kafka;
         kafka_options.extend(kafka_properties_outside_command_line(
             self.kafka_config.as_deref(),
@@ -204,6 +237,7 @@ impl Cli {
             kafka_options.push(parse_key_value(position, text)?);
         }
         Ok(Config {
+            cluster,
             brokers: self.brokers.unwrap_or_default(),
             database_url: self.database_url.unwrap_or_default(),
             workers: self.workers.unwrap_or_else(default_workers),
@@ -256,6 +290,9 @@ impl fmt::Debug for Cli {
                 &self.database_url.as_deref().map(redact_url),
             )
             .field("workers", &self.workers)
+            .field("processes", &self.processes)
+            .field("process", &self.process)
+            .field("hostfile", &self.hostfile)
             .field("from", &self.from)
             .field("pipeline_id", &self.pipeline_id)
             .field("topic", &self.topic)

@@ -4,9 +4,11 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+pub use crate::run::config::cluster::Cluster;
 pub use crate::run::observe::Progress;
 use crate::source::kafka::RESERVED_PROPERTIES;
 
+pub(crate) mod cluster;
 pub(crate) mod job_file;
 pub(crate) mod kafka_properties;
 pub(crate) mod secrets;
@@ -57,8 +59,11 @@ pub struct Config {
     /// MySQL / MariaDB connection URL, `mysql://user:password@host:port/database`; TLS with
     /// `?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem`. Required: empty by default.
     pub database_url: String,
-    /// Timely worker threads; each owns the partitions `p` with `p % workers == index`.
+    /// Timely worker threads of this process; each owns the partitions `p` with
+    /// `p % workers == index` (counting every worker of every process in a cluster).
     pub workers: usize,
+    /// Runs as one process of several (timely's cluster mode); `None`: this process alone.
+    pub cluster: Option<Cluster>,
     /// Start position of partitions.
     pub from: StartFrom,
     /// The name offsets are stored under; `<function>.<sink table>` when `None`.
@@ -67,7 +72,7 @@ pub struct Config {
     pub topic: Option<String>,
     /// Stops once every partition has been read to its end.
     pub until_end: bool,
-    /// Stops after this many messages in total (all partitions, all workers).
+    /// Stops after this many messages in total (all partitions, all workers of this process).
     pub limit: Option<u64>,
     /// Length of an epoch: the unit of progress, transactions and offset commits.
     pub epoch: Duration,
@@ -125,6 +130,7 @@ impl Default for Config {
             brokers: String::new(),
             database_url: String::new(),
             workers: default_workers(),
+            cluster: None,
             from: StartFrom::default(),
             pipeline_id: None,
             topic: None,
@@ -161,10 +167,24 @@ pub(crate) fn default_workers() -> usize {
 }
 
 impl Config {
+    /// Workers of every process of the run.
+    pub(crate) fn total_workers(&self) -> usize {
+        self.workers * self.cluster.as_ref().map_or(1, Cluster::processes)
+    }
+
+    /// The cluster-wide indexes of this process's workers.
+    pub(crate) fn local_workers(&self) -> std::ops::Range<usize> {
+        let first = self.workers * self.cluster.as_ref().map_or(0, |c| c.process);
+        first..first + self.workers
+    }
+
     /// Rejects settings no run can start with, before any connection is made.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.workers == 0 {
             return Err(Error::Config("--workers must be at least 1".into()));
+        }
+        if let Some(cluster) = &self.cluster {
+            cluster.validate()?;
         }
         if self.epoch.is_zero() {
             return Err(Error::Config("--epoch must be at least 1ms".into()));
@@ -277,6 +297,7 @@ impl fmt::Debug for Config {
             brokers,
             database_url,
             workers,
+            cluster,
             from,
             pipeline_id,
             topic,
@@ -308,6 +329,7 @@ impl fmt::Debug for Config {
             .field("brokers", brokers)
             .field("database_url", &secrets::redact_url(database_url))
             .field("workers", workers)
+            .field("cluster", cluster)
             .field("from", from)
             .field("pipeline_id", pipeline_id)
             .field("topic", topic)

@@ -33,16 +33,16 @@ pub(crate) struct RunControl {
 }
 
 impl RunControl {
-    /// The control of a run of `workers` workers, each with `outputs` sinks.
+    /// The control of a run whose commit points are `window_commits`.
     pub fn new(
         limit: Option<u64>,
-        (workers, outputs): (usize, usize),
+        window_commits: WindowCommits,
         dead_letters: DeadLetterWatch,
     ) -> Self {
         RunControl {
             metrics: Metrics::default(),
             dead_letters,
-            window_commits: WindowCommits::new(workers, outputs),
+            window_commits,
             stop: AtomicBool::new(false),
             shutdown: Arc::new(AtomicBool::new(false)),
             commit_horizon: AtomicU64::new(Epoch::MAX),
@@ -55,6 +55,11 @@ impl RunControl {
     /// The flag a signal handler sets to ask for a graceful shutdown.
     pub fn shutdown_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.shutdown)
+    }
+
+    /// Asks for a graceful shutdown, as a signal does.
+    pub fn request_shutdown(&self) {
+        self.shutdown.store(true, Ordering::Relaxed);
     }
 
     /// Whether the run was asked to stop early: sources finish without declaring the end of
@@ -112,6 +117,14 @@ impl RunControl {
 
     pub fn failed(&self) -> bool {
         self.failed.load(Ordering::Acquire)
+    }
+
+    /// The first fatal error's text, which stays for [`RunControl::take_error`].
+    pub fn error_text(&self) -> Option<String> {
+        self.error
+            .lock()
+            .ok()
+            .and_then(|slot| slot.as_ref().map(ToString::to_string))
     }
 
     pub fn take_error(&self) -> Option<Error> {

@@ -17,6 +17,7 @@ use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::{Restored, WorkerShared};
 use crate::delivery::Epoch;
+use crate::delivery::WindowCommits;
 use crate::run::config::Config;
 use crate::run::control::RunControl;
 use crate::run::dead_letter_watch::DeadLetterWatch;
@@ -30,7 +31,7 @@ where
 {
     let control = Arc::new(RunControl::new(
         None,
-        (1, O::COUNT),
+        WindowCommits::new(1, O::COUNT),
         DeadLetterWatch::new(None, 0, false),
     ));
     let mut shared = WorkerShared::new(

@@ -8,6 +8,7 @@ use std::time::Instant;
 use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::{WorkerShared, join_workers};
+use crate::delivery::WindowCommits;
 use crate::error::{Error, Result};
 use crate::run::control::RunControl;
 use crate::run::report::RunReport;
@@ -89,7 +90,11 @@ where
     let started = Instant::now();
     let workers = plan.workers.max(1);
     let dead_letters = crate::run::dead_letter_watch::DeadLetterWatch::new(None, 0, false);
-    let control = Arc::new(RunControl::new(None, (workers, 1), dead_letters));
+    let control = Arc::new(RunControl::new(
+        None,
+        WindowCommits::new(workers, 1),
+        dead_letters,
+    ));
     let worker_control = Arc::clone(&control);
     let guards = timely::execute(timely::Config::process(workers), move |worker| {
         let shared = Rc::new(WorkerShared::new(

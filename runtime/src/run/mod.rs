@@ -3,6 +3,7 @@
 
 pub(crate) mod check;
 pub mod cli;
+pub(crate) mod cluster;
 pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod dead_letter_watch;

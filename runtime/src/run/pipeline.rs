@@ -22,9 +22,10 @@ use crate::delivery::pipelines::{self, CREATE_PIPELINES_TABLE, default_pipeline_
 use crate::delivery::table_scans::CREATE_TABLE_SCANS_TABLE;
 use crate::delivery::{
     CREATE_OFFSETS_TABLE, CREATE_WATERMARK_OFFSETS_TABLE, CREATE_WATERMARKS_TABLE, Epoch,
-    prepare_dead_letters_table,
+    WindowCommits, prepare_dead_letters_table,
 };
 use crate::error::{Error, Result};
+use crate::run::cluster::{self, ClusterLink};
 use crate::run::config::Config;
 use crate::run::control::RunControl;
 use crate::run::dead_letter_watch::DeadLetterWatch;
@@ -111,11 +112,11 @@ where
         config.dead_letter_grace,
         stores_in_database,
     );
-    let control = Arc::new(RunControl::new(
-        config.limit,
-        (config.workers, O::COUNT),
-        dead_letters,
-    ));
+    let window_commits = match &config.cluster {
+        None => WindowCommits::new(config.workers, O::COUNT),
+        Some(_) => WindowCommits::for_cluster(config.total_workers(), O::COUNT),
+    };
+    let control = Arc::new(RunControl::new(config.limit, window_commits, dead_letters));
     if let Some(address) = config.metrics_addr {
         serve_metrics(address, &pipeline, &runtime)?;
     }
@@ -137,7 +138,12 @@ where
 
     let worker_control = Arc::clone(&control);
     let worker_sinks = sinks.clone();
-    let guards = timely::execute(timely::Config::process(config.workers), move |worker| {
+    let process = config.cluster.as_ref().map(|c| (c.process, config.workers));
+    let timely_config = cluster::timely_config(config.workers, config.cluster.as_ref());
+    if config.cluster.is_some() {
+        cluster::quiet_lost_connection_panics();
+    }
+    let guards = timely::execute(timely_config, move |worker| {
         let mut shared = WorkerShared::new(
             Arc::clone(&worker_control),
             Arc::clone(&input),
@@ -148,23 +154,39 @@ where
         shared.database = lookups.clone();
         let shared = Rc::new(shared);
         let durable = ProbeHandle::<Epoch>::new();
+        let dataflow = worker.next_dataflow_index();
         worker.dataflow::<Epoch, _, _>(|scope| {
             let records = S::build(&source, scope, &shared);
             let streams = build(Stream::new(records, Rc::clone(&shared), Lineage::default()));
             O::build(&worker_sinks, streams, &durable);
         });
-        // Until the dataflow has finished: the probe alone is not enough, it reads as done
-        // before the first step has given it a frontier.
-        while !worker_control.failed() && worker.step_or_park(Some(PARK)) {}
+        match process {
+            Some(process) => {
+                ClusterLink::build(worker, &worker_control, process, dataflow).run(worker);
+            }
+            // Until the dataflow has finished: the probe alone is not enough, it reads as
+            // done before the first step has given it a frontier.
+            None => while !worker_control.failed() && worker.step_or_park(Some(PARK)) {},
+        }
         if !worker_control.failed()
             && let Err(error) = O::finish(&worker_sinks, &shared, &durable)
         {
             worker_control.fail(error);
         }
     })
-    .map_err(Error::Worker)?;
+    .map_err(|e| match &config.cluster {
+        Some(cluster) => Error::Cluster(format!(
+            "process {} could not join the cluster at {}: {e}",
+            cluster.process,
+            cluster.addresses.join(", ")
+        )),
+        None => Error::Worker(e),
+    })?;
 
-    join_workers(guards)?;
+    match &config.cluster {
+        Some(_) => cluster::join_cluster_workers(guards)?,
+        None => join_workers(guards)?,
+    }
     // Shutting the runtime down cancels its tasks: a transaction still running would be lost.
     // After a failure nothing more needs to be committed.
     if !control.failed() {

@@ -103,7 +103,7 @@ impl<M: Message> Sink for Kafka<M> {
         if transactional {
             // Before the source reads the group's positions: a transaction a crashed run left
             // open holds them unstable until it is fenced.
-            fence_earlier_runs(&plan, startup.config.workers)?;
+            fence_earlier_runs(&plan, startup.config.local_workers())?;
         }
         Ok(plan)
     }

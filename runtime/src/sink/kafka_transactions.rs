@@ -9,6 +9,7 @@
 //! worker go together, as with a MySQL output.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,9 +63,10 @@ fn transactional_producer(
     Ok(producer)
 }
 
-/// Fences every worker's earlier incarnation before the source reads the group's positions.
-pub(super) fn fence_earlier_runs(plan: &KafkaSinkPlan, workers: usize) -> Result<()> {
-    for worker in 0..workers.max(1) {
+/// Fences the earlier incarnation of each of `workers` (this process's, in a cluster each
+/// process fences its own) before the source reads the group's positions.
+pub(super) fn fence_earlier_runs(plan: &KafkaSinkPlan, workers: Range<usize>) -> Result<()> {
+    for worker in workers {
         drop(transactional_producer(plan, worker)?);
     }
     Ok(())

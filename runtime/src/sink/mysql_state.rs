@@ -227,6 +227,11 @@ impl<R: Row> SinkState<R> {
             .durable_everywhere
             .with_frontier(|f| f.first().copied().unwrap_or(0));
         let control = &self.shared.control;
+        if control.shutdown_requested() && control.window_commits.shared_with_other_processes() {
+            // A stop holds back the epochs of the windows it drops, on every process; the
+            // holds of the others are all here only once the run is over (`commit_rest`).
+            return (0, None);
+        }
         let limit = durable.min(complete).min(control.commit_horizon());
         control.window_commits.commit_point(limit)
     }

@@ -91,8 +91,9 @@ impl<R: Row> Source for MySqlTable<R> {
                 )));
             }
             let bounds = runtime.block_on(key_bounds(&pool, R::TABLE, key))?;
-            ranges =
-                bounds.map_or_else(Vec::new, |(first, last)| split(first, last, config.workers));
+            ranges = bounds.map_or_else(Vec::new, |(first, last)| {
+                split(first, last, config.total_workers())
+            });
             if stored_here {
                 runtime.block_on(store_ranges(&pool, pipeline, &table, &ranges))?;
             }
