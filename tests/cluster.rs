@@ -55,9 +55,12 @@ fn process_command(
 ) -> Command {
     let process = process.to_string();
     let hostfile = hostfile.path().to_str().expect("a UTF-8 temporary path");
-    let mut args = vec![
-        "--workers",
-        "1",
+    let mut args = if extra.contains(&"--workers") {
+        vec![]
+    } else {
+        vec!["--workers", "1"]
+    };
+    args.extend([
         "--processes",
         "2",
         "--process",
@@ -66,7 +69,7 @@ fn process_command(
         hostfile,
         "--epoch",
         "50ms",
-    ];
+    ]);
     args.extend_from_slice(extra);
     let mut command = pipeline_command(example, (brokers, database, topic), &args);
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -200,7 +203,12 @@ fn kill_one_and_restart(example: &str, test: &str, brokers: &str, database: &str
     let slice = N / (KILLS + 1);
     for k in 0..KILLS {
         let hostfile = Hostfile::for_two(test);
-        let mut children = spawn_both(example, target, &hostfile, &[]);
+        let mut children = spawn_both(
+            example,
+            target,
+            &hostfile,
+            &["--cluster-join-timeout", "5s"],
+        );
         workload::produce_w1(brokers, "orders", k * slice..(k + 1) * slice).expect("produce");
         let delay = rng.between(100, 1_500);
         std::thread::sleep(Duration::from_millis(delay));
@@ -223,8 +231,10 @@ fn kill_one_and_restart(example: &str, test: &str, brokers: &str, database: &str
             !status.success(),
             "the other process exited with success: {stderr}"
         );
+        // Killed after the cluster formed, or (a kill within milliseconds) before.
         assert!(
-            stderr.contains("cluster: the connection to another process of the cluster was lost"),
+            stderr.contains("cluster: the connection to another process of the cluster was lost")
+                || stderr.contains("(--cluster-join-timeout) for process(es)"),
             "{stderr}"
         );
     }
@@ -330,4 +340,82 @@ fn a_process_that_fails_stops_the_other_with_its_reason() {
     );
     let failing_stderr = stderr_of(failing);
     assert!(failing_stderr.contains("dead letters"), "{failing_stderr}");
+}
+
+#[test]
+fn a_process_whose_peer_never_comes_gives_up_after_the_join_timeout() {
+    let kafka = broker();
+    let brokers = kafka.bootstrap_servers();
+    let database = fresh_database("cluster_join_timeout");
+    execute(&database, ORDERS_DDL);
+    let hostfile = Hostfile::for_two("cluster_join_timeout");
+    let target = (brokers.as_str(), database.as_str(), "orders");
+    // Process 0 waits for a connection, process 1 tries to make one: each alone.
+    for process in 0..2 {
+        let started = Instant::now();
+        let output = process_command(
+            "ingest",
+            target,
+            &hostfile,
+            process,
+            &["--cluster-join-timeout", "2s"],
+        )
+        .output()
+        .expect("a process alone");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(started.elapsed() < Duration::from_secs(30), "gave up late");
+        let other = 1 - process;
+        assert!(
+            stderr.contains(&format!(
+                "cluster: process {process} waited 2s (--cluster-join-timeout) for process(es) {other} (127.0.0.1:"
+            )),
+            "{stderr}"
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stdout).trim().is_empty(),
+            "nothing on stdout while waiting: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
+
+#[test]
+fn processes_of_different_shapes_refuse_each_other() {
+    let kafka = broker();
+    let brokers = kafka.bootstrap_servers();
+    let database = fresh_database("cluster_shapes");
+    execute(&database, ORDERS_DDL);
+    let hostfile = Hostfile::for_two("cluster_shapes");
+    let target = (brokers.as_str(), database.as_str(), "orders");
+    let first = process_command(
+        "ingest",
+        target,
+        &hostfile,
+        0,
+        &["--cluster-join-timeout", "20s"],
+    )
+    .spawn()
+    .expect("process 0");
+    // Process 1 has two workers, process 0 one.
+    let second = process_command(
+        "ingest",
+        target,
+        &hostfile,
+        1,
+        &["--cluster-join-timeout", "20s", "--workers", "2"],
+    )
+    .spawn()
+    .expect("process 1");
+    for (process, child) in [first, second].into_iter().enumerate() {
+        let output = child.wait_with_output().expect("a process");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "process {process}: {stderr}");
+        assert!(
+            stderr.contains("as 2 processes of 2 worker(s)")
+                && stderr.contains("as 2 processes of 1 worker(s)")
+                && stderr.contains("the same --processes and --workers"),
+            "process {process}: {stderr}"
+        );
+    }
 }

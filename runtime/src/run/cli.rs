@@ -57,6 +57,11 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", env = "SLUICE_HOSTFILE")]
     pub hostfile: Option<PathBuf>,
 
+    /// How long a process of a cluster waits for all the others to join before it stops.
+    #[arg(long, value_name = "DURATION", env = "SLUICE_CLUSTER_JOIN_TIMEOUT",
+          value_parser = parse_duration, default_value = "2m")]
+    pub cluster_join_timeout: Duration,
+
     /// Where to start reading: the stored offsets (else the beginning), the beginning, or the end.
     #[arg(long, value_enum, env = "SLUICE_FROM", default_value_t = StartFrom::Committed)]
     pub from: StartFrom,
@@ -217,7 +222,9 @@ impl Cli {
                 self.process
             ))),
             (processes, Some(path)) => {
-                Cluster::from_hostfile(self.process, processes, path).map(Some)
+                let mut cluster = Cluster::from_hostfile(self.process, processes, path)?;
+                cluster.join_timeout = self.cluster_join_timeout;
+                Ok(Some(cluster))
             }
             (processes, None) => Err(Error::Config(format!(
                 "--processes {processes} needs --hostfile FILE: one HOST:PORT line per process"
@@ -293,6 +300,7 @@ impl fmt::Debug for Cli {
             .field("processes", &self.processes)
             .field("process", &self.process)
             .field("hostfile", &self.hostfile)
+            .field("cluster_join_timeout", &self.cluster_join_timeout)
             .field("from", &self.from)
             .field("pipeline_id", &self.pipeline_id)
             .field("topic", &self.topic)

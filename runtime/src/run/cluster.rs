@@ -14,7 +14,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::net::TcpStream;
+
 use serde::{Deserialize, Serialize};
+use timely::WorkerConfig;
+use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
+use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
+use timely::communication::{Hooks, WorkerGuards};
 use timely::dataflow::InputHandleVec;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
@@ -305,22 +311,31 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
-/// Timely's cluster configuration for `threads` workers in process `process` of `addresses`.
-pub(crate) fn timely_config(
+/// Starts `threads` workers running `func`: timely's own threads, or, in a cluster, workers
+/// of every process, over the connections [`join`](crate::run::cluster_join::join) made.
+pub(crate) fn execute<F>(
     threads: usize,
-    cluster: Option<&crate::run::config::Cluster>,
-) -> timely::Config {
-    match cluster {
-        None => timely::Config::process(threads),
-        Some(cluster) => timely::Config {
-            communication: timely::CommunicationConfig::Cluster {
-                threads,
-                process: cluster.process,
-                addresses: cluster.addresses.clone(),
-                report: false,
-                zerocopy: false,
-            },
-            worker: timely::WorkerConfig::default(),
-        },
-    }
+    cluster: Option<(usize, Vec<Option<TcpStream>>)>,
+    func: F,
+) -> crate::error::Result<WorkerGuards<()>>
+where
+    F: Fn(&mut Worker) + Send + Sync + 'static,
+{
+    let Some((process, sockets)) = cluster else {
+        return timely::execute(timely::Config::process(threads), func).map_err(Error::Worker);
+    };
+    let hooks = Hooks::default();
+    let local =
+        ProcessBuilder::new_typed_vector(threads, hooks.refill.clone(), hooks.spill.clone());
+    let (builders, connections) =
+        initialize_networking_from_sockets(local, sockets, process, threads, hooks)
+            .map_err(|e| Error::Cluster(format!("starting the cluster's connections: {e}")))?;
+    let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+    timely::execute::execute_from(
+        builders,
+        Box::new(connections),
+        WorkerConfig::default(),
+        func,
+    )
+    .map_err(Error::Worker)
 }

@@ -26,6 +26,7 @@ use crate::delivery::{
 };
 use crate::error::{Error, Result};
 use crate::run::cluster::{self, ClusterLink};
+use crate::run::cluster_join::{self, Identity};
 use crate::run::config::Config;
 use crate::run::control::RunControl;
 use crate::run::dead_letter_watch::DeadLetterWatch;
@@ -139,11 +140,18 @@ where
     let worker_control = Arc::clone(&control);
     let worker_sinks = sinks.clone();
     let process = config.cluster.as_ref().map(|c| (c.process, config.workers));
-    let timely_config = cluster::timely_config(config.workers, config.cluster.as_ref());
-    if config.cluster.is_some() {
-        cluster::quiet_lost_connection_panics();
-    }
-    let guards = timely::execute(timely_config, move |worker| {
+    let connections = match &config.cluster {
+        Some(cluster) => {
+            cluster::quiet_lost_connection_panics();
+            let identity = Identity::new(&pipeline, &input, cluster.processes(), config.workers);
+            Some((
+                cluster.process,
+                cluster_join::join(cluster, &identity, &control.shutdown_flag())?,
+            ))
+        }
+        None => None,
+    };
+    let guards = cluster::execute(config.workers, connections, move |worker| {
         let mut shared = WorkerShared::new(
             Arc::clone(&worker_control),
             Arc::clone(&input),
@@ -173,14 +181,6 @@ where
         {
             worker_control.fail(error);
         }
-    })
-    .map_err(|e| match &config.cluster {
-        Some(cluster) => Error::Cluster(format!(
-            "process {} could not join the cluster at {}: {e}",
-            cluster.process,
-            cluster.addresses.join(", ")
-        )),
-        None => Error::Worker(e),
     })?;
 
     match &config.cluster {

@@ -2,6 +2,7 @@
 //! process, this process's place among them.
 
 use std::path::Path;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 
@@ -17,12 +18,22 @@ pub struct Cluster {
     /// `host:port` of every process, in process order: each listens on its own and connects to
     /// the others'.
     pub addresses: Vec<String>,
+    /// How long a process waits for every other to join before it gives up.
+    pub join_timeout: Duration,
 }
+
+/// How long a process waits for the others by default: long enough for a restart by systemd
+/// or Kubernetes, short enough that a cluster that cannot form says so.
+pub const DEFAULT_JOIN_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl Cluster {
     /// Process `process` of the cluster at `addresses`.
     pub fn new(process: usize, addresses: Vec<String>) -> Result<Cluster> {
-        let cluster = Cluster { process, addresses };
+        let cluster = Cluster {
+            process,
+            addresses,
+            join_timeout: DEFAULT_JOIN_TIMEOUT,
+        };
         cluster.validate()?;
         Ok(cluster)
     }
