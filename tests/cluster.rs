@@ -419,3 +419,53 @@ fn processes_of_different_shapes_refuse_each_other() {
         );
     }
 }
+
+#[test]
+fn a_signal_to_one_process_stops_both_gracefully_and_a_restart_is_exact() {
+    // Two and a half minutes of event time: windows are written while the job runs.
+    const ORDERS: u64 = 150_000;
+    let kafka = broker();
+    let brokers = kafka.bootstrap_servers();
+    workload::produce_w1(&brokers, "orders", 0..ORDERS).expect("produce");
+    let database = fresh_database("cluster_sigterm");
+    execute(&database, CUSTOMER_MINUTE_DDL);
+    let target = (brokers.as_str(), database.as_str(), "orders");
+    let hostfile = Hostfile::for_two("cluster_sigterm");
+    let children = spawn_both("customer_minute", target, &hostfile, &[]);
+    wait_for_progress(&database, "SELECT COUNT(*) FROM sluice_watermarks");
+    let sent = Command::new("kill")
+        .args(["-TERM", &children[1].id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(sent.success());
+    let mut first = 0;
+    for (process, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().expect("a process");
+        assert!(
+            output.status.success(),
+            "process {process} after SIGTERM to process 1: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        first += consumed_in(&output.stdout);
+    }
+    assert!(first > 0, "the signal came before anything was read");
+    let again = run_both_to_end("customer_minute", target, "cluster_sigterm");
+    eprintln!("cluster_sigterm: {first} read before the signal, {again} after");
+    assert!(again > 0, "the open windows' records are read again");
+    assert_eq!(
+        total_offsets(&database, "per_customer.customer_minute"),
+        ORDERS as i64
+    );
+    execute(&database, ORDERS_DDL);
+    let output = pipeline_command("ingest", (&brokers, &database, "orders"), &["--until-end"])
+        .output()
+        .expect("W1");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected = customer_minutes_grouped_by_mysql(&database);
+    assert_eq!(expected.len(), 3_000, "1,000 customers over 3 minutes");
+    assert_eq!(customer_minute_lines(&database), expected);
+}
