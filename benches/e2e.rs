@@ -9,7 +9,9 @@
 //!   and 2 workers, and a single-threaded HashMap loop;
 //! - `scan` and `k2k`: a MySQL table copied by a table source against `INSERT ... SELECT`, and
 //!   the W1 topic copied into another topic exactly-once against a hand-written consume and
-//!   produce loop (`e2e/connectors.rs`).
+//!   produce loop (`e2e/connectors.rs`);
+//! - `cluster`: W1 and W3 as 1 process of 2 workers and as 2 processes of 1 worker (timely's
+//!   cluster mode on loopback).
 //!
 //! ```text
 //! cargo bench --bench e2e                                   # embedded broker, 150,000 orders
@@ -77,7 +79,7 @@ fn run() -> Result<(), database::BoxError> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     let mut broker = None;
-    if args.runs("w1") || args.runs("w2") || args.runs("k2k") {
+    if args.runs("w1") || args.runs("w2") || args.runs("k2k") || args.runs("cluster") {
         let topic = workloads::orders_topic(&runtime, &args)?;
         broker = Some(topic.brokers.clone());
         if args.runs("w1") {
@@ -88,6 +90,9 @@ fn run() -> Result<(), database::BoxError> {
         }
         if args.runs("k2k") {
             results.extend(workloads::kafka_to_kafka(&args, &topic)?);
+        }
+        if args.runs("cluster") {
+            results.extend(workloads::cluster(&runtime, &args, &topic)?);
         }
     }
     if args.runs("scan") {

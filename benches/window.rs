@@ -16,7 +16,7 @@ fn window(c: &mut Criterion) {
     group.throughput(Throughput::Elements(EVENTS));
     group.sample_size(20);
     group.bench_function("sluice, 1 worker", |b| {
-        b.iter(|| w3::sluice(EVENTS, 1).ok())
+        b.iter(|| w3::sluice_in(sluice::InMemory::workers(1), EVENTS).ok())
     });
     group.bench_function("HashMap loop", |b| b.iter(|| w3::hash_map_loop(EVENTS)));
     group.finish();

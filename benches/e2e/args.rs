@@ -10,7 +10,7 @@ pub struct Args {
     pub events: u64,
     /// Timely workers of the sluice runs, and connections of the references.
     pub workers: usize,
-    /// Which workloads: any of `w1`, `w2`, `w3`, `scan`, `k2k`.
+    /// Which workloads: any of `w1`, `w2`, `w3`, `scan`, `k2k`, `cluster`.
     pub only: Vec<String>,
     /// Rounds of every measurement; the table shows each run's median.
     pub repeat: usize,
@@ -23,7 +23,7 @@ const FULL_ORDERS: u64 = 1_000_000;
 const W3_EVENTS: u64 = 10_000_000;
 
 const USAGE: &str = "cargo bench --bench e2e -- [--brokers HOST:PORT] [--orders N] \
-                     [--events N] [--workers N] [--repeat N] [--only w1,w2,w3,scan,k2k]";
+                     [--events N] [--workers N] [--repeat N] [--only w1,w2,w3,scan,k2k,cluster]";
 
 pub fn parse() -> Result<Args, String> {
     let mut brokers = std::env::var("SLUICE_BROKERS").ok();

@@ -14,17 +14,38 @@ use super::{ceiling, connectors, handwritten, rss, table_copy, w1, w2, w3};
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
 pub enum Run {
-    Ceiling { connections: usize },
-    SluiceW1 { workers: usize },
-    HandWritten { connections: usize },
+    Ceiling {
+        connections: usize,
+    },
+    SluiceW1 {
+        workers: usize,
+    },
+    HandWritten {
+        connections: usize,
+    },
     ConsumeDecode,
-    SluiceW2 { workers: usize },
+    SluiceW2 {
+        workers: usize,
+    },
     HashMapLoop,
-    SluiceW3 { workers: usize },
+    SluiceW3 {
+        workers: usize,
+    },
     InsertSelect,
-    SluiceScan { workers: usize },
+    SluiceScan {
+        workers: usize,
+    },
     ConsumeProduce,
-    SluiceCopy { workers: usize },
+    SluiceCopy {
+        workers: usize,
+    },
+    /// Process `process` of two, one worker each, over `Input::hostfile`.
+    SluiceW1Process {
+        process: usize,
+    },
+    SluiceW3Process {
+        process: usize,
+    },
 }
 
 /// What a run works on.
@@ -36,6 +57,8 @@ pub struct Input {
     pub events: u64,
     /// The name the sluice runs store their offsets under: new for every run.
     pub pipeline_id: String,
+    /// The host file of a run as two processes; empty otherwise.
+    pub hostfile: String,
 }
 
 /// What the child reports.
@@ -65,6 +88,8 @@ impl Run {
             Run::SluiceScan { workers } => format!("sluice-scan:{workers}"),
             Run::ConsumeProduce => "consume-produce:1".into(),
             Run::SluiceCopy { workers } => format!("sluice-copy:{workers}"),
+            Run::SluiceW1Process { process } => format!("sluice-w1-process:{process}"),
+            Run::SluiceW3Process { process } => format!("sluice-w3-process:{process}"),
         }
     }
 
@@ -83,6 +108,8 @@ impl Run {
             "sluice-scan" => Run::SluiceScan { workers: n },
             "consume-produce" => Run::ConsumeProduce,
             "sluice-copy" => Run::SluiceCopy { workers: n },
+            "sluice-w1-process" => Run::SluiceW1Process { process: n },
+            "sluice-w3-process" => Run::SluiceW3Process { process: n },
             _ => return None,
         })
     }
@@ -97,6 +124,7 @@ impl Run {
             .args(["--child-orders", &input.orders.to_string()])
             .args(["--child-events", &input.events.to_string()])
             .args(["--child-pipeline", &input.pipeline_id])
+            .args(["--child-hostfile", &input.hostfile])
             .stderr(std::process::Stdio::inherit())
             .output()?;
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -135,6 +163,9 @@ impl Run {
             config
         };
         let partitions = workload::PARTITIONS;
+        let process_of_two = |process: usize| {
+            sluice::Cluster::from_hostfile(process, 2, std::path::Path::new(&input.hostfile))
+        };
         Ok(match self {
             Run::Ceiling { connections } => (
                 ceiling::insert_all(&runtime()?, input.orders, connections)?,
@@ -161,7 +192,9 @@ impl Run {
             }
             Run::SluiceW2 { workers } => (w2::per_customer::run(config(workers))?.consumed, 0),
             Run::HashMapLoop => (input.events, w3::hash_map_loop(input.events)),
-            Run::SluiceW3 { workers } => (input.events, w3::sluice(input.events, workers)?),
+            Run::SluiceW3 { workers } => {
+                w3::sluice_in(sluice::InMemory::workers(workers), input.events)?
+            }
             Run::InsertSelect => {
                 let rt = runtime()?;
                 let copied = rt.block_on(async {
@@ -187,6 +220,15 @@ impl Run {
             Run::SluiceCopy { workers } => {
                 (connectors::copy_orders::run(config(workers))?.written, 0)
             }
+            Run::SluiceW1Process { process } => {
+                let mut config = config(1);
+                config.cluster = Some(process_of_two(process)?);
+                (w1::ingest::run(config)?.written, 0)
+            }
+            Run::SluiceW3Process { process } => {
+                let plan = sluice::InMemory::workers(1).cluster(process_of_two(process)?);
+                w3::sluice_in(plan, input.events)?
+            }
         })
     }
 }
@@ -208,6 +250,7 @@ pub fn child_main(args: &[String]) -> Result<(), BoxError> {
         orders: value("--child-orders")?.parse()?,
         events: value("--child-events")?.parse()?,
         pipeline_id: value("--child-pipeline")?,
+        hostfile: value("--child-hostfile").unwrap_or_default(),
     };
     let cpu_before = super::db_cpu::own_seconds();
     let (items, check) = run.execute(&input)?;

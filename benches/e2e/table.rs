@@ -90,6 +90,60 @@ pub fn measure(
     Ok((measured, outcome))
 }
 
+/// Runs `runs` at once, each in a child process (the processes of one cluster run): the items
+/// of all of them over the time of the slowest, their CPU added up.
+pub fn measure_together(
+    workload: &'static str,
+    what: impl Into<String>,
+    unit: &'static str,
+    runs: &[Run],
+    input: &Input,
+) -> Result<(Measured, Vec<Outcome>), BoxError> {
+    let what = what.into();
+    eprintln!("{workload}: {what} ...");
+    let db_before = db_cpu::seconds();
+    let outcomes: Vec<Result<Outcome, String>> = std::thread::scope(|scope| {
+        let children: Vec<_> = runs
+            .iter()
+            .map(|run| scope.spawn(move || run.in_child(input).map_err(|e| e.to_string())))
+            .collect();
+        children
+            .into_iter()
+            .map(|child| {
+                child
+                    .join()
+                    .unwrap_or_else(|_| Err("a child thread panicked".into()))
+            })
+            .collect()
+    });
+    let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, String>>()?;
+    let db_cpu_seconds = db_cpu::seconds()
+        .zip(db_before)
+        .map(|(after, before)| after - before);
+    let seconds = outcomes.iter().map(|o| o.seconds).fold(0.0, f64::max);
+    let measured = Measured {
+        workload,
+        what,
+        items: outcomes.iter().map(|o| o.items).sum(),
+        unit,
+        elapsed: Duration::from_secs_f64(seconds),
+        peak_rss_mib: outcomes
+            .iter()
+            .filter_map(|o| o.peak_rss_mib)
+            .reduce(f64::max),
+        db_cpu_seconds,
+        own_cpu_seconds: outcomes.iter().map(|o| o.cpu_seconds).sum(),
+        ratios: Vec::new(),
+        spread: None,
+    };
+    eprintln!(
+        "{workload}: {} -> {:.0} {unit}/s",
+        measured.what,
+        measured.rate()
+    );
+    Ok((measured, outcomes))
+}
+
 /// The results as a Markdown table, the form `benches/README.md` keeps them in.
 pub fn print(results: &[Measured]) {
     println!();

@@ -9,10 +9,11 @@ use sluice::{InMemory, Tumbling, run_in_memory};
 const KEYS: u64 = 1_000;
 const MINUTE: i64 = 60_000;
 
-/// The sluice pipeline on `workers` workers; returns how many windows it emitted.
-pub fn sluice(events: u64, workers: usize) -> sluice::Result<u64> {
+/// The sluice pipeline as `plan` runs it (this process's part of it, in a cluster): the events
+/// its workers generated and the windows they emitted.
+pub fn sluice_in(plan: InMemory, events: u64) -> sluice::Result<(u64, u64)> {
     let report = run_in_memory(
-        InMemory::workers(workers),
+        plan,
         move |worker, peers| {
             (worker as u64..events)
                 .step_by(peers)
@@ -25,7 +26,7 @@ pub fn sluice(events: u64, workers: usize) -> sluice::Result<u64> {
                 .reduce(|(key, a), (_, b)| (key, a + b))
         },
     )?;
-    Ok(report.written)
+    Ok((report.consumed, report.written))
 }
 
 /// The same windows with one HashMap on one thread: every window is emitted once event time

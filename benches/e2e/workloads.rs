@@ -9,7 +9,7 @@ use super::args::Args;
 use super::child::{Input, Run};
 use super::database::{self, BoxError};
 use super::orders_topic::{self, OrdersTopic};
-use super::table::{Measured, measure};
+use super::table::{Measured, measure, measure_together};
 
 /// A fresh `orders` topic with `args.orders` orders, and the bench database's tables.
 pub fn orders_topic(
@@ -38,7 +38,91 @@ fn input(args: &Args, topic: Option<&OrdersTopic>) -> Input {
         orders: args.orders,
         events: args.events,
         pipeline_id: format!("bench_{}_{n}", std::process::id()),
+        hostfile: String::new(),
     }
+}
+
+/// A host file for two processes on loopback, at ports free when it is written.
+fn hostfile_for_two() -> Result<String, BoxError> {
+    let listeners = [
+        std::net::TcpListener::bind("127.0.0.1:0")?,
+        std::net::TcpListener::bind("127.0.0.1:0")?,
+    ];
+    let mut lines = String::new();
+    for listener in &listeners {
+        lines.push_str(&format!("127.0.0.1:{}\n", listener.local_addr()?.port()));
+    }
+    let path = std::env::temp_dir().join(format!("sluice-bench-{}.hosts", std::process::id()));
+    std::fs::write(&path, lines)?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
+/// W1 and W3 as one process of two workers and as two processes of one worker each (timely's
+/// cluster mode on loopback), in `args.repeat` rounds.
+pub fn cluster(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    topic: &OrdersTopic,
+) -> Result<Vec<Measured>, BoxError> {
+    let mut rounds = Vec::new();
+    for _ in 0..args.repeat {
+        let one = w1_run(
+            runtime,
+            args,
+            topic,
+            "sluice, 1 process x 2 workers".into(),
+            Run::SluiceW1 { workers: 2 },
+        )?;
+        empty(runtime, "orders")?;
+        let mut pair = input(args, Some(topic));
+        pair.hostfile = hostfile_for_two()?;
+        let (two, _) = measure_together(
+            "W1",
+            "sluice, 2 processes x 1 worker",
+            "rows",
+            &[
+                Run::SluiceW1Process { process: 0 },
+                Run::SluiceW1Process { process: 1 },
+            ],
+            &pair,
+        )?;
+        check_w1(runtime, args, &two)?;
+        let _ = runtime.block_on(database::settle());
+        let (one_w3, single) = measure(
+            "W3",
+            "sluice, 1 process x 2 workers",
+            "events",
+            Run::SluiceW3 { workers: 2 },
+            &input(args, None),
+        )?;
+        let mut pair = input(args, None);
+        pair.hostfile = hostfile_for_two()?;
+        let (two_w3, parts) = measure_together(
+            "W3",
+            "sluice, 2 processes x 1 worker",
+            "events",
+            &[
+                Run::SluiceW3Process { process: 0 },
+                Run::SluiceW3Process { process: 1 },
+            ],
+            &pair,
+        )?;
+        let windows: u64 = parts.iter().map(|p| p.check).sum();
+        if two_w3.items != args.events || windows != single.check {
+            return Err(format!(
+                "W3 on two processes: {} events and {windows} windows, one process {} and {}",
+                two_w3.items, one_w3.items, single.check
+            )
+            .into());
+        }
+        rounds.push(vec![one, two, one_w3, two_w3]);
+    }
+    let mut runs = median_of(rounds);
+    if let [one, two, one_w3, two_w3] = &mut runs[..] {
+        two.against("1 process x 2 workers", one);
+        two_w3.against("1 process x 2 workers", one_w3);
+    }
+    Ok(runs)
 }
 
 /// Empties `table` and waits for the database to be quiet.
@@ -59,6 +143,16 @@ fn w1_run(
 ) -> Result<Measured, BoxError> {
     empty(runtime, "orders")?;
     let (measured, _) = measure("W1", what, "rows", run, &input(args, Some(topic)))?;
+    check_w1(runtime, args, &measured)?;
+    Ok(measured)
+}
+
+/// Checks that `orders` holds exactly the W1 rows after `measured`.
+fn check_w1(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    measured: &Measured,
+) -> Result<(), BoxError> {
     let found = runtime.block_on(async {
         W1Checksum::query(&mut database::connect().await?)
             .await
@@ -68,7 +162,7 @@ fn w1_run(
     if found != expected {
         return Err(format!("{}: expected {expected:?}, found {found:?}", measured.what).into());
     }
-    Ok(measured)
+    Ok(())
 }
 
 /// W1 in `args.repeat` rounds: ceiling, sluice, hand-written on 1 and N connections.

@@ -162,10 +162,9 @@ impl ClusterLink {
                 number: sender.number,
                 news,
             });
+            input.flush();
             sender.number += 1;
         }
-        let next = *input.time() + 1;
-        input.advance_to(next);
     }
 }
 

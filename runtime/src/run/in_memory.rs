@@ -3,26 +3,32 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::{WorkerShared, join_workers};
 use crate::delivery::WindowCommits;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::run::cluster;
+use crate::run::cluster_join::{Identity, join};
+use crate::run::config::Cluster;
 use crate::run::control::RunControl;
 use crate::run::report::RunReport;
 use crate::sink::discard::discard_sink;
 use crate::source::memory::memory_source;
 
 /// How an in-memory run is cut into workers and epochs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InMemory {
-    /// Timely worker threads.
+    /// Timely worker threads (of this process, in a cluster).
     pub workers: usize,
     /// Events each worker's source gives before it closes an epoch and sends its watermark.
     pub epoch_events: usize,
+    /// Runs as one process of several; `None`: this process alone.
+    pub cluster: Option<Cluster>,
 }
 
 impl InMemory {
@@ -33,6 +39,17 @@ impl InMemory {
         InMemory {
             workers,
             epoch_events: 8_192,
+            cluster: None,
+        }
+    }
+
+    /// Runs as process `cluster.process` of a cluster: every process calls `run_in_memory`
+    /// with the same plan but the process, and `events` gets the cluster-wide worker index and
+    /// count.
+    pub fn cluster(self, cluster: Cluster) -> Self {
+        InMemory {
+            cluster: Some(cluster),
+            ..self
         }
     }
 
@@ -89,14 +106,25 @@ where
 {
     let started = Instant::now();
     let workers = plan.workers.max(1);
+    let epoch_events = plan.epoch_events;
+    let processes = plan.cluster.as_ref().map_or(1, Cluster::processes);
     let dead_letters = crate::run::dead_letter_watch::DeadLetterWatch::new(None, 0, false);
     let control = Arc::new(RunControl::new(
         None,
-        WindowCommits::new(workers, 1),
+        WindowCommits::new(workers * processes, 1),
         dead_letters,
     ));
+    let connections = match &plan.cluster {
+        Some(cluster) => {
+            cluster::quiet_lost_connection_panics();
+            let identity = Identity::new("in-memory", "memory", processes, workers);
+            let never = AtomicBool::new(false);
+            Some((cluster.process, join(cluster, &identity, &never)?))
+        }
+        None => None,
+    };
     let worker_control = Arc::clone(&control);
-    let guards = timely::execute(timely::Config::process(workers), move |worker| {
+    let guards = cluster::execute(workers, connections, move |worker| {
         let shared = Rc::new(WorkerShared::new(
             Arc::clone(&worker_control),
             Arc::from("memory"),
@@ -106,13 +134,15 @@ where
         ));
         let generated = events(worker.index(), worker.peers());
         worker.dataflow::<crate::delivery::Epoch, _, _>(|scope| {
-            let records = memory_source(scope, generated, plan.epoch_events, Rc::clone(&shared));
+            let records = memory_source(scope, generated, epoch_events, Rc::clone(&shared));
             discard_sink(build(Stream::new(records, shared, Lineage::default())));
         });
         while !worker_control.failed() && worker.step() {}
-    })
-    .map_err(Error::Worker)?;
-    join_workers(guards)?;
+    })?;
+    match plan.cluster {
+        Some(_) => cluster::join_cluster_workers(guards)?,
+        None => join_workers(guards)?,
+    }
     match control.take_error() {
         Some(error) => Err(error),
         None => Ok(control.metrics.report(started.elapsed())),

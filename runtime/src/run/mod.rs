@@ -4,7 +4,7 @@
 pub(crate) mod check;
 pub mod cli;
 pub(crate) mod cluster;
-mod cluster_join;
+pub(crate) mod cluster_join;
 pub(crate) mod config;
 pub(crate) mod control;
 pub(crate) mod dead_letter_watch;
