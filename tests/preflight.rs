@@ -97,7 +97,7 @@ fn every_problem_is_listed_at_once_and_the_check_fails() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.trim(),
-        "Error: configuration: --check found 9 problems"
+        "Error: configuration: --check found 10 problems"
     );
     let problems: Vec<&String> = lines.iter().filter(|l| l.starts_with("PROBLEM")).collect();
     for expected in [
@@ -106,13 +106,14 @@ fn every_problem_is_listed_at_once_and_the_check_fails() {
         "the database user lacks INSERT, UPDATE on `orders`",
         "`sluice_offsets` does not exist and the database user may not CREATE it",
         "`sluice_dead_letters` does not exist and the database user may not CREATE it",
+        "`sluice_keyed_state` does not exist and the database user may not CREATE it",
     ] {
         assert!(
             problems.iter().any(|l| l.contains(expected)),
             "{expected}: {lines:#?}"
         );
     }
-    assert_eq!(problems.len(), 9, "{lines:#?}");
+    assert_eq!(problems.len(), 10, "{lines:#?}");
     assert!(!String::from_utf8_lossy(&output.stdout).contains("hunter2"));
     assert!(!stderr.contains("hunter2"));
     execute(&database, &format!("DROP USER '{user}'@'%'"));

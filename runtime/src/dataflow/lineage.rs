@@ -14,6 +14,11 @@ pub(crate) struct Lineage {
     pub window_marks_from_every_worker: bool,
     /// A window operator is upstream.
     pub windowed: bool,
+    /// A `map_with_state` whose state is stored made these records on this worker: only the
+    /// committing output of this worker may write them (see `map_with_state`).
+    pub stateful: bool,
+    /// Records a stored state led to moved between workers afterwards.
+    pub state_moved: bool,
     /// The node of the pipeline's graph that made the stream, in a describing run (the
     /// source is node 0).
     pub node: usize,
@@ -35,6 +40,7 @@ impl Lineage {
         Lineage {
             exchanged: true,
             window_marks_from_every_worker: true,
+            state_moved: self.state_moved || self.stateful,
             ..self
         }
     }
@@ -45,7 +51,15 @@ impl Lineage {
             exchanged: true,
             window_marks_from_every_worker: false,
             windowed: true,
-            node: self.node,
+            ..self
+        }
+    }
+
+    /// Out of a `map_with_state` whose state is stored.
+    pub fn with_state(self) -> Self {
+        Lineage {
+            stateful: true,
+            ..self
         }
     }
 }

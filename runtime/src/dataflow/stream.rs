@@ -30,12 +30,39 @@ impl<'scope, T: 'static> Stream<'scope, T> {
         }
     }
 
-    /// The parts a sink works with, once it is output `output` of its worker. An output with no
-    /// window upstream writes no window rows: the window commit points do not wait for it.
+    /// The parts a sink works with, once it is output `output` of its worker, the one that
+    /// stores positions when `commits`. An output with no window upstream writes no window
+    /// rows: the window commit points do not wait for it. Records a stored keyed state led to
+    /// may only reach the committing output, on their worker: otherwise the run stops.
     pub(crate) fn into_sink_input(
         self,
         output: usize,
+        commits: bool,
     ) -> (StreamVec<'scope, Epoch, Item<T>>, Rc<WorkerShared>, Lineage) {
+        let refusal = if self.lineage.state_moved {
+            Some(
+                "`map_with_state` stores each key's state with the rows it leads to, on the \
+                 worker that holds the key, and a `key_by` after it moves its records to other \
+                 workers: key the stream before `map_with_state` by what the later `key_by` \
+                 keys it by, or write its records without another `key_by`"
+                    .to_owned(),
+            )
+        } else if self.lineage.stateful && !commits {
+            Some(format!(
+                "output {} receives `map_with_state`'s records, but only the first MySQL output \
+                 stores its state with its rows: a restart skips the records the state holds, \
+                 and this output would never get them again; send them to the first MySQL \
+                 output only",
+                output + 1
+            ))
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            self.shared
+                .control
+                .fail(crate::error::Error::Config(refusal));
+        }
         if !self.lineage.windowed {
             let commits = &self.shared.control.window_commits;
             commits.without_windows(self.shared.index, output);

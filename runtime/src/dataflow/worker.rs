@@ -55,6 +55,20 @@ pub(crate) struct WorkerShared {
     read_until: Vec<(i32, i64)>,
     /// In a describing run (`--print-graph`), the graph the operators add themselves to.
     pub graph: Option<RefCell<Graph>>,
+    /// Where `map_with_state` stores its state; `None` when the run stores no positions in
+    /// MySQL (its state then lives in memory only).
+    pub keyed_state: Option<KeyedStateStore>,
+    /// How many `map_with_state` operators are built so far: each stores under its number.
+    state_operators: Cell<usize>,
+}
+
+/// Where `map_with_state` keeps its state across runs.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyedStateStore {
+    pub pipeline: Arc<str>,
+    /// Whether to start from the stored states: a run that resumes from the stored positions.
+    pub restore: bool,
+    pub database: Arc<crate::table::lookup_query::LookupDatabase>,
 }
 
 /// What an earlier run of the pipeline left for its windows.
@@ -102,6 +116,8 @@ impl WorkerShared {
             restored_watermark,
             read_until,
             graph: None,
+            keyed_state: None,
+            state_operators: Cell::new(0),
         }
     }
 }
@@ -117,6 +133,14 @@ impl WorkerShared {
             },
             None => lineage,
         }
+    }
+
+    /// The number of the next `map_with_state` built on this worker (the same on every worker:
+    /// they all build the same body).
+    pub fn next_state_operator(&self) -> usize {
+        let number = self.state_operators.get();
+        self.state_operators.set(number + 1);
+        number
     }
 
     /// Output `output`'s sink holds `backlog`.

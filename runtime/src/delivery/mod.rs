@@ -15,6 +15,7 @@
 
 pub(crate) mod acknowledge;
 mod dead_letters;
+pub(crate) mod keyed_state;
 pub(crate) mod pipelines;
 mod positions;
 pub(crate) mod table_scans;
@@ -27,11 +28,12 @@ pub(crate) use positions::{
 };
 pub(crate) use window_commits::{CommitFact, StoredWatermark, WindowCommits};
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::dead_letter::DeadLetter;
+use keyed_state::StoredState;
 
 /// Timely's timestamp in a sluice dataflow: a number of `epoch` lengths since the run started.
 pub type Epoch = u64;
@@ -112,6 +114,8 @@ pub(crate) struct Ledger {
     /// epoch, so that a sink's durable frontier also means they are stored: another worker
     /// may commit the offsets of their records as soon as that frontier has passed.
     rejected: Vec<DeadLetter>,
+    /// The keys whose `map_with_state` state changed, as it was once each epoch was applied.
+    states: BTreeMap<Epoch, Vec<StoredState>>,
 }
 
 /// The ledger entries of several epochs, merged for one transaction.
@@ -127,11 +131,16 @@ pub(crate) struct Commit {
     /// applied what the watermark fired on. A record read again below it after a restart is a
     /// replay; one above it was never in a window, and is late if its windows are closed.
     pub read_until: Vec<OffsetUpdate>,
+    /// Keyed states, stored with the rows they led to (see `keyed_state.rs`).
+    pub states: Vec<StoredState>,
 }
 
 impl Commit {
     pub fn is_empty(&self) -> bool {
-        self.offsets.is_empty() && self.dead_letters.is_empty() && self.watermark.is_none()
+        self.offsets.is_empty()
+            && self.dead_letters.is_empty()
+            && self.watermark.is_none()
+            && self.states.is_empty()
     }
 
     /// Adds the watermark a commit point stores, with the positions read by the epoch its
@@ -195,6 +204,33 @@ impl Ledger {
         if !offsets.is_empty() || !letters.is_empty() {
             self.closed.push_back((epoch, offsets, letters));
         }
+    }
+
+    /// Records the states `map_with_state` left once it had applied `epoch`.
+    pub fn record_states(&mut self, epoch: Epoch, states: Vec<StoredState>) {
+        if !states.is_empty() {
+            self.states.entry(epoch).or_default().extend(states);
+        }
+    }
+
+    /// Whether states of an epoch before `upto` wait to be stored.
+    pub fn has_states_before(&self, upto: Epoch) -> bool {
+        self.states.keys().next().is_some_and(|e| *e < upto)
+    }
+
+    /// The states of the epochs before `upto`, the latest of each key only. A sink stores them
+    /// once its input has passed those epochs: every row they led to is then in its hands.
+    pub fn take_states_before(&mut self, upto: Epoch) -> Vec<StoredState> {
+        let later = match upto {
+            Epoch::MAX => BTreeMap::new(),
+            upto => self.states.split_off(&upto),
+        };
+        let taken = std::mem::replace(&mut self.states, later);
+        let mut latest: HashMap<(std::sync::Arc<str>, String), StoredState> = HashMap::new();
+        for state in taken.into_values().flatten() {
+            latest.insert((state.operator.clone(), state.key_json.clone()), state);
+        }
+        latest.into_values().collect()
     }
 
     /// Removes and merges the entries of every epoch before `upto`, and every record set aside

@@ -22,8 +22,9 @@ use crate::table::{RowSchema, check_table};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The bookkeeping tables a run with positions in MySQL creates at start-up.
-const BOOKKEEPING: [&str; 6] = [
+const BOOKKEEPING: [&str; 7] = [
     "sluice_offsets",
+    "sluice_keyed_state",
     "sluice_watermarks",
     "sluice_watermark_offsets",
     "sluice_pipelines",

@@ -16,8 +16,9 @@ use crate::contract::source::Source;
 use crate::contract::startup::Startup;
 use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
-use crate::dataflow::worker::{WorkerShared, join_workers};
+use crate::dataflow::worker::{KeyedStateStore, WorkerShared, join_workers};
 use crate::delivery::acknowledge::Acknowledgements;
+use crate::delivery::keyed_state::{CREATE_KEYED_STATE_TABLE, forget_keyed_states};
 use crate::delivery::pipelines::{self, CREATE_PIPELINES_TABLE, default_pipeline_id};
 use crate::delivery::table_scans::CREATE_TABLE_SCANS_TABLE;
 use crate::delivery::{
@@ -27,7 +28,7 @@ use crate::delivery::{
 use crate::error::{Error, Result};
 use crate::run::cluster::{self, ClusterLink};
 use crate::run::cluster_join::{self, Identity};
-use crate::run::config::Config;
+use crate::run::config::{Config, StartFrom};
 use crate::run::control::RunControl;
 use crate::run::dead_letter_watch::DeadLetterWatch;
 use crate::run::observe::{Observer, Subject, serve_metrics};
@@ -79,6 +80,9 @@ where
         let pool = runtime.block_on(prepare_database(&config))?;
         if stores_in_database {
             runtime.block_on(pipelines::claim(&pool, &pipeline, &input, &target))?;
+            if config.from != StartFrom::Committed {
+                runtime.block_on(forget_keyed_states(&pool, &pipeline))?;
+            }
         }
         Some(pool)
     } else {
@@ -96,6 +100,14 @@ where
         acknowledgements: Arc::clone(&acknowledgements),
     };
     let lookups = lookup_database(&config, startup.database.as_ref(), runtime.handle());
+    let keyed_state = match (&lookups, stores_in_database) {
+        (Some(database), true) => Some(KeyedStateStore {
+            pipeline: Arc::clone(&pipeline),
+            restore: config.from == StartFrom::Committed,
+            database: Arc::clone(database),
+        }),
+        _ => None,
+    };
     let sinks = O::prepare(&startup)?;
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "outputs ready");
     let (source, restored) = S::prepare(&startup)?;
@@ -160,6 +172,7 @@ where
             restored.clone(),
         );
         shared.database = lookups.clone();
+        shared.keyed_state = keyed_state.clone();
         let shared = Rc::new(shared);
         let durable = ProbeHandle::<Epoch>::new();
         let dataflow = worker.next_dataflow_index();
@@ -268,6 +281,7 @@ async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
         ("sluice_watermark_offsets", CREATE_WATERMARK_OFFSETS_TABLE),
         ("sluice_pipelines", CREATE_PIPELINES_TABLE),
         ("sluice_table_scans", CREATE_TABLE_SCANS_TABLE),
+        ("sluice_keyed_state", CREATE_KEYED_STATE_TABLE),
     ] {
         sqlx::query(ddl)
             .execute(&pool)

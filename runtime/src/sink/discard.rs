@@ -12,7 +12,7 @@ use crate::run::report::Metrics;
 
 /// Counts the records of `stream` as written (and those windows made as window rows).
 pub(crate) fn discard_sink<T: 'static>(stream: Stream<'_, T>) {
-    let (inner, shared, lineage) = stream.into_sink_input(0);
+    let (inner, shared, lineage) = stream.into_sink_input(0, true);
     let control = Arc::clone(&shared.control);
     let index = shared.index;
     let mut done = 0;

@@ -290,7 +290,7 @@ fn kafka_sink<'scope, M: Message>(
     plan: Arc<KafkaSinkPlan>,
     output: usize,
 ) -> StreamVec<'scope, Epoch, ()> {
-    let (inner, shared, lineage) = stream.into_sink_input(output);
+    let (inner, shared, lineage) = stream.into_sink_input(output, false);
     let scope = inner.scope();
     inner.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
         Pipeline,

@@ -147,7 +147,7 @@ pub(super) fn transactional_sink<'scope, M: Message>(
     plan: Arc<KafkaSinkPlan>,
     role_output: usize,
 ) -> StreamVec<'scope, Epoch, ()> {
-    let (inner, shared, lineage) = stream.into_sink_input(role_output);
+    let (inner, shared, lineage) = stream.into_sink_input(role_output, true);
     if lineage.exchanged {
         shared.control.fail(Error::Config(format!(
             "the output topic `{}` is the pipeline's only output, so it stores the input's \

@@ -165,7 +165,7 @@ fn mysql_sink<'scope, R: Row>(
     plan: Arc<SinkPlan>,
     role: SinkRole,
 ) -> StreamVec<'scope, Epoch, ()> {
-    let (inner, shared, lineage) = stream.into_sink_input(role.output);
+    let (inner, shared, lineage) = stream.into_sink_input(role.output, role.commits);
     if (lineage.exchanged || !role.commits) && R::SCHEMA.shape.append_only {
         let why = if lineage.exchanged {
             "the pipeline groups records with key_by"
@@ -238,6 +238,8 @@ fn commit_rest<R: Row>(
     };
     let mut commit = ledger.borrow_mut().take_before(upto);
     commit.store_watermark(watermark, &mut ledger.borrow_mut());
+    // Every row is written: the states of every epoch go too.
+    commit.states = ledger.borrow_mut().take_states_before(Epoch::MAX);
     if commit.is_empty() {
         return Ok(());
     }

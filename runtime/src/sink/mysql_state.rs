@@ -171,7 +171,8 @@ impl<R: Row> SinkState<R> {
             || complete > self.durable
             || newer_watermark
             || unreported_mark
-            || (self.role.commits && self.shared.ledger.borrow().has_before(offsets_upto));
+            || (self.role.commits && self.shared.ledger.borrow().has_before(offsets_upto))
+            || (self.role.commits && self.shared.ledger.borrow().has_states_before(complete));
         if !due {
             return;
         }
@@ -183,8 +184,10 @@ impl<R: Row> SinkState<R> {
         let batch = Batch::concat(std::mem::replace(&mut self.pending, later));
         let mut commit = Commit::default();
         if self.role.commits {
-            commit = self.shared.ledger.borrow_mut().take_before(offsets_upto);
-            commit.store_watermark(watermark, &mut self.shared.ledger.borrow_mut());
+            let mut ledger = self.shared.ledger.borrow_mut();
+            commit = ledger.take_before(offsets_upto);
+            commit.store_watermark(watermark, &mut ledger);
+            commit.states = ledger.take_states_before(complete);
         }
         if let Some(millis) = commit.watermark {
             self.stored_watermark = self.stored_watermark.max(millis);

@@ -17,6 +17,7 @@ use super::statement::InsertPlan;
 use crate::contract::row::Row;
 use crate::dataflow::item::Origin;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
+use crate::delivery::keyed_state::store_keyed_states;
 use crate::delivery::{Commit, Epoch, store_dead_letters, store_offsets, store_watermark};
 use crate::error::Error;
 use crate::run::observe;
@@ -211,6 +212,7 @@ async fn commit<R: Row>(
     *last_sent = 0;
     store_offsets(&mut tx, &plan.pipeline, &job.commit.offsets).await?;
     store_watermark(&mut tx, &plan.pipeline, &job.commit).await?;
+    store_keyed_states(&mut tx, &plan.pipeline, &job.commit.states).await?;
     tx.commit().await?;
     observe::dead_letters(job.commit.dead_letters.iter().chain(&refused_letters));
     let derived = |origins: &mut dyn Iterator<Item = &Origin>| {

@@ -78,7 +78,7 @@ fn print_sink<'scope, T: Serialize + 'static>(
     plan: Arc<PrintPlan>,
     role: SinkRole,
 ) -> StreamVec<'scope, Epoch, ()> {
-    let (inner, shared, lineage) = stream.into_sink_input(role.output);
+    let (inner, shared, lineage) = stream.into_sink_input(role.output, role.commits);
     let mut window_marks = lineage.window_marks(shared.index, shared.peers);
     let mut reported = i64::MIN;
     let mut done: Epoch = 0;

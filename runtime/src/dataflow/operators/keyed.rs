@@ -47,7 +47,7 @@ impl<K: Exchanged + Hash + Eq + Clone> Key for K {}
 /// Where a key's records are processed. The hash is the same in every worker and every
 /// process of a cluster (FxHash, no random seed), and mixed so that keys differing only in
 /// their high bits (ids that are all multiples of 4) still spread over the workers.
-fn route<K: Hash>(key: &K) -> u64 {
+pub(super) fn route<K: Hash>(key: &K) -> u64 {
     let mut hasher = rustc_hash::FxHasher::default();
     key.hash(&mut hasher);
     mix(hasher.finish())

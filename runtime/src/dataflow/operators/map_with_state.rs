@@ -20,17 +20,81 @@
 //! # Ok::<(), sluice::Error>(())
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
 
-use super::keyed::{Exchanged, Key, KeyedStream, exchange};
-use super::per_record::{pass_on, per_record};
-use crate::dataflow::item::Item;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::StreamVec;
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::Capability;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::vec::ToStream;
+
+use super::guard;
+use super::keyed::{Exchanged, Key, KeyedStream, exchange, route};
+use crate::dataflow::item::{Item, Origin};
 use crate::dataflow::stream::Stream;
+use crate::dataflow::worker::{KeyedStateStore, WorkerShared};
+use crate::delivery::keyed_state::{StoredState, load_keyed_states};
+use crate::delivery::{Epoch, complete_before};
+use crate::error::Error;
+use crate::run::report::Metrics;
+
+/// A stored state on its way to its key's worker: the key, the state as JSON, and the
+/// `(partition, next offset)` of the records applied to it.
+type Restored<K> = (K, String, Vec<(i32, i64)>);
+
+/// Stored states to their key's worker, by the hash the key's records go by.
+type StatesByKey<K> = Exchange<Restored<K>, fn(&Restored<K>) -> u64>;
+
+/// One key's state and how far each partition's records are in it.
+struct Kept<S> {
+    state: S,
+    applied: Vec<(i32, i64)>,
+}
+
+impl<S> Kept<S> {
+    /// Whether `origin`'s record is already in the state: read again after a restart.
+    fn holds(&self, origin: &Origin) -> bool {
+        !origin.is_derived()
+            && self
+                .applied
+                .iter()
+                .any(|(p, next)| *p == origin.partition && origin.offset < *next)
+    }
+
+    fn applied(&mut self, origin: &Origin) {
+        if origin.is_derived() {
+            return;
+        }
+        let next = origin.offset + 1;
+        match self
+            .applied
+            .iter_mut()
+            .find(|(p, _)| *p == origin.partition)
+        {
+            Some((_, stored)) => *stored = (*stored).max(next),
+            None => self.applied.push((origin.partition, next)),
+        }
+    }
+}
 
 impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
     /// Keeps a state per key, created with `Default`, and calls `logic` with it for each
-    /// record; what `logic` returns is passed on. The state lives in memory: after a restart
-    /// it is rebuilt only from the records replayed since the last committed offsets.
+    /// record; what `logic` returns is passed on.
+    ///
+    /// The records of an epoch are applied once every worker has sent that epoch's records,
+    /// epoch after epoch, so that the state after an epoch depends on nothing but the records
+    /// read before its end. When the pipeline stores its positions in MySQL, each key's state
+    /// is stored in `sluice_keyed_state` (as JSON, hence `Serialize` and `Deserialize`) in the
+    /// same transaction as the rows it led to, and a restart starts from it, whatever the
+    /// number of workers or processes then (a state goes to the worker its key goes to).
+    /// Records read again after a restart that the state already holds are skipped: their
+    /// rows were committed with it. Its records must then reach only the first MySQL output,
+    /// with no `key_by` in between; the run refuses to start otherwise.
     ///
     /// When `logic` panics, the record is a dead letter of kind `panic` and the state stays as
     /// `logic` left it (changes made before the panic are kept, not rolled back: undoing them
@@ -41,7 +105,7 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
         mut logic: impl FnMut(&mut S, &K, T) -> Option<U> + 'static,
     ) -> Stream<'scope, U>
     where
-        S: Default + 'static,
+        S: Default + Serialize + DeserializeOwned + 'static,
         U: 'static,
     {
         let KeyedStream {
@@ -49,21 +113,175 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
             shared,
             lineage,
         } = self;
-        let mut states: HashMap<K, S, foldhash::fast::RandomState> = HashMap::default();
-        let inner = per_record(
-            inner,
+        let store = shared.keyed_state.clone();
+        let operator: Arc<str> =
+            Arc::from(format!("map_with_state#{}", shared.next_state_operator()));
+        let restored = restore::<K>(&shared, store.as_ref(), &operator);
+        let restored: StreamVec<'scope, Epoch, Restored<K>> = restored.to_stream(inner.scope());
+        let by_key: StatesByKey<K> = Exchange::new(|(key, _, _): &Restored<K>| route(key));
+        let worker = Rc::clone(&shared);
+        let name = "map_with_state";
+        let stores = store.is_some();
+        let inner = inner.binary_frontier::<_, CapacityContainerBuilder<Vec<Item<U>>>, _, _, _, _>(
+            restored,
             exchange::<K, T>(),
-            "map_with_state",
-            &shared,
-            move |origin, (key, record), out| {
-                let state = states.entry(key.clone()).or_default();
-                if let Some(made) = logic(state, &key, record) {
-                    out.push(Item::Record(origin, made));
+            by_key,
+            name,
+            move |initial, _info| {
+                let mut held: Option<Capability<Epoch>> = Some(initial);
+                let mut stash: BTreeMap<Epoch, Vec<Item<(K, T)>>> = BTreeMap::new();
+                let mut states: HashMap<K, Kept<S>, foldhash::fast::RandomState> =
+                    HashMap::default();
+                move |(records, records_frontier), (restored, restored_frontier), output| {
+                    restored.for_each(|_time, batch| {
+                        for (key, json, applied) in batch.drain(..) {
+                            match serde_json::from_str::<S>(&json) {
+                                Ok(state) => {
+                                    states.insert(key, Kept { state, applied });
+                                }
+                                Err(e) => worker.control.fail(Error::Config(format!(
+                                    "sluice_keyed_state: a stored state of `{operator}` does \
+                                     not read as its state type any more ({e}); if the type \
+                                     changed on purpose, delete the pipeline's rows from \
+                                     sluice_keyed_state (the state starts empty)"
+                                ))),
+                            }
+                        }
+                    });
+                    records.for_each_stamp(|stamp, batches| {
+                        let Some(&epoch) = stamp.least() else { return };
+                        let items = stash.entry(epoch).or_default();
+                        for batch in batches {
+                            items.append(batch);
+                        }
+                    });
+                    let Some(cap) = held.as_mut() else {
+                        stash.clear();
+                        return;
+                    };
+                    let complete = complete_before(records_frontier.frontier())
+                        .min(complete_before(restored_frontier.frontier()));
+                    let ready: Vec<Epoch> = stash.range(..complete).map(|(e, _)| *e).collect();
+                    for epoch in ready {
+                        let items = stash.remove(&epoch).unwrap_or_default();
+                        let (mut out, mut changed) = (Vec::new(), Vec::new());
+                        let (mut dropped, mut replayed) = (0u64, 0u64);
+                        let panics = guard::each_item(items.into_iter(), |item| match item {
+                            Item::Record(origin, (key, record)) => {
+                                let kept = states.entry(key.clone()).or_insert_with(|| Kept {
+                                    state: S::default(),
+                                    applied: Vec::new(),
+                                });
+                                if kept.holds(&origin) {
+                                    replayed += 1;
+                                    return;
+                                }
+                                kept.applied(&origin);
+                                if stores {
+                                    changed.push(key.clone());
+                                }
+                                let made = logic(&mut kept.state, &key, record);
+                                match made {
+                                    Some(made) => out.push(Item::Record(origin, made)),
+                                    None if !origin.is_derived() => dropped += 1,
+                                    None => {}
+                                }
+                            }
+                            Item::Watermark(mark) => out.push(Item::Watermark(mark)),
+                        });
+                        guard::dead_letter_panics(&worker, name, panics);
+                        let metrics = &worker.control.metrics;
+                        Metrics::add(&metrics.filtered, dropped);
+                        Metrics::add(&metrics.replayed, replayed);
+                        if !out.is_empty() {
+                            output
+                                .session(&cap.delayed(&epoch))
+                                .give_iterator(out.drain(..));
+                        }
+                        if stores {
+                            let stored = changed_states(&states, changed, &operator);
+                            worker.ledger.borrow_mut().record_states(epoch, stored);
+                        }
+                    }
+                    match stash.keys().next().copied().unwrap_or(complete) {
+                        Epoch::MAX => held = None,
+                        floor if floor > *cap.time() => cap.downgrade(&floor),
+                        _ => {}
+                    }
                 }
             },
-            pass_on,
         );
         let lineage = shared.step(lineage, || "map_with_state".to_owned());
+        let lineage = if stores {
+            lineage.with_state()
+        } else {
+            lineage
+        };
         Stream::new(inner, shared, lineage)
     }
+}
+
+/// The states of the keys in `changed`, as stored.
+fn changed_states<K: Key, S: Serialize>(
+    states: &HashMap<K, Kept<S>, foldhash::fast::RandomState>,
+    mut changed: Vec<K>,
+    operator: &Arc<str>,
+) -> Vec<StoredState> {
+    let mut seen = std::collections::HashSet::with_capacity(changed.len());
+    changed.retain(|key| seen.insert(key.clone()));
+    changed
+        .into_iter()
+        .filter_map(|key| {
+            let kept = states.get(&key)?;
+            Some(StoredState {
+                operator: Arc::clone(operator),
+                key_hash: route(&key),
+                key_json: serde_json::to_string(&key).ok()?,
+                state_json: serde_json::to_string(&kept.state).ok()?,
+                applied: kept.applied.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The stored states of `operator` this worker reads, on their way to their keys' workers;
+/// none when the pipeline does not store state or the run does not resume from the stored
+/// positions.
+fn restore<K: Key>(
+    shared: &WorkerShared,
+    store: Option<&KeyedStateStore>,
+    operator: &str,
+) -> Vec<Restored<K>> {
+    let Some(store) = store.filter(|s| s.restore) else {
+        return Vec::new();
+    };
+    let loaded = store.database.runtime.block_on(load_keyed_states(
+        &store.database.pool,
+        &store.pipeline,
+        operator,
+        (shared.index, shared.peers),
+    ));
+    let states = match loaded {
+        Ok(states) => states,
+        Err(error) => {
+            shared.control.fail(error);
+            return Vec::new();
+        }
+    };
+    let mut restored = Vec::with_capacity(states.len());
+    for state in states {
+        match serde_json::from_str::<K>(&state.key_json) {
+            Ok(key) => restored.push((key, state.state_json, state.applied)),
+            Err(e) => {
+                shared.control.fail(Error::Config(format!(
+                    "sluice_keyed_state: the stored key {} of `{operator}` does not read as the \
+                     key type any more ({e}); if the type changed on purpose, delete the \
+                     pipeline's rows from sluice_keyed_state (the state starts empty)",
+                    state.key_json
+                )));
+                return Vec::new();
+            }
+        }
+    }
+    restored
 }
