@@ -250,7 +250,12 @@ fn a_missing_table_says_to_migrate_and_migrate_creates_it() {
     );
     assert_eq!(
         applied,
-        ["20260101000000", "20260101000001", "20260101000002"]
+        [
+            "20260101000000",
+            "20260101000001",
+            "20260101000002",
+            "20260101000003"
+        ]
     );
 
     // Already applied: --migrate again is a no-op.

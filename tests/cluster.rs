@@ -414,7 +414,7 @@ fn processes_of_different_shapes_refuse_each_other() {
         assert!(
             stderr.contains("as 2 processes of 2 worker(s)")
                 && stderr.contains("as 2 processes of 1 worker(s)")
-                && stderr.contains("the same --processes and --workers"),
+                && stderr.contains("the same job with the same options"),
             "process {process}: {stderr}"
         );
     }

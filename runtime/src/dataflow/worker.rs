@@ -2,12 +2,14 @@
 //! keep, and how the pipeline's shape affects delivery.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::dataflow::graph::Graph;
 use crate::dataflow::lineage::Lineage;
 use crate::delivery::Ledger;
+use crate::delivery::keyed_state::StoredState;
 use crate::run::control::RunControl;
 
 /// Rows a sink holds that are not yet committed, and how many epochs they span.
@@ -55,20 +57,14 @@ pub(crate) struct WorkerShared {
     read_until: Vec<(i32, i64)>,
     /// In a describing run (`--print-graph`), the graph the operators add themselves to.
     pub graph: Option<RefCell<Graph>>,
-    /// Where `map_with_state` stores its state; `None` when the run stores no positions in
-    /// MySQL (its state then lives in memory only).
-    pub keyed_state: Option<KeyedStateStore>,
+    /// Whether `map_with_state` stores its state (the run stores its positions in MySQL);
+    /// otherwise its state lives in memory only.
+    pub stores_keyed_state: bool,
+    /// The stored states this worker loaded for each `map_with_state`, by operator name,
+    /// until the operator takes them.
+    restored_states: RefCell<HashMap<Arc<str>, Vec<StoredState>>>,
     /// How many `map_with_state` operators are built so far: each stores under its number.
     state_operators: Cell<usize>,
-}
-
-/// Where `map_with_state` keeps its state across runs.
-#[derive(Debug, Clone)]
-pub(crate) struct KeyedStateStore {
-    pub pipeline: Arc<str>,
-    /// Whether to start from the stored states: a run that resumes from the stored positions.
-    pub restore: bool,
-    pub database: Arc<crate::table::lookup_query::LookupDatabase>,
 }
 
 /// What an earlier run of the pipeline left for its windows.
@@ -116,7 +112,8 @@ impl WorkerShared {
             restored_watermark,
             read_until,
             graph: None,
-            keyed_state: None,
+            stores_keyed_state: false,
+            restored_states: RefCell::new(HashMap::new()),
             state_operators: Cell::new(0),
         }
     }
@@ -135,12 +132,25 @@ impl WorkerShared {
         }
     }
 
-    /// The number of the next `map_with_state` built on this worker (the same on every worker:
-    /// they all build the same body).
-    pub fn next_state_operator(&self) -> usize {
+    /// The name of the next `map_with_state` built on this worker (the same on every worker:
+    /// they all build the same body), and the states this worker loaded for it.
+    pub fn next_state_operator(&self) -> (Arc<str>, Vec<StoredState>) {
         let number = self.state_operators.get();
         self.state_operators.set(number + 1);
-        number
+        let name: Arc<str> = Arc::from(format!("map_with_state#{number}"));
+        let restored = self.restored_states.borrow_mut().remove(&name);
+        (name, restored.unwrap_or_default())
+    }
+
+    /// Keeps the stored states this worker loaded until their operators are built.
+    pub fn restore_states(&self, states: Vec<StoredState>) {
+        let mut restored = self.restored_states.borrow_mut();
+        for state in states {
+            restored
+                .entry(Arc::clone(&state.operator))
+                .or_default()
+                .push(state);
+        }
     }
 
     /// Output `output`'s sink holds `backlog`.

@@ -45,7 +45,7 @@ pub(crate) async fn store_keyed_states(
     pipeline: &str,
     states: &[StoredState],
 ) -> std::result::Result<(), sqlx::Error> {
-    for range in crate::sink::statement_ranges(0..states.len(), 64) {
+    for range in statements(states) {
         let mut query = QueryBuilder::<MySql>::new(
             "INSERT INTO sluice_keyed_state \
              (pipeline, operator, key_digest, key_hash, key_json, state_json, applied_json) ",
@@ -69,26 +69,45 @@ pub(crate) async fn store_keyed_states(
     Ok(())
 }
 
-/// The stored states of `operator` that worker `index` of `workers` loads.
+/// Rows per statement: at most 64, and at most `STATEMENT_BYTES` of JSON unless one state is
+/// larger alone, so that large states stay below the server's `max_allowed_packet`.
+fn statements(states: &[StoredState]) -> Vec<std::ops::Range<usize>> {
+    const STATEMENT_BYTES: usize = 1 << 20;
+    let mut ranges = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, state) in states.iter().enumerate() {
+        let size = state.key_json.len() + state.state_json.len() + 64;
+        if index > start && (index - start == 64 || bytes + size > STATEMENT_BYTES) {
+            ranges.push(start..index);
+            (start, bytes) = (index, 0);
+        }
+        bytes += size;
+    }
+    if start < states.len() {
+        ranges.push(start..states.len());
+    }
+    ranges
+}
+
+/// The stored states worker `index` of `workers` loads, of every operator (any worker will do
+/// for a key: its state then goes through the key's exchange).
 pub(crate) async fn load_keyed_states(
     pool: &Pool<MySql>,
     pipeline: &str,
-    operator: &str,
     (index, workers): (usize, usize),
 ) -> Result<Vec<StoredState>> {
-    let rows: Vec<(u64, String, String, String)> = sqlx::query_as(
-        "SELECT key_hash, key_json, state_json, applied_json FROM sluice_keyed_state \
-         WHERE pipeline = ? AND operator = ? AND key_hash % ? = ?",
+    let rows: Vec<(String, u64, String, String, String)> = sqlx::query_as(
+        "SELECT operator, key_hash, key_json, state_json, applied_json FROM sluice_keyed_state \
+         WHERE pipeline = ? AND key_hash % ? = ?",
     )
     .bind(pipeline)
-    .bind(operator)
     .bind(workers as u64)
     .bind(index as u64)
     .fetch_all(pool)
     .await
     .map_err(|e| Error::mysql("sluice_keyed_state", e))?;
     rows.into_iter()
-        .map(|(key_hash, key_json, state_json, applied)| {
+        .map(|(operator, key_hash, key_json, state_json, applied)| {
             let applied = serde_json::from_str(&applied).map_err(|e| {
                 Error::Config(format!(
                     "sluice_keyed_state: the applied offsets of `{operator}`'s key {key_json} \
@@ -106,13 +125,40 @@ pub(crate) async fn load_keyed_states(
         .collect()
 }
 
-/// Forgets every state `pipeline` stored: a run that does not resume from the stored
-/// positions (`--from earliest` or `latest`) builds its state anew.
-pub(crate) async fn forget_keyed_states(pool: &Pool<MySql>, pipeline: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sluice_keyed_state WHERE pipeline = ?")
+/// Starts `pipeline` anew when it has stored states and the run does not resume from the
+/// stored positions (`--from earliest` or `latest`): its states, positions and watermark go in
+/// one transaction, so that a run that stops before its first commit leaves no state without
+/// the positions it belongs to.
+pub(crate) async fn start_anew(pool: &Pool<MySql>, pipeline: &str) -> Result<()> {
+    let error = |e| Error::mysql("sluice_keyed_state", e);
+    let mut tx = pool.begin().await.map_err(error)?;
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sluice_keyed_state WHERE pipeline = ?")
+            .bind(pipeline)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(error)?;
+    if stored == 0 {
+        return Ok(());
+    }
+    for table in [
+        "sluice_keyed_state",
+        "sluice_offsets",
+        "sluice_watermarks",
+        "sluice_watermark_offsets",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE pipeline = ?"
+        )))
         .bind(pipeline)
-        .execute(pool)
+        .execute(&mut *tx)
         .await
-        .map_err(|e| Error::mysql("sluice_keyed_state", e))?;
+        .map_err(error)?;
+    }
+    tx.commit().await.map_err(error)?;
+    tracing::info!(
+        pipeline,
+        "not resuming: stored states and positions forgotten"
+    );
     Ok(())
 }

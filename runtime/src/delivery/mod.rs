@@ -52,9 +52,11 @@ pub(crate) fn complete_before(
 /// The first epochs are short (1/8, 1/8, 1/4 and 1/2 of `length`), then each lasts `length`:
 /// the sink writes only complete epochs, and it should not idle for a whole epoch before its
 /// first transaction.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct EpochClock {
-    start: Instant,
+    /// Set when a worker first asks for the epoch, once the dataflow runs: in a cluster, after
+    /// every process has joined, so that no process starts ahead by its wait.
+    start: Arc<std::sync::OnceLock<Instant>>,
     length: Duration,
 }
 
@@ -64,13 +66,17 @@ const RAMP: Epoch = 3;
 impl EpochClock {
     pub fn new(length: Duration) -> Self {
         EpochClock {
-            start: Instant::now(),
+            start: Arc::new(std::sync::OnceLock::new()),
             length,
         }
     }
 
+    fn started(&self) -> Instant {
+        *self.start.get_or_init(Instant::now)
+    }
+
     pub fn now(&self) -> Epoch {
-        let elapsed = self.start.elapsed().as_nanos();
+        let elapsed = self.started().elapsed().as_nanos();
         let length = self.length.as_nanos().max(1);
         if elapsed >= length {
             return (elapsed / length) as Epoch + RAMP;
@@ -92,7 +98,7 @@ impl EpochClock {
 
     /// Time left until epoch `epoch + 1` begins.
     pub fn until_after(&self, epoch: Epoch) -> Duration {
-        self.end_of(epoch).saturating_sub(self.start.elapsed())
+        self.end_of(epoch).saturating_sub(self.started().elapsed())
     }
 }
 
@@ -271,7 +277,9 @@ mod tests {
         let ends: Vec<u128> = (0..6).map(|e| clock.end_of(e).as_millis()).collect();
         assert_eq!(ends, [100, 200, 400, 800, 1600, 2400]);
         let at = |ms: u64| EpochClock {
-            start: Instant::now() - Duration::from_millis(ms),
+            start: Arc::new(std::sync::OnceLock::from(
+                Instant::now() - Duration::from_millis(ms),
+            )),
             length: Duration::from_millis(800),
         };
         let epochs: Vec<Epoch> = [0, 150, 300, 700, 900, 1700, 2500]

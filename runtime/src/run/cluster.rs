@@ -14,13 +14,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::net::TcpStream;
-
 use serde::{Deserialize, Serialize};
-use timely::WorkerConfig;
-use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
-use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
-use timely::communication::{Hooks, WorkerGuards};
 use timely::dataflow::InputHandleVec;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
@@ -169,14 +163,14 @@ impl ClusterLink {
 }
 
 impl Sender {
+    /// What changed since the last dispatch. What restricts commits (a stop, a hold, a failure)
+    /// comes first: a window operator holds commits back before it reports the release that
+    /// follows, and the other processes must apply them in that order. The commit facts are
+    /// taken first, so that a hold reported before one of them is seen too.
     fn news(&mut self) -> Vec<News> {
         let control = &self.control;
-        let mut news: Vec<News> = control
-            .window_commits
-            .take_unsent()
-            .into_iter()
-            .map(News::Commits)
-            .collect();
+        let facts = control.window_commits.take_unsent();
+        let mut news = Vec::new();
         if control.shutdown_requested() && !self.told_shutdown {
             self.told_shutdown = true;
             news.push(News::Shutdown);
@@ -193,6 +187,7 @@ impl Sender {
                 .unwrap_or_else(|| "an unknown error".into());
             news.push(News::Failed(why));
         }
+        news.extend(facts.into_iter().map(News::Commits));
         news
     }
 }
@@ -240,101 +235,4 @@ impl Applier {
             }
         }
     }
-}
-
-/// The error of a worker that panicked because another process of the cluster went away
-/// without a word (killed, or its machine lost): timely's connections panic then.
-pub(crate) fn lost_process(panic: &str) -> Option<Error> {
-    is_lost_connection(panic).then(|| {
-        Error::Cluster(
-            "the connection to another process of the cluster was lost (it was killed or its \
-             machine is gone); every process stops: start them all again to resume from the \
-             stored positions"
-                .into(),
-        )
-    })
-}
-
-/// Whether a panic's text is timely's reaction to a lost connection: its network threads
-/// panic, the workers then find their queues poisoned, and joining the threads panics.
-fn is_lost_connection(panic: &str) -> bool {
-    [
-        "timely communication error",
-        "MergeQueue poisoned",
-        "Send thread panic",
-        "Recv thread panic",
-    ]
-    .iter()
-    .any(|text| panic.contains(text))
-}
-
-/// From now on, the cascade of panics a lost connection sets off in timely's threads is logged
-/// at `debug` instead of printed: the run reports it as one error.
-pub(crate) fn quiet_lost_connection_panics() {
-    static QUIET: std::sync::Once = std::sync::Once::new();
-    QUIET.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let text = panic_text(info.payload());
-            if is_lost_connection(&text) {
-                tracing::debug!("{text}");
-            } else {
-                previous(info);
-            }
-        }));
-    });
-}
-
-/// Joins a cluster run's workers: a lost connection is one error, not a panic of the caller.
-pub(crate) fn join_cluster_workers(
-    guards: timely::communication::WorkerGuards<()>,
-) -> crate::error::Result<()> {
-    let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::dataflow::worker::join_workers(guards)
-    }));
-    match joined {
-        Ok(result) => result.map_err(|error| lost_process(&error.to_string()).unwrap_or(error)),
-        Err(payload) => {
-            let text = panic_text(&*payload);
-            Err(lost_process(&text)
-                .unwrap_or_else(|| Error::Worker(format!("the cluster's connections: {text}"))))
-        }
-    }
-}
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
-}
-
-/// Starts `threads` workers running `func`: timely's own threads, or, in a cluster, workers
-/// of every process, over the connections [`join`](crate::run::cluster_join::join) made.
-pub(crate) fn execute<F>(
-    threads: usize,
-    cluster: Option<(usize, Vec<Option<TcpStream>>)>,
-    func: F,
-) -> crate::error::Result<WorkerGuards<()>>
-where
-    F: Fn(&mut Worker) + Send + Sync + 'static,
-{
-    let Some((process, sockets)) = cluster else {
-        return timely::execute(timely::Config::process(threads), func).map_err(Error::Worker);
-    };
-    let hooks = Hooks::default();
-    let local =
-        ProcessBuilder::new_typed_vector(threads, hooks.refill.clone(), hooks.spill.clone());
-    let (builders, connections) =
-        initialize_networking_from_sockets(local, sockets, process, threads, hooks)
-            .map_err(|e| Error::Cluster(format!("starting the cluster's connections: {e}")))?;
-    let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
-    timely::execute::execute_from(
-        builders,
-        Box::new(connections),
-        WorkerConfig::default(),
-        func,
-    )
-    .map_err(Error::Worker)
 }

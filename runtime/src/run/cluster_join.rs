@@ -8,7 +8,14 @@ use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use timely::WorkerConfig;
+use timely::communication::allocator::zero_copy::initialize::initialize_networking_from_sockets;
+use timely::communication::allocator::{AllocatorBuilder, ProcessBuilder};
+use timely::communication::{Hooks, WorkerGuards};
+use timely::worker::Worker;
+
 use crate::error::{Error, Result};
+use crate::run::cluster_failure::quiet_lost_connection_panics;
 use crate::run::config::Cluster;
 
 /// What the connecting side of a handshake sends first.
@@ -17,6 +24,8 @@ const MAGIC: &[u8; 8] = b"sluice/1";
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a waiting process says whom it waits for.
 const WAITING_NOTICE: Duration = Duration::from_secs(10);
+/// How long one attempt to connect to a process may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// The pause between two attempts to reach a process that is not listening yet.
 const RETRY: Duration = Duration::from_millis(200);
 /// The longest identity or refusal text a handshake accepts.
@@ -25,20 +34,38 @@ const MAX_TEXT: u32 = 4_096;
 /// What every process of one cluster has in common: a process with another identity is
 /// refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Identity(String);
+struct Identity(String);
 
 impl Identity {
-    pub fn new(pipeline: &str, input: &str, processes: usize, workers: usize) -> Identity {
+    /// `job` names what runs and how (its pipeline, input, and the options every process must
+    /// share); the shape of the cluster is added.
+    pub fn new(job: &str, processes: usize, workers: usize) -> Identity {
         Identity(format!(
-            "pipeline `{pipeline}` reading `{input}` as {processes} processes of {workers} \
-             worker(s)"
+            "{job} as {processes} processes of {workers} worker(s)"
         ))
     }
 }
 
+/// This process's connections to the others of `cluster` (none for a process alone), for
+/// [`execute`]: `job` and `workers` are what every process must share.
+pub(crate) fn connect(
+    cluster: Option<&Cluster>,
+    job: &str,
+    workers: usize,
+    stop: &AtomicBool,
+) -> Result<Option<(usize, Vec<Option<TcpStream>>)>> {
+    let Some(cluster) = cluster else {
+        return Ok(None);
+    };
+    cluster.validate()?;
+    quiet_lost_connection_panics();
+    let identity = Identity::new(job, cluster.processes(), workers);
+    Ok(Some((cluster.process, join(cluster, &identity, stop)?)))
+}
+
 /// The connections of process `cluster.process` to every other (`None` in its own place),
 /// handshakes done, ready for timely. A signal (`stop`) ends the wait.
-pub(crate) fn join(
+fn join(
     cluster: &Cluster,
     identity: &Identity,
     stop: &AtomicBool,
@@ -59,7 +86,7 @@ pub(crate) fn join(
     let mut sockets: Vec<Option<TcpStream>> = (0..cluster.processes()).map(|_| None).collect();
     let mut notice = Waiting::new(cluster, stop);
     for (process, address) in cluster.addresses.iter().enumerate().take(me) {
-        sockets[process] = Some(connect(
+        sockets[process] = Some(connect_to(
             me,
             (process, address),
             identity,
@@ -103,7 +130,7 @@ pub(crate) fn join(
 }
 
 /// Connects to `process`, which listens at `address`, retrying until `deadline`.
-fn connect(
+fn connect_to(
     me: usize,
     (process, address): (usize, &str),
     identity: &Identity,
@@ -112,13 +139,10 @@ fn connect(
 ) -> Result<TcpStream> {
     loop {
         notice.waiting_for(&[process], deadline)?;
-        let reached = address
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut addresses| addresses.next())
-            .and_then(|socket| {
-                TcpStream::connect_timeout(&socket, RETRY.max(HANDSHAKE_TIMEOUT / 10)).ok()
-            });
+        // Every address the name resolves to: `localhost` may give `::1` first.
+        let reached = address.to_socket_addrs().ok().and_then(|mut addresses| {
+            addresses.find_map(|socket| TcpStream::connect_timeout(&socket, CONNECT_TIMEOUT).ok())
+        });
         let Some(mut stream) = reached else {
             std::thread::sleep(RETRY);
             continue;
@@ -190,7 +214,8 @@ fn accept(
     } else if theirs != identity.0 {
         Some(format!(
             "it runs {theirs}, and process {me} runs {}: every process of a cluster runs the \
-             same job with the same --processes and --workers",
+             same job with the same options (--processes, --workers, --from, --epoch, \
+             --until-end)",
             identity.0
         ))
     } else {
@@ -291,4 +316,33 @@ impl<'a> Waiting<'a> {
         }
         Ok(())
     }
+}
+
+/// Starts `threads` workers running `func`: timely's own threads, or, in a cluster, workers
+/// of every process, over the connections [`connect`] made.
+pub(crate) fn execute<F>(
+    threads: usize,
+    cluster: Option<(usize, Vec<Option<TcpStream>>)>,
+    func: F,
+) -> crate::error::Result<WorkerGuards<()>>
+where
+    F: Fn(&mut Worker) + Send + Sync + 'static,
+{
+    let Some((process, sockets)) = cluster else {
+        return timely::execute(timely::Config::process(threads), func).map_err(Error::Worker);
+    };
+    let hooks = Hooks::default();
+    let local =
+        ProcessBuilder::new_typed_vector(threads, hooks.refill.clone(), hooks.spill.clone());
+    let (builders, connections) =
+        initialize_networking_from_sockets(local, sockets, process, threads, hooks)
+            .map_err(|e| Error::Cluster(format!("starting the cluster's connections: {e}")))?;
+    let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
+    timely::execute::execute_from(
+        builders,
+        Box::new(connections),
+        WorkerConfig::default(),
+        func,
+    )
+    .map_err(Error::Worker)
 }

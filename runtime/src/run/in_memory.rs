@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
-use crate::dataflow::worker::{WorkerShared, join_workers};
+use crate::dataflow::worker::WorkerShared;
 use crate::delivery::WindowCommits;
 use crate::error::Result;
-use crate::run::cluster;
-use crate::run::cluster_join::{Identity, join};
+use crate::run::cluster_failure::join_all;
+use crate::run::cluster_join::{connect, execute};
 use crate::run::config::Cluster;
 use crate::run::control::RunControl;
 use crate::run::report::RunReport;
@@ -114,17 +114,10 @@ where
         WindowCommits::new(workers * processes, 1),
         dead_letters,
     ));
-    let connections = match &plan.cluster {
-        Some(cluster) => {
-            cluster::quiet_lost_connection_panics();
-            let identity = Identity::new("in-memory", "memory", processes, workers);
-            let never = AtomicBool::new(false);
-            Some((cluster.process, join(cluster, &identity, &never)?))
-        }
-        None => None,
-    };
+    let never = AtomicBool::new(false);
+    let connections = connect(plan.cluster.as_ref(), "an in-memory run", workers, &never)?;
     let worker_control = Arc::clone(&control);
-    let guards = cluster::execute(workers, connections, move |worker| {
+    let guards = execute(workers, connections, move |worker| {
         let shared = Rc::new(WorkerShared::new(
             Arc::clone(&worker_control),
             Arc::from("memory"),
@@ -139,10 +132,7 @@ where
         });
         while !worker_control.failed() && worker.step() {}
     })?;
-    match plan.cluster {
-        Some(_) => cluster::join_cluster_workers(guards)?,
-        None => join_workers(guards)?,
-    }
+    join_all(guards, plan.cluster.is_some())?;
     match control.take_error() {
         Some(error) => Err(error),
         None => Ok(control.metrics.report(started.elapsed())),

@@ -4,6 +4,7 @@
 pub(crate) mod check;
 pub mod cli;
 pub(crate) mod cluster;
+pub(crate) mod cluster_failure;
 pub(crate) mod cluster_join;
 pub(crate) mod config;
 pub(crate) mod control;

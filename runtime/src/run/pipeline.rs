@@ -16,9 +16,9 @@ use crate::contract::source::Source;
 use crate::contract::startup::Startup;
 use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
-use crate::dataflow::worker::{KeyedStateStore, WorkerShared, join_workers};
+use crate::dataflow::worker::WorkerShared;
 use crate::delivery::acknowledge::Acknowledgements;
-use crate::delivery::keyed_state::{CREATE_KEYED_STATE_TABLE, forget_keyed_states};
+use crate::delivery::keyed_state::{CREATE_KEYED_STATE_TABLE, load_keyed_states, start_anew};
 use crate::delivery::pipelines::{self, CREATE_PIPELINES_TABLE, default_pipeline_id};
 use crate::delivery::table_scans::CREATE_TABLE_SCANS_TABLE;
 use crate::delivery::{
@@ -26,8 +26,9 @@ use crate::delivery::{
     WindowCommits, prepare_dead_letters_table,
 };
 use crate::error::{Error, Result};
-use crate::run::cluster::{self, ClusterLink};
-use crate::run::cluster_join::{self, Identity};
+use crate::run::cluster::ClusterLink;
+use crate::run::cluster_failure::{join_all, worker_panicked};
+use crate::run::cluster_join;
 use crate::run::config::{Config, StartFrom};
 use crate::run::control::RunControl;
 use crate::run::dead_letter_watch::DeadLetterWatch;
@@ -81,7 +82,7 @@ where
         if stores_in_database {
             runtime.block_on(pipelines::claim(&pool, &pipeline, &input, &target))?;
             if config.from != StartFrom::Committed {
-                runtime.block_on(forget_keyed_states(&pool, &pipeline))?;
+                runtime.block_on(start_anew(&pool, &pipeline))?;
             }
         }
         Some(pool)
@@ -100,12 +101,13 @@ where
         acknowledgements: Arc::clone(&acknowledgements),
     };
     let lookups = lookup_database(&config, startup.database.as_ref(), runtime.handle());
-    let keyed_state = match (&lookups, stores_in_database) {
-        (Some(database), true) => Some(KeyedStateStore {
-            pipeline: Arc::clone(&pipeline),
-            restore: config.from == StartFrom::Committed,
-            database: Arc::clone(database),
-        }),
+    // Each worker loads its share of the stored states of `map_with_state`.
+    let keyed_states = match (&startup.database, config.from) {
+        (Some(pool), StartFrom::Committed) if stores_in_database => Some((
+            pool.clone(),
+            Arc::clone(&pipeline),
+            runtime.handle().clone(),
+        )),
         _ => None,
     };
     let sinks = O::prepare(&startup)?;
@@ -152,54 +154,67 @@ where
     let worker_control = Arc::clone(&control);
     let worker_sinks = sinks.clone();
     let process = config.cluster.as_ref().map(|c| (c.process, config.workers));
-    let connections = match &config.cluster {
-        Some(cluster) => {
-            cluster::quiet_lost_connection_panics();
-            let identity = Identity::new(&pipeline, &input, cluster.processes(), config.workers);
-            Some((
-                cluster.process,
-                cluster_join::join(cluster, &identity, &control.shutdown_flag())?,
-            ))
+    let job = format!(
+        "pipeline `{pipeline}` reading `{input}` from {:?} in {:?} epochs{}",
+        config.from,
+        config.epoch,
+        if config.until_end {
+            " until its end"
+        } else {
+            ""
         }
-        None => None,
-    };
-    let guards = cluster::execute(config.workers, connections, move |worker| {
-        let mut shared = WorkerShared::new(
-            Arc::clone(&worker_control),
-            Arc::clone(&input),
-            S::HAS_EVENT_TIME,
-            (worker.index(), worker.peers()),
-            restored.clone(),
-        );
-        shared.database = lookups.clone();
-        shared.keyed_state = keyed_state.clone();
-        let shared = Rc::new(shared);
-        let durable = ProbeHandle::<Epoch>::new();
-        let dataflow = worker.next_dataflow_index();
-        worker.dataflow::<Epoch, _, _>(|scope| {
-            let records = S::build(&source, scope, &shared);
-            let streams = build(Stream::new(records, Rc::clone(&shared), Lineage::default()));
-            O::build(&worker_sinks, streams, &durable);
-        });
-        match process {
-            Some(process) => {
-                ClusterLink::build(worker, &worker_control, process, dataflow).run(worker);
+    );
+    let shutdown = control.shutdown_flag();
+    let connections =
+        cluster_join::connect(config.cluster.as_ref(), &job, config.workers, &shutdown)?;
+    let guards = cluster_join::execute(config.workers, connections, move |worker| {
+        // A panic outside the operators' guards stops the run instead of leaving the other
+        // workers waiting for this one.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut shared = WorkerShared::new(
+                Arc::clone(&worker_control),
+                Arc::clone(&input),
+                S::HAS_EVENT_TIME,
+                (worker.index(), worker.peers()),
+                restored.clone(),
+            );
+            shared.database = lookups.clone();
+            shared.stores_keyed_state = stores_in_database;
+            if let Some((pool, pipeline, runtime)) = &keyed_states {
+                let share = (worker.index(), worker.peers());
+                match runtime.block_on(load_keyed_states(pool, pipeline, share)) {
+                    Ok(states) => shared.restore_states(states),
+                    Err(error) => worker_control.fail(error),
+                }
             }
-            // Until the dataflow has finished: the probe alone is not enough, it reads as
-            // done before the first step has given it a frontier.
-            None => while !worker_control.failed() && worker.step_or_park(Some(PARK)) {},
-        }
-        if !worker_control.failed()
-            && let Err(error) = O::finish(&worker_sinks, &shared, &durable)
-        {
-            worker_control.fail(error);
+            let shared = Rc::new(shared);
+            let durable = ProbeHandle::<Epoch>::new();
+            let dataflow = worker.next_dataflow_index();
+            worker.dataflow::<Epoch, _, _>(|scope| {
+                let records = S::build(&source, scope, &shared);
+                let streams = build(Stream::new(records, Rc::clone(&shared), Lineage::default()));
+                O::build(&worker_sinks, streams, &durable);
+            });
+            match process {
+                Some(process) => {
+                    ClusterLink::build(worker, &worker_control, process, dataflow).run(worker);
+                }
+                // Until the dataflow has finished: the probe alone is not enough, it reads as
+                // done before the first step has given it a frontier.
+                None => while !worker_control.failed() && worker.step_or_park(Some(PARK)) {},
+            }
+            if !worker_control.failed()
+                && let Err(error) = O::finish(&worker_sinks, &shared, &durable)
+            {
+                worker_control.fail(error);
+            }
+        }));
+        if let Err(payload) = ran {
+            worker_control.fail(worker_panicked(&*payload));
         }
     })?;
 
-    match &config.cluster {
-        Some(_) => cluster::join_cluster_workers(guards)?,
-        None => join_workers(guards)?,
-    }
+    join_all(guards, config.cluster.is_some())?;
     // Shutting the runtime down cancels its tasks: a transaction still running would be lost.
     // After a failure nothing more needs to be committed.
     if !control.failed() {

@@ -230,7 +230,7 @@ pub(crate) fn kafka_source<'scope, M: Message>(
             };
             let mut capability = reader.is_some().then_some(capability);
             let mut reader = reader;
-            let clock = plan.clock;
+            let clock = plan.clock.clone();
             let mut watermark = i64::MIN;
             let source = u32::try_from(index).unwrap_or(u32::MAX);
             move |output| {

@@ -37,8 +37,8 @@ use super::guard;
 use super::keyed::{Exchanged, Key, KeyedStream, exchange, route};
 use crate::dataflow::item::{Item, Origin};
 use crate::dataflow::stream::Stream;
-use crate::dataflow::worker::{KeyedStateStore, WorkerShared};
-use crate::delivery::keyed_state::{StoredState, load_keyed_states};
+use crate::dataflow::worker::WorkerShared;
+use crate::delivery::keyed_state::StoredState;
 use crate::delivery::{Epoch, complete_before};
 use crate::error::Error;
 use crate::run::report::Metrics;
@@ -113,15 +113,21 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
             shared,
             lineage,
         } = self;
-        let store = shared.keyed_state.clone();
-        let operator: Arc<str> =
-            Arc::from(format!("map_with_state#{}", shared.next_state_operator()));
-        let restored = restore::<K>(&shared, store.as_ref(), &operator);
+        let (operator, stored) = shared.next_state_operator();
+        let stores = shared.stores_keyed_state;
+        if stores && lineage.windowed {
+            shared.control.fail(Error::Config(
+                "`map_with_state` after a window: its state would be stored before the window's \
+                 rows are known to be written, and a restart would add a window twice; keep the \
+                 state before the window, or aggregate in the window"
+                    .into(),
+            ));
+        }
+        let restored = restore::<K>(&shared, stored, &operator);
         let restored: StreamVec<'scope, Epoch, Restored<K>> = restored.to_stream(inner.scope());
         let by_key: StatesByKey<K> = Exchange::new(|(key, _, _): &Restored<K>| route(key));
         let worker = Rc::clone(&shared);
         let name = "map_with_state";
-        let stores = store.is_some();
         let inner = inner.binary_frontier::<_, CapacityContainerBuilder<Vec<Item<U>>>, _, _, _, _>(
             restored,
             exchange::<K, T>(),
@@ -139,6 +145,7 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
                                 Ok(state) => {
                                     states.insert(key, Kept { state, applied });
                                 }
+                                Err(_) if worker.control.failed() => {}
                                 Err(e) => worker.control.fail(Error::Config(format!(
                                     "sluice_keyed_state: a stored state of `{operator}` does \
                                      not read as its state type any more ({e}); if the type \
@@ -163,7 +170,14 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
                         .min(complete_before(restored_frontier.frontier()));
                     let ready: Vec<Epoch> = stash.range(..complete).map(|(e, _)| *e).collect();
                     for epoch in ready {
-                        let items = stash.remove(&epoch).unwrap_or_default();
+                        let mut items = stash.remove(&epoch).unwrap_or_default();
+                        // Batches of one epoch arrive in any order: each partition's records
+                        // are applied in offset order, so that a replayed epoch gives the same
+                        // states and rows, and a key's applied offsets only grow.
+                        items.sort_by_key(|item| match item {
+                            Item::Record(origin, _) => (origin.partition, origin.offset),
+                            Item::Watermark(_) => (i32::MAX, i64::MAX),
+                        });
                         let (mut out, mut changed) = (Vec::new(), Vec::new());
                         let (mut dropped, mut replayed) = (0u64, 0u64);
                         let panics = guard::each_item(items.into_iter(), |item| match item {
@@ -199,11 +213,17 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
                                 .give_iterator(out.drain(..));
                         }
                         if stores {
-                            let stored = changed_states(&states, changed, &operator);
-                            worker.ledger.borrow_mut().record_states(epoch, stored);
+                            match changed_states(&states, changed, &operator) {
+                                Ok(stored) => {
+                                    worker.ledger.borrow_mut().record_states(epoch, stored)
+                                }
+                                Err(error) => worker.control.fail(error),
+                            }
                         }
                     }
-                    match stash.keys().next().copied().unwrap_or(complete) {
+                    // Records of any epoch from `complete` on may still come.
+                    let first = stash.keys().next().copied().unwrap_or(Epoch::MAX);
+                    match first.min(complete) {
                         Epoch::MAX => held = None,
                         floor if floor > *cap.time() => cap.downgrade(&floor),
                         _ => {}
@@ -221,55 +241,46 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
     }
 }
 
-/// The states of the keys in `changed`, as stored.
+/// The states of the keys in `changed`, as stored; an error names a key or state serde_json
+/// cannot write (a map with non-string keys, ...): a state that is not stored would be lost.
 fn changed_states<K: Key, S: Serialize>(
     states: &HashMap<K, Kept<S>, foldhash::fast::RandomState>,
     mut changed: Vec<K>,
     operator: &Arc<str>,
-) -> Vec<StoredState> {
+) -> Result<Vec<StoredState>, Error> {
     let mut seen = std::collections::HashSet::with_capacity(changed.len());
     changed.retain(|key| seen.insert(key.clone()));
-    changed
-        .into_iter()
-        .filter_map(|key| {
-            let kept = states.get(&key)?;
-            Some(StoredState {
-                operator: Arc::clone(operator),
-                key_hash: route(&key),
-                key_json: serde_json::to_string(&key).ok()?,
-                state_json: serde_json::to_string(&kept.state).ok()?,
-                applied: kept.applied.clone(),
-            })
-        })
-        .collect()
+    let unwritable = |what: &str, e: serde_json::Error| {
+        Error::Config(format!(
+            "`{operator}`: a {what} cannot be stored as JSON ({e}); its type must serialize \
+             to JSON (maps need string keys)"
+        ))
+    };
+    let mut stored = Vec::with_capacity(changed.len());
+    for key in changed {
+        let Some(kept) = states.get(&key) else {
+            continue;
+        };
+        stored.push(StoredState {
+            operator: Arc::clone(operator),
+            key_hash: route(&key),
+            key_json: serde_json::to_string(&key).map_err(|e| unwritable("key", e))?,
+            state_json: serde_json::to_string(&kept.state).map_err(|e| unwritable("state", e))?,
+            applied: kept.applied.clone(),
+        });
+    }
+    Ok(stored)
 }
 
-/// The stored states of `operator` this worker reads, on their way to their keys' workers;
-/// none when the pipeline does not store state or the run does not resume from the stored
-/// positions.
+/// The stored states this worker loaded for `operator`, with their keys read back, on their
+/// way to their keys' workers.
 fn restore<K: Key>(
     shared: &WorkerShared,
-    store: Option<&KeyedStateStore>,
+    stored: Vec<StoredState>,
     operator: &str,
 ) -> Vec<Restored<K>> {
-    let Some(store) = store.filter(|s| s.restore) else {
-        return Vec::new();
-    };
-    let loaded = store.database.runtime.block_on(load_keyed_states(
-        &store.database.pool,
-        &store.pipeline,
-        operator,
-        (shared.index, shared.peers),
-    ));
-    let states = match loaded {
-        Ok(states) => states,
-        Err(error) => {
-            shared.control.fail(error);
-            return Vec::new();
-        }
-    };
-    let mut restored = Vec::with_capacity(states.len());
-    for state in states {
+    let mut restored = Vec::with_capacity(stored.len());
+    for state in stored {
         match serde_json::from_str::<K>(&state.key_json) {
             Ok(key) => restored.push((key, state.state_json, state.applied)),
             Err(e) => {
