@@ -167,7 +167,9 @@ fn slow_reader() -> Vec<&'static str> {
 
 #[test]
 fn the_embedded_broker_down_mid_run_loses_and_doubles_nothing() {
-    const N: u64 = 20_000;
+    // Enough orders that the throttled table takes seconds after the first row, on a loaded
+    // machine too: the broker goes down while most of them are still to be fetched.
+    const N: u64 = 60_000;
     let database = fresh_database("faults_broker_down");
     let (kafka, brokers) = slow_table_and_orders(&database, N);
 
