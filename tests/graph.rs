@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use common::example_command;
 
-const EXAMPLES: [&str; 8] = [
+const EXAMPLES: [&str; 9] = [
     "ingest",
     "customer_minute",
     "alerts",
@@ -17,6 +17,7 @@ const EXAMPLES: [&str; 8] = [
     "print",
     "table_copy",
     "backfill",
+    "running_totals",
 ];
 
 /// The graph `example` prints in `format`, with no broker or database reachable: printing it
