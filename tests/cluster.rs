@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,35 +13,6 @@ use sluice_testkit::broker::EmbeddedKafka;
 use sluice_testkit::workload::{self, CUSTOMER_MINUTE_DDL, ORDERS_DDL, PARTITIONS, W1Checksum};
 
 const N: u64 = 50_000;
-
-/// A host file for two processes on loopback, at ports free when it was written.
-struct Hostfile(PathBuf);
-
-impl Hostfile {
-    fn for_two(test: &str) -> Hostfile {
-        // Both listeners are open at once, so the two ports differ.
-        let listeners: Vec<TcpListener> = (0..2)
-            .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
-            .collect();
-        let lines: Vec<String> = listeners
-            .iter()
-            .map(|l| format!("127.0.0.1:{}\n", l.local_addr().expect("address").port()))
-            .collect();
-        let path = std::env::temp_dir().join(format!("sluice-{test}-{}.hosts", std::process::id()));
-        std::fs::write(&path, lines.concat()).expect("write the host file");
-        Hostfile(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Hostfile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 /// Process `process` of two running `example` from `brokers`' `topic` into `database`.
 fn process_command(
@@ -54,7 +23,7 @@ fn process_command(
     extra: &[&str],
 ) -> Command {
     let process = process.to_string();
-    let hostfile = hostfile.path().to_str().expect("a UTF-8 temporary path");
+    let hostfile = hostfile.arg();
     let mut args = if extra.contains(&"--workers") {
         vec![]
     } else {
@@ -168,18 +137,11 @@ fn w1_and_w2_on_two_processes_write_the_tables_of_one_process() {
 
     let alone = fresh_database("cluster_one_process");
     execute(&alone, CUSTOMER_MINUTE_DDL);
-    let output = pipeline_command(
+    succeeded(&mut pipeline_command(
         "customer_minute",
         (&brokers, &alone, "orders"),
         &["--workers", "2", "--until-end"],
-    )
-    .output()
-    .expect("one process");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ));
     assert_eq!(
         customer_minute_lines(&alone),
         customer_minute_lines(&cluster)
@@ -280,15 +242,7 @@ fn a_killed_process_stops_the_other_and_a_restart_of_both_is_exact_for_w2() {
         N as i64
     );
     // The same orders into `orders` by one process, for MySQL's GROUP BY.
-    execute(&database, ORDERS_DDL);
-    let output = pipeline_command("ingest", (&brokers, &database, "orders"), &["--until-end"])
-        .output()
-        .expect("W1");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    orders_from_topic(&brokers, &database);
     let expected = customer_minutes_grouped_by_mysql(&database);
     assert_eq!(
         expected.len(),
@@ -456,15 +410,7 @@ fn a_signal_to_one_process_stops_both_gracefully_and_a_restart_is_exact() {
         total_offsets(&database, "per_customer.customer_minute"),
         ORDERS as i64
     );
-    execute(&database, ORDERS_DDL);
-    let output = pipeline_command("ingest", (&brokers, &database, "orders"), &["--until-end"])
-        .output()
-        .expect("W1");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    orders_from_topic(&brokers, &database);
     let expected = customer_minutes_grouped_by_mysql(&database);
     assert_eq!(expected.len(), 3_000, "1,000 customers over 3 minutes");
     assert_eq!(customer_minute_lines(&database), expected);

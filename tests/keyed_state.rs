@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use sluice_testkit::broker::EmbeddedKafka;
-use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS};
+use sluice_testkit::workload::{self, PARTITIONS};
 
 const N: u64 = 40_000;
 
@@ -29,15 +29,7 @@ fn totals(database: &str) -> Vec<String> {
 
 /// The same totals computed by MySQL from `orders`, which W1 fills from the same topic.
 fn totals_grouped_by_mysql(brokers: &str, database: &str) -> Vec<String> {
-    execute(database, ORDERS_DDL);
-    let output = pipeline_command("ingest", (brokers, database, "orders"), &["--until-end"])
-        .output()
-        .expect("W1");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    orders_from_topic(brokers, database);
     query_strings(
         database,
         "SELECT CONCAT_WS(' ', customer_id, COUNT(*), SUM(amount_cents)) FROM orders \
@@ -91,23 +83,11 @@ fn running_totals_killed_and_restarted_with_other_worker_counts_end_as_a_clean_r
         &["--workers", "2"],
     ];
     let slice = N / (rounds.len() as u64 + 1);
+    // Read by the cluster round's processes as they start: it lives until the test ends.
+    let hostfile = Hostfile::for_two("keyed_state_kills");
     for (k, workers) in rounds.iter().enumerate() {
         let k = k as u64;
         let mut children = if k == 1 {
-            let hostfile =
-                std::env::temp_dir().join(format!("sluice-keyed-{}.hosts", std::process::id()));
-            let ports: Vec<u16> = (0..2)
-                .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("port"))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(|l| l.local_addr().expect("address").port())
-                .collect();
-            std::fs::write(
-                &hostfile,
-                format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
-            )
-            .expect("host file");
-            let hostfile = hostfile.to_str().expect("UTF-8").to_owned();
             (0..2)
                 .map(|process| {
                     let process = process.to_string();
@@ -122,7 +102,7 @@ fn running_totals_killed_and_restarted_with_other_worker_counts_end_as_a_clean_r
                             "--process",
                             &process,
                             "--hostfile",
-                            &hostfile,
+                            hostfile.arg(),
                             "--cluster-join-timeout",
                             "10s",
                         ],
@@ -159,14 +139,11 @@ fn running_totals_killed_and_restarted_with_other_worker_counts_end_as_a_clean_r
         }
     }
     workload::produce_w1(&brokers, "orders", rounds.len() as u64 * slice..N).expect("produce");
-    let output = running_totals(&brokers, &database, &["--workers", "2", "--until-end"])
-        .output()
-        .expect("the last run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    succeeded(&mut running_totals(
+        &brokers,
+        &database,
+        &["--workers", "2", "--until-end"],
+    ));
     assert_eq!(
         count(&database, "SELECT COUNT(*) FROM sluice_dead_letters"),
         0
@@ -190,14 +167,7 @@ fn a_run_from_the_beginning_builds_its_state_anew() {
     let database = fresh_database("keyed_state_from_earliest");
     execute(&database, CUSTOMER_TOTALS_DDL);
     for extra in [&["--until-end"][..], &["--until-end", "--from", "earliest"]] {
-        let output = running_totals(&brokers, &database, extra)
-            .output()
-            .expect("a run");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        succeeded(&mut running_totals(&brokers, &database, extra));
     }
     assert_eq!(
         totals(&database),

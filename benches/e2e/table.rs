@@ -63,30 +63,8 @@ pub fn measure(
     run: Run,
     input: &Input,
 ) -> Result<(Measured, Outcome), BoxError> {
-    let what = what.into();
-    eprintln!("{workload}: {what} ...");
-    let db_before = db_cpu::seconds();
-    let outcome = run.in_child(input)?;
-    let db_cpu_seconds = db_cpu::seconds()
-        .zip(db_before)
-        .map(|(after, before)| after - before);
-    let measured = Measured {
-        workload,
-        what,
-        items: outcome.items,
-        unit,
-        elapsed: Duration::from_secs_f64(outcome.seconds),
-        peak_rss_mib: outcome.peak_rss_mib,
-        db_cpu_seconds,
-        own_cpu_seconds: outcome.cpu_seconds,
-        ratios: Vec::new(),
-        spread: None,
-    };
-    eprintln!(
-        "{workload}: {} -> {:.0} {unit}/s",
-        measured.what,
-        measured.rate()
-    );
+    let (measured, mut outcomes) = measure_together(workload, what, unit, &[run], input)?;
+    let outcome = outcomes.pop().ok_or("the run reported nothing")?;
     Ok((measured, outcome))
 }
 

@@ -602,3 +602,60 @@ pub fn customer_minutes_grouped_by_mysql(database: &str) -> Vec<String> {
          ORDER BY customer_id, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:00.000')",
     )
 }
+
+/// A host file for a cluster of processes on loopback, at ports free when it was written;
+/// removed when dropped.
+pub struct Hostfile(PathBuf);
+
+impl Hostfile {
+    pub fn for_two(test: &str) -> Hostfile {
+        // Both listeners are open at once, so the two ports differ.
+        let listeners: Vec<TcpListener> = (0..2)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
+            .collect();
+        let lines: Vec<String> = listeners
+            .iter()
+            .map(|l| format!("127.0.0.1:{}\n", l.local_addr().expect("address").port()))
+            .collect();
+        let path = std::env::temp_dir().join(format!("sluice-{test}-{}.hosts", std::process::id()));
+        std::fs::write(&path, lines.concat()).expect("write the host file");
+        Hostfile(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The path as an argument.
+    pub fn arg(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temporary path")
+    }
+}
+
+impl Drop for Hostfile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Runs `command` to its end; it must succeed (else its standard error is shown).
+pub fn succeeded(command: &mut Command) -> std::process::Output {
+    let output = command.output().expect("run the command");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// W1 by one process into `database`'s `orders` (created here), from `brokers`' `orders`
+/// topic to its end: the table MySQL's GROUP BY checks other pipelines against.
+pub fn orders_from_topic(brokers: &str, database: &str) {
+    execute(database, sluice_testkit::workload::ORDERS_DDL);
+    succeeded(&mut pipeline_command(
+        "ingest",
+        (brokers, database, "orders"),
+        &["--until-end"],
+    ));
+}

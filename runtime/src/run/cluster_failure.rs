@@ -2,6 +2,7 @@
 //! connections, whose threads panic, and the workers then find their queues poisoned. The run
 //! reports that cascade as one error.
 
+use crate::dataflow::operators::guard::panic_text;
 use crate::error::Error;
 
 /// The error of a worker that panicked because another process of the cluster went away
@@ -74,12 +75,4 @@ pub(crate) fn join_all(
 pub(crate) fn worker_panicked(payload: &(dyn std::any::Any + Send)) -> Error {
     let text = panic_text(payload);
     lost_process(&text).unwrap_or_else(|| Error::Worker(format!("a worker panicked: {text}")))
-}
-
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
 }

@@ -124,14 +124,21 @@ fn install_hook() {
 }
 
 fn caught(payload: &(dyn Any + Send), location: Option<String>) -> Caught {
-    let text = if let Some(text) = payload.downcast_ref::<&str>() {
+    Caught {
+        location,
+        text: panic_text(payload),
+    }
+}
+
+/// What a panic said.
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_owned()
     } else if let Some(text) = payload.downcast_ref::<String>() {
         text.clone()
     } else {
         "a panic whose payload is not text".to_owned()
-    };
-    Caught { location, text }
+    }
 }
 
 /// Caught panics are logged at `warn` up to this many per process, then at `debug`: every one

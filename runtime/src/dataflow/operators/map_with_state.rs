@@ -33,6 +33,7 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::ToStream;
 
+use super::epoch_stash::stash_by_epoch;
 use super::guard;
 use super::keyed::{Exchanged, Key, KeyedStream, exchange, route};
 use crate::dataflow::item::{Item, Origin};
@@ -155,13 +156,7 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
                             }
                         }
                     });
-                    records.for_each_stamp(|stamp, batches| {
-                        let Some(&epoch) = stamp.least() else { return };
-                        let items = stash.entry(epoch).or_default();
-                        for batch in batches {
-                            items.append(batch);
-                        }
-                    });
+                    stash_by_epoch(records, &mut stash);
                     let Some(cap) = held.as_mut() else {
                         stash.clear();
                         return;

@@ -9,6 +9,7 @@
 //! source offsets, never pass input a window still needs.
 
 mod copy;
+mod epoch_stash;
 mod filter;
 pub(crate) mod guard;
 mod key_by;

@@ -8,6 +8,7 @@ use serde::Serialize;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::generic::Operator;
 
+use super::epoch_stash::stash_by_epoch;
 use super::guard;
 use super::keyed::{Exchanged, Key, KeyedStream, WindowedStream, exchange};
 use super::window_book::{Fold, Placed, WindowBook};
@@ -72,13 +73,7 @@ where
             // The watermark of the last release reported to the commit points.
             let mut reported = i64::MIN;
             move |(input, frontier), output| {
-                input.for_each_stamp(|cap, batches| {
-                    let Some(&epoch) = cap.least() else { return };
-                    let items = stash.entry(epoch).or_default();
-                    for batch in batches {
-                        items.append(batch);
-                    }
-                });
+                stash_by_epoch(input, &mut stash);
                 let Some(cap) = held.as_mut() else {
                     stash.clear();
                     return;
