@@ -113,9 +113,9 @@ pub use sluice_macros::pipeline;
 pub use sluice_runtime::{
     Cluster, Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Exchanged, Format, Graph,
     GraphFormat, InMemory, Kafka, Key, KeyedStream, Lookup, Message, MySql, MySqlTable,
-    OffsetReset, OnMissing, Outputs, Print, Progress, Records, Result, Row, RunReport, Session,
-    Sink, Sliding, Source, StartFrom, Stream, Summable, Tumbling, Window, WindowSpec,
-    WindowedStream, run_in_memory,
+    OffsetReset, OnMissing, Outputs, Print, Progress, RabbitMq, RabbitMqStream, Records, Result,
+    Row, RunReport, Session, Sink, Sliding, Source, StartFrom, Stream, Summable, Tumbling, Window,
+    WindowSpec, WindowedStream, run_in_memory,
 };
 pub use sluice_runtime::{cli, codec, dead_letter};
 
@@ -125,8 +125,8 @@ pub mod row_schema {}
 /// What a pipeline file needs: `use sluice::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Kafka, Lookup, Message, MySql, MySqlTable, OnMissing, Print, Records, Row, Session,
-        Sliding, Stream, Tumbling, Window, pipeline,
+        Kafka, Lookup, Message, MySql, MySqlTable, OnMissing, Print, RabbitMq, RabbitMqStream,
+        Records, Row, Session, Sliding, Stream, Tumbling, Window, pipeline,
     };
     pub use sluice_runtime::macro_support::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 }

@@ -97,7 +97,7 @@ fn every_problem_is_listed_at_once_and_the_check_fails() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.trim(),
-        "Error: configuration: --check found 10 problems"
+        "Error: configuration: --check found 11 problems"
     );
     let problems: Vec<&String> = lines.iter().filter(|l| l.starts_with("PROBLEM")).collect();
     for expected in [
@@ -107,13 +107,14 @@ fn every_problem_is_listed_at_once_and_the_check_fails() {
         "`sluice_offsets` does not exist and the database user may not CREATE it",
         "`sluice_dead_letters` does not exist and the database user may not CREATE it",
         "`sluice_keyed_state` does not exist and the database user may not CREATE it",
+        "`sluice_message_ids` does not exist and the database user may not CREATE it",
     ] {
         assert!(
             problems.iter().any(|l| l.contains(expected)),
             "{expected}: {lines:#?}"
         );
     }
-    assert_eq!(problems.len(), 10, "{lines:#?}");
+    assert_eq!(problems.len(), 11, "{lines:#?}");
     assert!(!String::from_utf8_lossy(&output.stdout).contains("hunter2"));
     assert!(!stderr.contains("hunter2"));
     execute(&database, &format!("DROP USER '{user}'@'%'"));

@@ -37,6 +37,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// RabbitMQ could not be reached, or refused what was asked of it.
+    #[error("rabbitmq ({server}): {reason}")]
+    RabbitMq {
+        /// The URL, its password shown as `***`.
+        server: String,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// A statement against MySQL failed after the retries it was allowed.
     #[error("mysql{}: {source}", Context(.table))]
     MySql {

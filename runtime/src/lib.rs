@@ -1,6 +1,7 @@
 //! The runtime of [sluice](https://docs.rs/sluice): timely workers, the Kafka source, the
 //! MySQL sink, the codecs the generated code calls. Use it through the `sluice` crate.
 
+mod amqp;
 pub mod codec;
 mod contract;
 mod dataflow;
@@ -14,7 +15,7 @@ mod sink;
 mod source;
 mod table;
 
-pub use contract::connectors::{Kafka, MySql, MySqlTable, Print};
+pub use contract::connectors::{Kafka, MySql, MySqlTable, Print, RabbitMq, RabbitMqStream};
 pub use contract::message::{DEFAULT_MAX_FUTURE_MILLIS, EventTime, Format, Message};
 pub use contract::outputs::Outputs;
 pub use contract::row::{ColumnValue, EncodeError, Row};

@@ -20,7 +20,7 @@ pub use crate::dataflow::graph::Graph;
 pub use crate::dataflow::stream::Stream;
 pub use crate::error::Result;
 pub use crate::run::check::Preflight;
-pub use crate::run::cli::main_with;
+pub use crate::run::cli::{main_with, main_with_args};
 pub use crate::run::config::Config;
 pub use crate::run::entry::Entry;
 pub use crate::run::report::RunReport;

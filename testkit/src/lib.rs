@@ -3,4 +3,5 @@
 //! (`shared/bench/WORKLOADS.md`).
 
 pub mod broker;
+pub mod rabbitmq;
 pub mod workload;

@@ -8,7 +8,19 @@ use super::model::{Field, Message};
 
 pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
     let ident = message.ident;
-    let topic = &message.topic;
+    // A message named by its queue only is read from the topic of that name too.
+    let topic = match &message.queue {
+        Some(queue) if message.topic.value().is_empty() => queue,
+        _ => &message.topic,
+    };
+    let queue = message
+        .queue
+        .as_ref()
+        .map(|queue| quote!(const QUEUE: &'static str = #queue;));
+    let exchange = message
+        .exchange
+        .as_ref()
+        .map(|exchange| quote!(const EXCHANGE: &'static str = #exchange;));
     let p = quote!(::sluice::__private);
     let reader = quote_spanned!(Span::mixed_site()=> __reader);
     let slots: Vec<_> = (0..message.fields.len())
@@ -75,6 +87,8 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
         #[automatically_derived]
         impl #p::Message for #ident {
             const TOPIC: &'static str = #topic;
+            #queue
+            #exchange
             const FORMAT: #p::Format = #p::Format::Json;
 
             fn decode(payload: &[u8]) -> ::core::result::Result<Self, #p::DecodeError> {

@@ -9,7 +9,7 @@ use crate::attr::{
 };
 use crate::ctxt::Ctxt;
 
-const STRUCT_ARGS: &[&str] = &["topic", "format"];
+const STRUCT_ARGS: &[&str] = &["topic", "queue", "exchange", "format"];
 const FIELD_ARGS: &[&str] = &[
     "rename",
     "with",
@@ -41,6 +41,10 @@ pub(crate) const EPOCH_UNITS: &[(&str, i64, &str)] = &[
 pub(crate) struct Message<'a> {
     pub ident: &'a Ident,
     pub topic: LitStr,
+    /// `queue = "..."`: the RabbitMQ queue an input reads.
+    pub queue: Option<LitStr>,
+    /// `exchange = "..."`: the RabbitMQ exchange an output publishes to.
+    pub exchange: Option<LitStr>,
     pub fields: Vec<Field<'a>>,
     pub event_time: Option<&'a Ident>,
     /// The field marked `#[message(key)]`: the Kafka record key when the message is written.
@@ -79,10 +83,14 @@ impl<'a> Message<'a> {
         let mut cx = Ctxt::default();
         reject_generics(&mut cx, input, "Message");
         let mut topic = Once::default();
+        let mut queue = Once::default();
+        let mut exchange = Once::default();
         let mut format = Once::default();
         for_each_arg(&mut cx, &input.attrs, "message", |cx, meta, key| {
             match key {
                 "topic" => topic.set(cx, meta, key, name_value(meta, "topic")?),
+                "queue" => queue.set(cx, meta, key, name_value(meta, "queue")?),
+                "exchange" => exchange.set(cx, meta, key, string_value(meta)?),
                 "format" => {
                     let value = string_value(meta)?;
                     if !FORMATS.contains(&value.value().as_str()) {
@@ -100,10 +108,11 @@ impl<'a> Message<'a> {
             }
             Ok(())
         });
-        if !topic.is_set() {
+        if !topic.is_set() && !queue.is_set() {
             cx.error(
                 &input.ident,
-                "missing topic: add #[message(topic = \"...\", format = \"json\")] to this struct",
+                "missing topic: add #[message(topic = \"...\", format = \"json\")] to this struct \
+                 (or `queue = \"...\"` for a RabbitMQ queue)",
             );
         }
 
@@ -155,6 +164,8 @@ impl<'a> Message<'a> {
         cx.finish()?;
         Ok(Message {
             ident: &input.ident,
+            queue: queue.into_value(),
+            exchange: exchange.into_value(),
             topic: topic
                 .into_value()
                 .unwrap_or_else(|| LitStr::new("", Span::call_site())),

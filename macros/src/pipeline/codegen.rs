@@ -138,6 +138,20 @@ fn module(
             pub fn main() -> #p::Result<()> {
                 #p::main_with(::core::env!("CARGO_PKG_VERSION"), #entry)
             }
+
+            /// [`main`] reading `args` (the program name first) instead of the process's
+            /// command line: for a binary that chooses between pipelines.
+            #[allow(unreachable_code)]
+            pub fn main_from<A>(args: impl ::core::iter::IntoIterator<Item = A>) -> #p::Result<()>
+            where
+                A: ::core::convert::Into<::std::ffi::OsString>,
+            {
+                #p::main_with_args(
+                    ::core::env!("CARGO_PKG_VERSION"),
+                    #entry,
+                    args.into_iter().map(::core::convert::Into::into).collect(),
+                )
+            }
         }
     }
 }

@@ -34,3 +34,19 @@ pub struct Print<T>(PhantomData<T>);
 /// `#[row(key)]` field, an integer.
 #[derive(Debug)]
 pub struct MySqlTable<R: Row>(PhantomData<R>);
+
+/// RabbitMQ. As an input, the classic or quorum queue `M` names (`#[message(queue = "...")]`,
+/// `--queue`), several workers consuming it together. A message is acknowledged only once the
+/// rows it led to are committed, and a redelivered one whose rows are already committed is
+/// skipped, by its `message_id` property (stored in `sluice_message_ids` with the rows): a
+/// message without one is a dead letter. As an output, messages `M` published to the exchange
+/// `M` names (`#[message(exchange = "...")]`) with publisher confirms (at-least-once, each with
+/// a `message_id` for consumers to deduplicate).
+#[derive(Debug)]
+pub struct RabbitMq<M: Message>(PhantomData<M>);
+
+/// A RabbitMQ stream queue as an input, read by offset: the offsets are stored with the
+/// outputs' transactions like Kafka offsets, so a restart resumes exactly after the last
+/// committed row and needs no message ids. One worker reads the stream.
+#[derive(Debug)]
+pub struct RabbitMqStream<M: Message>(PhantomData<M>);

@@ -24,6 +24,13 @@ pub const DEFAULT_MAX_FUTURE_MILLIS: i64 = 3_600_000;
 pub trait Message: Sized + Send + 'static {
     /// The topic named in `#[message(topic = "...")]`; `--topic` overrides it at run time.
     const TOPIC: &'static str;
+    /// The RabbitMQ queue named in `#[message(queue = "...")]` (a `RabbitMq` or
+    /// `RabbitMqStream` input reads it; `--queue` overrides it); the topic when none is named.
+    const QUEUE: &'static str = Self::TOPIC;
+    /// The RabbitMQ exchange named in `#[message(exchange = "...")]`, which a `RabbitMq`
+    /// output publishes to; `""` (the default exchange, which routes to the queue of the
+    /// routing key's name) when none is named.
+    const EXCHANGE: &'static str = "";
     /// The payload format.
     const FORMAT: Format;
 

@@ -25,7 +25,7 @@ use crate::run::config::Config;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a sluice sink",
     label = "a pipeline output must be a sink",
-    note = "sinks: `MySql<R>` with `R: Row`, `Print<T>` with `T: serde::Serialize`"
+    note = "sinks: `MySql<R>` with `R: Row`, `Kafka<M>` and `RabbitMq<M>` with `M: Message`, `Print<T>` with `T: serde::Serialize`"
 )]
 #[allow(private_interfaces)]
 pub trait Sink: 'static {

@@ -23,7 +23,7 @@ use crate::run::config::Config;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a sluice source",
     label = "a pipeline input must be a source",
-    note = "sources: `Kafka<M>` with `M: Message`, `MySqlTable<R>` with `R: Row`"
+    note = "sources: `Kafka<M>`, `RabbitMq<M>` and `RabbitMqStream<M>` with `M: Message`, `MySqlTable<R>` with `R: Row`"
 )]
 #[allow(private_interfaces)]
 pub trait Source: 'static {
@@ -38,6 +38,12 @@ pub trait Source: 'static {
     /// offsets), so that a lone Kafka output may commit them in its transactions.
     #[doc(hidden)]
     const POSITIONS_FIT_A_KAFKA_GROUP: bool = false;
+    /// Whether a restart reads again, in the same order and at the same positions, what was
+    /// read after the stored positions (Kafka, a table, a stream queue): windows and stored
+    /// keyed state need it. A queue without positions gives back unacknowledged messages in
+    /// any order, to any worker.
+    #[doc(hidden)]
+    const REPLAYS_IN_ORDER: bool = true;
     /// Whether the source reads the run's database (a table), which is then connected even
     /// when no output stores positions.
     #[doc(hidden)]

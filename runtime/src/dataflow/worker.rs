@@ -40,6 +40,9 @@ pub(crate) struct WorkerShared {
     pub topic: Arc<str>,
     /// Whether the source's messages carry an event time (`#[message(event_time)]`).
     pub has_event_time: bool,
+    /// Whether a restart reads again what the input gave after the stored positions, in
+    /// order ([`Source::REPLAYS_IN_ORDER`](crate::Source)): windows and stored state need it.
+    pub input_replays_in_order: bool,
     pub index: usize,
     pub peers: usize,
     /// What each output's sink has received and not yet written; the source pauses while
@@ -104,6 +107,7 @@ impl WorkerShared {
             ledger: Rc::new(RefCell::new(Ledger::default())),
             topic,
             has_event_time,
+            input_replays_in_order: true,
             index,
             peers,
             sink_backlogs: RefCell::new(Vec::new()),

@@ -16,6 +16,7 @@
 pub(crate) mod acknowledge;
 mod dead_letters;
 pub(crate) mod keyed_state;
+pub(crate) mod message_ids;
 pub(crate) mod pipelines;
 mod positions;
 pub(crate) mod table_scans;
@@ -34,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use crate::dead_letter::DeadLetter;
 use keyed_state::StoredState;
+use message_ids::ClaimedId;
 
 /// Timely's timestamp in a sluice dataflow: a number of `epoch` lengths since the run started.
 pub type Epoch = u64;
@@ -122,6 +124,11 @@ pub(crate) struct Ledger {
     rejected: Vec<DeadLetter>,
     /// The keys whose `map_with_state` state changed, as it was once each epoch was applied.
     states: BTreeMap<Epoch, Vec<StoredState>>,
+    /// The ids of the messages read in the open epoch (a queue source without positions:
+    /// see `message_ids.rs`).
+    open_ids: Vec<ClaimedId>,
+    /// The same, of closed epochs.
+    ids: BTreeMap<Epoch, Vec<ClaimedId>>,
 }
 
 /// The ledger entries of several epochs, merged for one transaction.
@@ -139,6 +146,8 @@ pub(crate) struct Commit {
     pub read_until: Vec<OffsetUpdate>,
     /// Keyed states, stored with the rows they led to (see `keyed_state.rs`).
     pub states: Vec<StoredState>,
+    /// Ids of queue messages, stored with the rows they led to (see `message_ids.rs`).
+    pub message_ids: Vec<ClaimedId>,
 }
 
 impl Commit {
@@ -147,6 +156,7 @@ impl Commit {
             && self.dead_letters.is_empty()
             && self.watermark.is_none()
             && self.states.is_empty()
+            && self.message_ids.is_empty()
     }
 
     /// Adds the watermark a commit point stores, with the positions read by the epoch its
@@ -204,10 +214,20 @@ impl Ledger {
         self.rejected.push(letter);
     }
 
+    /// Records the id of a message read in the epoch that is still open.
+    pub fn claim(&mut self, id: ClaimedId) {
+        self.open_ids.push(id);
+    }
+
     /// Closes `epoch` with the offsets reached in it.
     pub fn close(&mut self, epoch: Epoch, offsets: Vec<OffsetUpdate>) {
         let letters = std::mem::take(&mut self.open_dead_letters);
-        if !offsets.is_empty() || !letters.is_empty() {
+        let ids = std::mem::take(&mut self.open_ids);
+        let has_ids = !ids.is_empty();
+        if has_ids {
+            self.ids.insert(epoch, ids);
+        }
+        if !offsets.is_empty() || !letters.is_empty() || has_ids {
             self.closed.push_back((epoch, offsets, letters));
         }
     }
@@ -247,11 +267,14 @@ impl Ledger {
             if *epoch >= upto {
                 break;
             }
-            if let Some((_, offsets, letters)) = self.closed.pop_front() {
+            if let Some((epoch, offsets, letters)) = self.closed.pop_front() {
                 for update in offsets {
                     merge_into(&mut commit.offsets, update);
                 }
                 commit.dead_letters.extend(letters);
+                if let Some(mut ids) = self.ids.remove(&epoch) {
+                    commit.message_ids.append(&mut ids);
+                }
             }
         }
         commit.dead_letters.append(&mut self.rejected);

@@ -22,9 +22,10 @@ use crate::table::{RowSchema, check_table};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The bookkeeping tables a run with positions in MySQL creates at start-up.
-const BOOKKEEPING: [&str; 7] = [
+const BOOKKEEPING: [&str; 8] = [
     "sluice_offsets",
     "sluice_keyed_state",
+    "sluice_message_ids",
     "sluice_watermarks",
     "sluice_watermark_offsets",
     "sluice_pipelines",

@@ -39,6 +39,12 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// RabbitMQ URL for RabbitMq inputs and outputs, amqp://USER:PASSWORD@HOST:PORT/VHOST
+    /// (amqps:// for TLS).
+    #[arg(long, env = "SLUICE_AMQP_URL", hide_env_values = true,
+          default_value = crate::run::config::DEFAULT_AMQP_URL, hide_default_value = true)]
+    pub amqp_url: String,
+
     /// Timely worker threads [default: one per core].
     #[arg(long, env = "SLUICE_WORKERS")]
     pub workers: Option<usize>,
@@ -70,8 +76,8 @@ pub struct Cli {
     #[arg(long, visible_alias = "group", env = "SLUICE_PIPELINE_ID")]
     pub pipeline_id: Option<String>,
 
-    /// Topic to read instead of the one the message type declares.
-    #[arg(long, env = "SLUICE_TOPIC")]
+    /// Topic (or RabbitMQ queue) to read instead of the one the message type declares.
+    #[arg(long, visible_alias = "queue", env = "SLUICE_TOPIC")]
     pub topic: Option<String>,
 
     /// Stop once every partition has been read to its end (bounded run, back-fill).
@@ -251,6 +257,7 @@ impl Cli {
             from: self.from,
             pipeline_id: self.pipeline_id,
             topic: self.topic,
+            amqp_url: self.amqp_url,
             until_end: self.until_end,
             limit: self.limit,
             epoch: self.epoch,
@@ -296,6 +303,7 @@ impl fmt::Debug for Cli {
                 "database_url",
                 &self.database_url.as_deref().map(redact_url),
             )
+            .field("amqp_url", &redact_url(&self.amqp_url))
             .field("workers", &self.workers)
             .field("processes", &self.processes)
             .field("process", &self.process)
@@ -377,10 +385,15 @@ pub fn init_tracing_as(format: LogFormat) {
 /// report. An error is returned for `main` to print as one line and exit non-zero; it quotes
 /// no secret of the configuration. `version` is the binary's own, shown by `--version`.
 pub fn main_with(version: &'static str, entry: Entry) -> Result<()> {
+    main_with_args(version, entry, std::env::args_os().collect())
+}
+
+/// [`main_with`] reading `args` (the program name first) instead of the process's arguments.
+pub fn main_with_args(version: &'static str, entry: Entry, args: Vec<OsString>) -> Result<()> {
     let command = Cli::command()
         .name(entry.name())
         .version(format!("{version} (sluice {})", env!("CARGO_PKG_VERSION")));
-    let cli = parse_command_line(command, std::env::args_os().collect())?;
+    let cli = parse_command_line(command, args)?;
     init_tracing_as(cli.log_format);
     let (print_graph, check) = (cli.print_graph, cli.check);
     let config = cli.into_config()?;

@@ -16,6 +16,8 @@ pub(crate) mod secrets;
 /// The local test database the examples and tests write to. A pipeline's `main()` has no
 /// default: it needs `--database-url` or `DATABASE_URL`.
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:3306/test";
+/// RabbitMQ on this machine, with its default user, and the default virtual host.
+pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 /// Where a source starts reading a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -68,8 +70,11 @@ pub struct Config {
     pub from: StartFrom,
     /// The name offsets are stored under; `<function>.<sink table>` when `None`.
     pub pipeline_id: Option<String>,
-    /// Reads this topic instead of the one the message type declares.
+    /// Reads this topic (or RabbitMQ queue) instead of the one the message type declares.
     pub topic: Option<String>,
+    /// RabbitMQ URL, `amqp://user:password@host:port/vhost` (`amqps://` for TLS), for the
+    /// `RabbitMq` and `RabbitMqStream` inputs and the `RabbitMq` output.
+    pub amqp_url: String,
     /// Stops once every partition has been read to its end.
     pub until_end: bool,
     /// Stops after this many messages in total (all partitions, all workers of this process).
@@ -134,6 +139,7 @@ impl Default for Config {
             from: StartFrom::default(),
             pipeline_id: None,
             topic: None,
+            amqp_url: DEFAULT_AMQP_URL.to_owned(),
             until_end: false,
             limit: None,
             epoch: Duration::from_millis(200),
@@ -272,16 +278,17 @@ impl Config {
     /// values of credential properties. Error texts are checked against them before they are
     /// printed.
     pub(crate) fn secrets(&self) -> Vec<String> {
-        let password = secrets::url_password(&self.database_url);
-        let decoded = password.map(secrets::percent_decode);
+        let passwords = [&self.database_url, &self.amqp_url]
+            .into_iter()
+            .filter_map(|url| secrets::url_password(url));
+        let decoded: Vec<String> = passwords.clone().map(secrets::percent_decode).collect();
         let properties = self
             .kafka_options
             .iter()
             .filter(|(key, _)| secrets::is_secret_key(key))
             .map(|(_, value)| value.clone());
-        password
+        passwords
             .map(str::to_owned)
-            .into_iter()
             .chain(decoded)
             .chain(properties)
             .filter(|secret| !secret.is_empty())
@@ -301,6 +308,7 @@ impl fmt::Debug for Config {
             from,
             pipeline_id,
             topic,
+            amqp_url,
             until_end,
             limit,
             epoch,
@@ -333,6 +341,7 @@ impl fmt::Debug for Config {
             .field("from", from)
             .field("pipeline_id", pipeline_id)
             .field("topic", topic)
+            .field("amqp_url", &secrets::redact_url(amqp_url))
             .field("until_end", until_end)
             .field("limit", limit)
             .field("epoch", epoch)

@@ -19,6 +19,7 @@ use crate::dataflow::stream::Stream;
 use crate::dataflow::worker::WorkerShared;
 use crate::delivery::acknowledge::Acknowledgements;
 use crate::delivery::keyed_state::{CREATE_KEYED_STATE_TABLE, load_keyed_states, start_anew};
+use crate::delivery::message_ids::CREATE_MESSAGE_IDS_TABLE;
 use crate::delivery::pipelines::{self, CREATE_PIPELINES_TABLE, default_pipeline_id};
 use crate::delivery::table_scans::CREATE_TABLE_SCANS_TABLE;
 use crate::delivery::{
@@ -180,6 +181,7 @@ where
             );
             shared.database = lookups.clone();
             shared.stores_keyed_state = stores_in_database;
+            shared.input_replays_in_order = S::REPLAYS_IN_ORDER;
             if let Some((pool, pipeline, runtime)) = &keyed_states {
                 let share = (worker.index(), worker.peers());
                 match runtime.block_on(load_keyed_states(pool, pipeline, share)) {
@@ -297,6 +299,7 @@ async fn prepare_database(config: &Config) -> Result<Pool<MySql>> {
         ("sluice_pipelines", CREATE_PIPELINES_TABLE),
         ("sluice_table_scans", CREATE_TABLE_SCANS_TABLE),
         ("sluice_keyed_state", CREATE_KEYED_STATE_TABLE),
+        ("sluice_message_ids", CREATE_MESSAGE_IDS_TABLE),
     ] {
         sqlx::query(ddl)
             .execute(&pool)

@@ -22,7 +22,8 @@ use timely::dataflow::StreamVec;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 
-use super::kafka_producer::{KafkaSinkPlan, Outgoing, producer_config};
+use super::confirmed::Outgoing;
+use super::kafka_producer::{KafkaSinkPlan, kafka_record, producer_config};
 use crate::contract::message::Message;
 use crate::dataflow::item::Item;
 use crate::dataflow::stream::Stream;
@@ -112,9 +113,9 @@ impl Transactions {
         positions: &[OffsetUpdate],
     ) -> std::result::Result<(), KafkaError> {
         for record in records {
-            let source = record.source(plan);
+            let source = record.source(&plan.input);
             loop {
-                match self.producer.send(record.record(plan, &source, ())) {
+                match self.producer.send(kafka_record(record, plan, &source, ())) {
                     Ok(()) => break,
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                         std::thread::sleep(Duration::from_millis(5));
@@ -179,7 +180,12 @@ pub(super) fn transactional_sink<'scope, M: Message>(
                     for batch in batches {
                         for item in batch.drain(..) {
                             if let Item::Record(origin, message) = item {
-                                match Outgoing::encode(&plan, epoch, origin, &message) {
+                                match Outgoing::encode(
+                                    (&plan.input, &plan.topic),
+                                    epoch,
+                                    origin,
+                                    &message,
+                                ) {
                                     Ok(record) => waiting.push(record),
                                     Err(letter) => {
                                         refused += 1;

@@ -1,6 +1,7 @@
 //! Sinks: operators that write a stream out and hold each epoch until it is durable.
 
 mod chunks;
+mod confirmed;
 pub(crate) mod discard;
 mod isolate;
 mod kafka_producer;
@@ -10,6 +11,7 @@ mod mysql_state;
 mod mysql_transaction;
 pub(crate) mod packet;
 mod print;
+mod rabbitmq;
 mod retry;
 mod statement;
 

@@ -18,6 +18,7 @@ use crate::contract::row::Row;
 use crate::dataflow::item::Origin;
 use crate::dead_letter::{DeadLetter, DeadLetterKind};
 use crate::delivery::keyed_state::store_keyed_states;
+use crate::delivery::message_ids::store_message_ids;
 use crate::delivery::{Commit, Epoch, store_dead_letters, store_offsets, store_watermark};
 use crate::error::Error;
 use crate::run::observe;
@@ -213,6 +214,7 @@ async fn commit<R: Row>(
     store_offsets(&mut tx, &plan.pipeline, &job.commit.offsets).await?;
     store_watermark(&mut tx, &plan.pipeline, &job.commit).await?;
     store_keyed_states(&mut tx, &plan.pipeline, &job.commit.states).await?;
+    store_message_ids(&mut tx, &plan.pipeline, &job.commit.message_ids).await?;
     tx.commit().await?;
     observe::dead_letters(job.commit.dead_letters.iter().chain(&refused_letters));
     let derived = |origins: &mut dyn Iterator<Item = &Origin>| {

@@ -9,11 +9,11 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message as _};
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::decode_payload::{decode_payload, future_limit};
 use super::kafka::{KafkaSourcePlan, consumer_config};
 use super::kafka_context::SourceContext;
 use crate::contract::message::Message;
-use crate::dataflow::item::{Item, NO_EVENT_TIME, Origin};
-use crate::dataflow::operators::MAX_EVENT_TIME_MILLIS;
+use crate::dataflow::item::{Item, Origin};
 use crate::dead_letter::{CappedBytes, DeadLetter, DeadLetterKind};
 use crate::delivery::{Ledger, OffsetUpdate};
 use crate::error::{Error, Result};
@@ -284,13 +284,6 @@ fn dead_letter(
     }
 }
 
-/// The wall clock in milliseconds since the Unix epoch.
-fn wall_clock_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 impl Reader {
     /// Reads up to one activation's share of messages, and at most `room`: decoded records go
     /// to `give`, records that do not decode to the ledger's dead letters.
@@ -305,14 +298,7 @@ impl Reader {
         let mut dead = 0u64;
         let mut polled = Polled::Busy;
         let now = Instant::now();
-        // Without windows event time decides nothing, and no record is refused for it.
-        let future_limit = if control.window_commits.exist() {
-            wall_clock_millis()
-                .saturating_add(self.max_future)
-                .min(MAX_EVENT_TIME_MILLIS)
-        } else {
-            i64::MAX
-        };
+        let future_limit = future_limit(control, self.max_future);
         for _ in 0..MESSAGES_PER_ACTIVATION.min(room) {
             match self.consumer.poll(Duration::ZERO) {
                 None => {
@@ -326,31 +312,8 @@ impl Reader {
                     }
                     consumed += 1;
                     record(&mut self.partitions, &message, now);
-                    let decoded = match message.payload() {
-                        Some(payload) => M::decode(payload).map_err(|e| e.to_string()),
-                        None => Err("message has no payload (tombstone)".to_owned()),
-                    };
-                    match decoded {
-                        Ok(record) => {
-                            let event_time = record.event_time_millis().unwrap_or(NO_EVENT_TIME);
-                            if event_time > future_limit {
-                                dead += 1;
-                                let reason = format!(
-                                    "event time {event_time} ms is past {future_limit} ms: more \
-                                     than max_future ({} ms) ahead of the wall clock, or past \
-                                     the last millisecond a window holds; not windowed, the \
-                                     watermark does not move",
-                                    self.max_future
-                                );
-                                let letter = dead_letter(
-                                    &self.topic,
-                                    &message,
-                                    DeadLetterKind::Future,
-                                    reason,
-                                );
-                                ledger.dead_letter(letter);
-                                continue;
-                            }
+                    match decode_payload::<M>(message.payload(), future_limit, self.max_future) {
+                        Ok((record, event_time)) => {
                             note_event_time(&mut self.partitions, message.partition(), event_time);
                             let origin = Origin {
                                 partition: message.partition(),
@@ -359,9 +322,8 @@ impl Reader {
                             };
                             give(Item::Record(origin, record));
                         }
-                        Err(reason) => {
+                        Err((kind, reason)) => {
                             dead += 1;
-                            let kind = DeadLetterKind::Decode;
                             ledger.dead_letter(dead_letter(&self.topic, &message, kind, reason));
                         }
                     }

@@ -1,5 +1,6 @@
 //! Sources: operators that read an external system and close epochs.
 
+mod decode_payload;
 pub(crate) mod kafka;
 pub(crate) mod kafka_context;
 mod kafka_errors;
@@ -10,3 +11,6 @@ mod kafka_reader;
 pub(crate) mod memory;
 mod mysql_table;
 mod mysql_table_reader;
+pub(crate) mod rabbitmq;
+mod rabbitmq_hub;
+mod rabbitmq_reader;

@@ -124,6 +124,11 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
                     .into(),
             ));
         }
+        if stores && !shared.input_replays_in_order {
+            shared
+                .control
+                .fail(Error::Config(super::REPLAY_NEEDED.to_owned()));
+        }
         let restored = restore::<K>(&shared, stored, &operator);
         let restored: StreamVec<'scope, Epoch, Restored<K>> = restored.to_stream(inner.scope());
         let by_key: StatesByKey<K> = Exchange::new(|(key, _, _): &Restored<K>| route(key));

@@ -32,3 +32,6 @@ pub use records::{Records, Summable};
 /// The last millisecond a window can hold: later event times are never windowed.
 pub(crate) use window_spec::MAX_MILLIS as MAX_EVENT_TIME_MILLIS;
 pub use window_spec::{Session, Sliding, Tumbling, Window, WindowSpec};
+
+/// Why windows and stored keyed state refuse an input that cannot replay in order.
+const REPLAY_NEEDED: &str = "windows and `map_with_state` rebuild what a restart lost by      reading the input again from the stored positions, in order, and a RabbitMQ classic or      quorum queue gives unacknowledged messages back in any order, to any worker: read a stream      queue (RabbitMqStream<M>) or a Kafka topic for them";

@@ -48,6 +48,11 @@ where
                 .into(),
         ));
     }
+    if !shared.input_replays_in_order {
+        shared
+            .control
+            .fail(crate::error::Error::Config(super::REPLAY_NEEDED.to_owned()));
+    }
     if lineage.windowed || shared.has_window.replace(true) {
         // The commit points follow one window operator's releases per worker.
         shared.control.fail(crate::error::Error::Config(

@@ -1,0 +1,124 @@
+//! `sluice_message_ids`: the ids of queue messages whose rows are committed but whose
+//! acknowledgement the broker may not have processed yet. A queue without positions (a
+//! RabbitMQ classic or quorum queue) delivers such a message again after a crash or a lost
+//! connection, marked as redelivered; its id found here means its rows are already written.
+//!
+//! Each id is stored in the transaction that writes its message's rows, with the message's
+//! position (`partition` = worker), and deleted once the broker has confirmed its
+//! acknowledgement: the message is then gone from the queue. A crash between the two leaves a
+//! few ids behind, which are harmless.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use sqlx::{MySql, MySqlConnection, Pool, QueryBuilder};
+
+use crate::error::{Error, Result};
+
+pub(crate) const CREATE_MESSAGE_IDS_TABLE: &str = "CREATE TABLE IF NOT EXISTS sluice_message_ids (
+  pipeline VARCHAR(255) NOT NULL,
+  input VARCHAR(255) NOT NULL,
+  message_id VARBINARY(255) NOT NULL,
+  `partition` INT NOT NULL,
+  position BIGINT NOT NULL,
+  committed_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  PRIMARY KEY (pipeline, input, message_id)
+) ENGINE=InnoDB";
+
+/// One message read, by id, at its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ClaimedId {
+    pub input: Arc<str>,
+    pub partition: i32,
+    pub position: i64,
+    pub id: Vec<u8>,
+}
+
+/// Ids per statement: an id is at most 255 bytes, a row under 1 KiB with the names.
+const IDS_PER_STATEMENT: usize = 512;
+
+/// Stores `claimed` inside the caller's transaction. An id stored again (a redelivered
+/// message) moves to its latest position.
+pub(crate) async fn store_message_ids(
+    conn: &mut MySqlConnection,
+    pipeline: &str,
+    claimed: &[ClaimedId],
+) -> std::result::Result<(), sqlx::Error> {
+    for range in crate::sink::statement_ranges(0..claimed.len(), IDS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<MySql>::new(
+            "INSERT INTO sluice_message_ids (pipeline, input, message_id, `partition`, position) ",
+        );
+        query.push_values(&claimed[range], |mut row, claim| {
+            row.push_bind(pipeline)
+                .push_bind(&*claim.input)
+                .push_bind(&claim.id)
+                .push_bind(claim.partition)
+                .push_bind(claim.position);
+        });
+        query.push(
+            " ON DUPLICATE KEY UPDATE `partition` = VALUES(`partition`), \
+             position = VALUES(position)",
+        );
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Which of `ids` are stored for `input`: messages whose rows are committed.
+pub(crate) async fn committed_ids(
+    pool: &Pool<MySql>,
+    pipeline: &str,
+    input: &str,
+    ids: &[&[u8]],
+) -> Result<HashSet<Vec<u8>>> {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<MySql>::new(
+            "SELECT message_id FROM sluice_message_ids WHERE pipeline = ",
+        );
+        query.push_bind(pipeline);
+        query.push(" AND input = ");
+        query.push_bind(input);
+        query.push(" AND message_id IN (");
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let rows: Vec<(Vec<u8>,)> = query
+            .build_query_as()
+            .fetch_all(pool)
+            .await
+            .map_err(|e| Error::mysql("sluice_message_ids", e))?;
+        found.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(found)
+}
+
+/// Forgets `ids` of `input`: their messages' acknowledgements are confirmed.
+pub(crate) async fn forget_ids(
+    pool: &Pool<MySql>,
+    pipeline: &str,
+    input: &str,
+    ids: &[Vec<u8>],
+) -> Result<()> {
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let mut query =
+            QueryBuilder::<MySql>::new("DELETE FROM sluice_message_ids WHERE pipeline = ");
+        query.push_bind(pipeline);
+        query.push(" AND input = ");
+        query.push_bind(input);
+        query.push(" AND message_id IN (");
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(id.as_slice());
+        }
+        query.push(")");
+        query
+            .build()
+            .execute(pool)
+            .await
+            .map_err(|e| Error::mysql("sluice_message_ids", e))?;
+    }
+    Ok(())
+}

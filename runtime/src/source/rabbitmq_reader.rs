@@ -1,0 +1,196 @@
+//! One worker's share of a RabbitMQ queue: the deliveries its channel received, skipped when
+//! they are copies of messages already written, decoded otherwise.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::decode_payload::{decode_payload, future_limit};
+use super::kafka_reader::Polled;
+use super::rabbitmq::RabbitMqPlan;
+use super::rabbitmq_hub::{Received, Redelivery};
+use crate::contract::message::Message;
+use crate::dataflow::item::{Item, Origin};
+use crate::dead_letter::{CappedBytes, DeadLetter, DeadLetterKind};
+use crate::delivery::message_ids::{ClaimedId, committed_ids};
+use crate::delivery::{Ledger, OffsetUpdate};
+use crate::run::control::RunControl;
+use crate::run::report::Metrics;
+
+/// Deliveries handled per activation before the worker gets to run other operators.
+const DELIVERIES_PER_ACTIVATION: usize = 8_192;
+
+pub(crate) struct QueueReader {
+    deliveries: mpsc::UnboundedReceiver<Received>,
+    partition: i32,
+    /// The position after the last delivery read, when it changed since the epoch closed.
+    reached: Option<i64>,
+    /// The hub dropped its side: the run is ending.
+    disconnected: bool,
+}
+
+impl QueueReader {
+    pub fn new(deliveries: mpsc::UnboundedReceiver<Received>, worker: usize) -> Self {
+        QueueReader {
+            deliveries,
+            partition: i32::try_from(worker).unwrap_or(i32::MAX),
+            reached: None,
+            disconnected: false,
+        }
+    }
+
+    /// Whether every delivery received is read, and the queue had nothing ready since.
+    pub fn at_end(&self, plan: &RabbitMqPlan) -> bool {
+        self.disconnected
+            || (self.deliveries.is_empty()
+                && plan.hub.drained.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// The position reached since the last call, for the ledger.
+    pub fn close_epoch(&mut self, plan: &RabbitMqPlan) -> Vec<OffsetUpdate> {
+        self.reached
+            .take()
+            .map(|next_offset| OffsetUpdate {
+                topic: Arc::clone(&plan.queue),
+                partition: self.partition,
+                next_offset,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn take(&mut self, room: usize) -> Vec<Received> {
+        let mut taken = Vec::new();
+        while taken.len() < DELIVERIES_PER_ACTIVATION.min(room) {
+            match self.deliveries.try_recv() {
+                Ok(received) => taken.push(received),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    self.disconnected = true;
+                    break;
+                }
+            }
+        }
+        taken
+    }
+
+    /// Reads up to one activation's share of deliveries, and at most `room`.
+    pub fn read_batch<M: Message>(
+        &mut self,
+        plan: &RabbitMqPlan,
+        mut give: impl FnMut(Item<M>),
+        room: usize,
+        ledger: &mut Ledger,
+        control: &RunControl,
+    ) -> Polled {
+        let taken = self.take(room);
+        if taken.is_empty() {
+            return Polled::Idle;
+        }
+        let written = match self.written_already(plan, &taken) {
+            Ok(written) => written,
+            Err(error) => {
+                control.fail(error);
+                return Polled::Idle;
+            }
+        };
+        let future_limit = future_limit(control, plan.max_future);
+        let (mut consumed, mut dead, mut replayed) = (0u64, 0u64, 0u64);
+        let mut polled = Polled::Busy;
+        for received in taken {
+            if !control.take_one() {
+                // Not acknowledged: it goes back to the queue when the run ends.
+                polled = Polled::BudgetSpent;
+                break;
+            }
+            consumed += 1;
+            self.reached = Some(received.position + 1);
+            let delivery = &received.delivery;
+            let id = delivery
+                .properties
+                .message_id()
+                .as_ref()
+                .map(|id| id.as_str().as_bytes());
+            let origin = Origin {
+                partition: self.partition,
+                offset: received.position,
+                event_time: crate::dataflow::item::NO_EVENT_TIME,
+            };
+            let letter = |kind, reason| DeadLetter {
+                topic: plan.queue.to_string(),
+                partition: origin.partition,
+                offset: origin.offset,
+                key: id.map(CappedBytes::key),
+                payload: Some(CappedBytes::payload(&delivery.data)),
+                kind,
+                message: reason,
+            };
+            if plan.hub.manual_acks {
+                let Some(id) = id else {
+                    dead += 1;
+                    ledger.dead_letter(letter(
+                        DeadLetterKind::Decode,
+                        "the message has no message_id property: sluice acknowledges a queue's \
+                         messages after their rows are committed and recognizes a redelivered \
+                         one by its id; publish every message with a unique message_id"
+                            .to_owned(),
+                    ));
+                    continue;
+                };
+                ledger.claim(ClaimedId {
+                    input: Arc::clone(&plan.queue),
+                    partition: self.partition,
+                    position: received.position,
+                    id: id.to_vec(),
+                });
+                let copy = received.redelivery == Redelivery::CopyInFlight
+                    || (received.redelivery == Redelivery::Unknown && written.contains(id));
+                if copy {
+                    replayed += 1;
+                    continue;
+                }
+            }
+            match decode_payload::<M>(Some(&delivery.data), future_limit, plan.max_future) {
+                Ok((record, event_time)) => {
+                    give(Item::Record(
+                        Origin {
+                            event_time,
+                            ..origin
+                        },
+                        record,
+                    ));
+                }
+                Err((kind, reason)) => {
+                    dead += 1;
+                    ledger.dead_letter(letter(kind, reason));
+                }
+            }
+        }
+        Metrics::add(&control.metrics.consumed, consumed);
+        Metrics::add(&control.metrics.dead_lettered, dead);
+        Metrics::add(&control.metrics.replayed, replayed);
+        polled
+    }
+
+    /// The ids, among the redelivered messages of `taken`, whose rows are committed.
+    fn written_already(
+        &self,
+        plan: &RabbitMqPlan,
+        taken: &[Received],
+    ) -> crate::error::Result<HashSet<Vec<u8>>> {
+        let asked: Vec<&[u8]> = taken
+            .iter()
+            .filter(|r| r.redelivery == Redelivery::Unknown)
+            .filter_map(|r| r.delivery.properties.message_id().as_ref())
+            .map(|id| id.as_str().as_bytes())
+            .collect();
+        match (&plan.database, asked.is_empty()) {
+            (Some(pool), false) => {
+                plan.runtime
+                    .block_on(committed_ids(pool, &plan.pipeline, &plan.queue, &asked))
+            }
+            _ => Ok(HashSet::new()),
+        }
+    }
+}
