@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     }
     let result = match (audit, stream) {
         (true, _) => queue::queue_audit::main_from(args),
-        (false, true) => return Err("--stream: not yet".into()),
+        (false, true) => queue::stream_ingest::main_from(args),
         (false, false) => queue::queue_ingest::main_from(args),
     };
     result.map_err(Into::into)

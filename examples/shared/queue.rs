@@ -33,3 +33,8 @@ pub fn queue_audit(orders: RabbitMq<Order>) -> MySql<OrderAudit> {
         amount_cents: o.amount_cents,
     })
 }
+/// The orders of a stream queue (read by offset) become rows of `orders`.
+#[pipeline]
+pub fn stream_ingest(orders: RabbitMqStream<Order>) -> MySql<OrderRow> {
+    orders.map(OrderRow::from)
+}

@@ -15,10 +15,11 @@ use crate::contract::source::Source;
 use crate::contract::startup::Startup;
 use crate::dataflow::item::Item;
 use crate::dataflow::worker::{BacklogLimit, Restored, WorkerShared};
-use crate::delivery::{Epoch, EpochClock, load_offsets, load_read_until, load_watermark};
+use super::restore::restored_windows;
+use crate::delivery::{Epoch, EpochClock, load_offsets};
 use crate::error::Result;
 use crate::run::check::{CheckContext, Preflight};
-use crate::run::config::{Config, StartFrom, millis_or};
+use crate::run::config::{Config, millis_or};
 use crate::run::kafka_metadata::discover_partitions;
 
 #[allow(private_interfaces)]
@@ -61,26 +62,10 @@ impl<M: Message> Source for Kafka<M> {
             ),
             None => (Vec::new(), Restored::default()),
             Some(pool) => {
-                let pipeline = &startup.pipeline;
                 let stored = startup
                     .runtime
-                    .block_on(load_offsets(pool, pipeline, &topic))?;
-                // Windows resume from the watermark stored with the offsets they resume from;
-                // starting elsewhere rebuilds every window from what is read. Without stored
-                // offsets there is no telling where an earlier run started reading, so the
-                // windows are rebuilt too (exact for keyed rows, which is what windows write).
-                let restored = match config.from {
-                    StartFrom::Committed if !stored.is_empty() => Restored {
-                        watermark: startup
-                            .runtime
-                            .block_on(load_watermark(pool, pipeline))?
-                            .unwrap_or(i64::MIN),
-                        read_until: startup
-                            .runtime
-                            .block_on(load_read_until(pool, pipeline, &topic))?,
-                    },
-                    _ => Restored::default(),
-                };
+                    .block_on(load_offsets(pool, &startup.pipeline, &topic))?;
+                let restored = restored_windows(startup, !stored.is_empty())?;
                 (stored, restored)
             }
         };

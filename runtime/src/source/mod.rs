@@ -1,6 +1,7 @@
 //! Sources: operators that read an external system and close epochs.
 
 mod decode_payload;
+mod delivery_source;
 pub(crate) mod kafka;
 pub(crate) mod kafka_context;
 mod kafka_errors;
@@ -14,3 +15,6 @@ mod mysql_table_reader;
 pub(crate) mod rabbitmq;
 mod rabbitmq_hub;
 mod rabbitmq_reader;
+mod rabbitmq_stream;
+mod rabbitmq_stream_reader;
+mod restore;

@@ -3,14 +3,11 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 use sqlx::{MySql, Pool};
-use timely::container::CapacityContainerBuilder;
-use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::{Scope, StreamVec};
 
-use super::kafka_reader::Polled;
+use super::delivery_source::{Pace, delivery_source};
 use super::rabbitmq_hub::{AcknowledgeAfterCommit, GENERATION, Hub, StoredIds};
 use super::rabbitmq_reader::QueueReader;
 use crate::amqp::{Broker, ready_messages, validate_url};
@@ -19,15 +16,12 @@ use crate::contract::message::Message;
 use crate::contract::sink::Positions;
 use crate::contract::source::Source;
 use crate::contract::startup::Startup;
-use crate::dataflow::item::{Item, Watermark};
-use crate::dataflow::worker::{BacklogLimit, Restored, WorkerShared};
-use crate::delivery::{Epoch, EpochClock, load_offsets};
+use crate::dataflow::item::Item;
+use crate::dataflow::worker::{Restored, WorkerShared};
+use crate::delivery::{Epoch, load_offsets};
 use crate::error::{Error, Result};
 use crate::run::check::{CheckContext, Preflight};
 use crate::run::config::{Config, millis_or};
-
-/// How soon an idle source looks at the epoch clock again without a delivery waking it.
-const IDLE_POLL: Duration = Duration::from_millis(50);
 
 /// What every worker's source needs to know, decided once at start-up.
 #[derive(Debug)]
@@ -38,10 +32,8 @@ pub struct RabbitMqPlan {
     /// Where the ids of committed messages are looked up; `None` when nothing is stored.
     pub(crate) database: Option<Pool<MySql>>,
     pub(crate) runtime: tokio::runtime::Handle,
-    pub(crate) clock: EpochClock,
-    pub(crate) backlog_limit: BacklogLimit,
+    pub(crate) pace: Pace,
     pub(crate) max_future: i64,
-    pub(crate) until_end: bool,
 }
 
 /// The unacknowledged messages a worker's channel may hold: what its sink may hold, twice
@@ -150,13 +142,8 @@ impl<M: Message> Source for RabbitMq<M> {
             pipeline: Arc::clone(&startup.pipeline),
             database,
             runtime: startup.runtime.handle().clone(),
-            clock: EpochClock::new(config.epoch),
-            backlog_limit: BacklogLimit {
-                epochs: config.max_epochs_in_flight,
-                rows: config.max_rows_in_flight,
-            },
+            pace: Pace::new(config),
             max_future: millis_or(config.max_future, M::MAX_FUTURE_MILLIS),
-            until_end: config.until_end,
         };
         Ok((plan, Restored::default()))
     }
@@ -191,76 +178,15 @@ fn queue_source<'scope, M: Message>(
     shared: Rc<WorkerShared>,
 ) -> StreamVec<'scope, Epoch, Item<M>> {
     let index = scope.index();
-    source::<_, CapacityContainerBuilder<Vec<Item<M>>>, _, _>(
-        scope,
-        "RabbitMqSource",
-        move |capability, info| {
-            let activator = scope.activator_for(info.address.clone());
-            let slot = plan.hub.slots.get(index);
-            if let Some(Ok(mut wake)) = slot.map(|s| s.activator.lock()) {
-                *wake = Some(scope.worker().sync_activator_for(info.address.to_vec()));
-            }
-            let deliveries = slot.and_then(|s| s.deliveries.lock().ok()?.take());
-            let mut reader = deliveries.map(|d| QueueReader::new(d, index));
-            if reader.is_none() {
-                shared.control.fail(Error::Worker(format!(
-                    "worker {index} has no RabbitMQ channel"
-                )));
-            }
-            let mut capability = reader.is_some().then_some(capability);
-            let source = u32::try_from(index).unwrap_or(u32::MAX);
-            move |output| {
-                let (Some(cap), Some(reader)) = (capability.as_mut(), reader.as_mut()) else {
-                    return;
-                };
-                let control = &shared.control;
-                let mut ledger = shared.ledger.borrow_mut();
-                let now = plan.clock.now();
-                let finished = control.stop_requested()
-                    || control.failed()
-                    || (plan.until_end && reader.at_end(&plan));
-                if now > *cap.time() || finished {
-                    if finished && !control.shutdown_requested() {
-                        output.session(cap).give(Item::Watermark(Watermark {
-                            source,
-                            to: source,
-                            millis: i64::MAX,
-                        }));
-                    }
-                    let positions = reader.close_epoch(&plan);
-                    ledger.close(*cap.time(), positions);
-                    if let Err(error) = control.dead_letters.check(&control.metrics) {
-                        control.fail(error);
-                    }
-                    if finished {
-                        capability = None;
-                        return;
-                    }
-                    cap.downgrade(&now);
-                }
-                let backlog = shared.sink_backlog();
-                if backlog.exceeds(plan.backlog_limit) {
-                    activator.activate_after(IDLE_POLL);
-                    return;
-                }
-                let room = plan.backlog_limit.rows.saturating_sub(backlog.rows);
-                let room = usize::try_from(room).unwrap_or(usize::MAX);
-                let polled = {
-                    let mut session = output.session(cap);
-                    let give = |record| session.give(record);
-                    reader.read_batch::<M>(&plan, give, room, &mut ledger, control)
-                };
-                match polled {
-                    Polled::Busy => activator.activate(),
-                    Polled::Idle => {
-                        activator.activate_after(IDLE_POLL.min(plan.clock.until_after(*cap.time())))
-                    }
-                    Polled::BudgetSpent => {
-                        control.request_stop();
-                        activator.activate();
-                    }
-                }
-            }
-        },
-    )
+    let pace = plan.pace.clone();
+    delivery_source(scope, "RabbitMqSource", pace, shared, move |wake| {
+        let slot = plan.hub.slots.get(index);
+        if let Some(Ok(mut activator)) = slot.map(|s| s.activator.lock()) {
+            *activator = Some(wake);
+        }
+        let deliveries = slot.and_then(|s| s.deliveries.lock().ok()?.take());
+        deliveries
+            .map(|deliveries| QueueReader::new(deliveries, index, Arc::clone(&plan)))
+            .ok_or_else(|| Error::Worker(format!("worker {index} has no RabbitMQ channel")))
+    })
 }

@@ -3,10 +3,12 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tokio::sync::mpsc;
 
 use super::decode_payload::{decode_payload, future_limit};
+use super::delivery_source::DeliveryReader;
 use super::kafka_reader::Polled;
 use super::rabbitmq::RabbitMqPlan;
 use super::rabbitmq_hub::{Received, Redelivery};
@@ -22,6 +24,7 @@ use crate::run::report::Metrics;
 const DELIVERIES_PER_ACTIVATION: usize = 8_192;
 
 pub(crate) struct QueueReader {
+    plan: Arc<RabbitMqPlan>,
     deliveries: mpsc::UnboundedReceiver<Received>,
     partition: i32,
     /// The position after the last delivery read, when it changed since the epoch closed.
@@ -31,33 +34,18 @@ pub(crate) struct QueueReader {
 }
 
 impl QueueReader {
-    pub fn new(deliveries: mpsc::UnboundedReceiver<Received>, worker: usize) -> Self {
+    pub fn new(
+        deliveries: mpsc::UnboundedReceiver<Received>,
+        worker: usize,
+        plan: Arc<RabbitMqPlan>,
+    ) -> Self {
         QueueReader {
+            plan,
             deliveries,
             partition: i32::try_from(worker).unwrap_or(i32::MAX),
             reached: None,
             disconnected: false,
         }
-    }
-
-    /// Whether every delivery received is read, and the queue had nothing ready since.
-    pub fn at_end(&self, plan: &RabbitMqPlan) -> bool {
-        self.disconnected
-            || (self.deliveries.is_empty()
-                && plan.hub.drained.load(std::sync::atomic::Ordering::Relaxed))
-    }
-
-    /// The position reached since the last call, for the ledger.
-    pub fn close_epoch(&mut self, plan: &RabbitMqPlan) -> Vec<OffsetUpdate> {
-        self.reached
-            .take()
-            .map(|next_offset| OffsetUpdate {
-                topic: Arc::clone(&plan.queue),
-                partition: self.partition,
-                next_offset,
-            })
-            .into_iter()
-            .collect()
     }
 
     fn take(&mut self, room: usize) -> Vec<Received> {
@@ -74,21 +62,45 @@ impl QueueReader {
         }
         taken
     }
+}
 
-    /// Reads up to one activation's share of deliveries, and at most `room`.
-    pub fn read_batch<M: Message>(
+impl DeliveryReader for QueueReader {
+    /// Every delivery received is read, and the queue had nothing ready since.
+    fn at_end(&self) -> bool {
+        self.disconnected
+            || (self.deliveries.is_empty() && self.plan.hub.drained.load(Ordering::Relaxed))
+    }
+
+    fn close_epoch(&mut self) -> Vec<OffsetUpdate> {
+        self.reached
+            .take()
+            .map(|next_offset| OffsetUpdate {
+                topic: Arc::clone(&self.plan.queue),
+                partition: self.partition,
+                next_offset,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// A queue's messages come in no order of event time: windows refuse it.
+    fn watermark(&self) -> Option<i64> {
+        None
+    }
+
+    fn read_batch<M: Message>(
         &mut self,
-        plan: &RabbitMqPlan,
-        mut give: impl FnMut(Item<M>),
+        give: &mut dyn FnMut(Item<M>),
         room: usize,
         ledger: &mut Ledger,
         control: &RunControl,
     ) -> Polled {
+        let plan = Arc::clone(&self.plan);
         let taken = self.take(room);
         if taken.is_empty() {
             return Polled::Idle;
         }
-        let written = match self.written_already(plan, &taken) {
+        let written = match written_already(&plan, &taken) {
             Ok(written) => written,
             Err(error) => {
                 control.fail(error);
@@ -172,25 +184,24 @@ impl QueueReader {
         Metrics::add(&control.metrics.replayed, replayed);
         polled
     }
+}
 
-    /// The ids, among the redelivered messages of `taken`, whose rows are committed.
-    fn written_already(
-        &self,
-        plan: &RabbitMqPlan,
-        taken: &[Received],
-    ) -> crate::error::Result<HashSet<Vec<u8>>> {
-        let asked: Vec<&[u8]> = taken
-            .iter()
-            .filter(|r| r.redelivery == Redelivery::Unknown)
-            .filter_map(|r| r.delivery.properties.message_id().as_ref())
-            .map(|id| id.as_str().as_bytes())
-            .collect();
-        match (&plan.database, asked.is_empty()) {
-            (Some(pool), false) => {
-                plan.runtime
-                    .block_on(committed_ids(pool, &plan.pipeline, &plan.queue, &asked))
-            }
-            _ => Ok(HashSet::new()),
+/// The ids, among the redelivered messages of `taken`, whose rows are committed.
+fn written_already(
+    plan: &RabbitMqPlan,
+    taken: &[Received],
+) -> crate::error::Result<HashSet<Vec<u8>>> {
+    let asked: Vec<&[u8]> = taken
+        .iter()
+        .filter(|r| r.redelivery == Redelivery::Unknown)
+        .filter_map(|r| r.delivery.properties.message_id().as_ref())
+        .map(|id| id.as_str().as_bytes())
+        .collect();
+    match (&plan.database, asked.is_empty()) {
+        (Some(pool), false) => {
+            plan.runtime
+                .block_on(committed_ids(pool, &plan.pipeline, &plan.queue, &asked))
         }
+        _ => Ok(HashSet::new()),
     }
 }
