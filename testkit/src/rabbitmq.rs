@@ -131,6 +131,28 @@ impl Rabbit {
         })
     }
 
+    /// Publishes one message without a message id to `queue`.
+    pub fn publish_without_id(&self, queue: &str, payload: Vec<u8>) -> Result<()> {
+        self.runtime.block_on(async {
+            let confirm = self
+                .channel
+                .basic_publish(
+                    "".into(),
+                    queue.into(),
+                    BasicPublishOptions::default(),
+                    &payload,
+                    BasicProperties::default(),
+                )
+                .await?
+                .await?;
+            if confirm.is_ack() {
+                Ok(())
+            } else {
+                Err("the broker refused a message".into())
+            }
+        })
+    }
+
     /// Publishes W1 orders `range` to `queue`, message id `order-<id>`.
     pub fn publish_w1(&self, queue: &str, range: std::ops::Range<u64>) -> Result<()> {
         self.publish(
@@ -197,15 +219,38 @@ impl Rabbit {
     }
 }
 
-/// Closes every client connection to the broker, as an operator (or a broker restart) would.
-pub fn close_all_connections() -> Result<()> {
-    let status = std::process::Command::new("rabbitmqctl")
-        .args(["close_all_connections", "closed by a sluice test"])
-        .stdout(std::process::Stdio::null())
-        .status()?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("rabbitmqctl close_all_connections: {status}").into())
+/// Closes the client connections whose name starts with `prefix` (a job names its
+/// connections `sluice <pipeline id>`), as an operator would with `rabbitmqctl
+/// close_connection`, and as a broker restart does. Returns how many were closed.
+pub fn close_connections(prefix: &str) -> Result<usize> {
+    let listed = std::process::Command::new("rabbitmqctl")
+        .args([
+            "list_connections",
+            "pid",
+            "client_properties",
+            "--no-table-headers",
+            "--quiet",
+        ])
+        .output()?;
+    if !listed.status.success() {
+        return Err(format!("rabbitmqctl list_connections: {}", listed.status).into());
     }
+    let wanted = format!("{{\"connection_name\",\"{prefix}");
+    let mut closed = 0;
+    for line in String::from_utf8_lossy(&listed.stdout).lines() {
+        let Some((pid, properties)) = line.split_once('\t') else {
+            continue;
+        };
+        if !properties.contains(&wanted) {
+            continue;
+        }
+        let status = std::process::Command::new("rabbitmqctl")
+            .args(["close_connection", pid.trim(), "closed by a sluice test"])
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        if status.success() {
+            closed += 1;
+        }
+    }
+    Ok(closed)
 }

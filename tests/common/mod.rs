@@ -24,7 +24,7 @@ mod w1;
 mod w2;
 
 pub use w1::{Order, OrderRow, ingest};
-pub use w2::{CustomerMinute, per_customer};
+pub use w2::{CustomerMinute, customer_minutes, per_customer};
 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use sqlx::{MySql, MySqlConnection, Pool, QueryBuilder};
+use sqlx::{Acquire, MySql, MySqlConnection, Pool, QueryBuilder};
 
 use crate::error::{Error, Result};
 
@@ -95,13 +95,22 @@ pub(crate) async fn committed_ids(
     Ok(found)
 }
 
-/// Forgets `ids` of `input`: their messages' acknowledgements are confirmed.
+/// Forgets `ids` of `input`: their messages' acknowledgements are confirmed. Read committed,
+/// so that the deletes lock the rows they delete and no gap beside them, where the sinks'
+/// transactions insert.
 pub(crate) async fn forget_ids(
     pool: &Pool<MySql>,
     pipeline: &str,
     input: &str,
     ids: &[Vec<u8>],
 ) -> Result<()> {
+    let error = |e| Error::mysql("sluice_message_ids", e);
+    let mut conn = pool.acquire().await.map_err(error)?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .execute(&mut *conn)
+        .await
+        .map_err(error)?;
+    let mut tx = conn.begin().await.map_err(error)?;
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let mut query =
             QueryBuilder::<MySql>::new("DELETE FROM sluice_message_ids WHERE pipeline = ");
@@ -114,11 +123,7 @@ pub(crate) async fn forget_ids(
             list.push_bind(id.as_slice());
         }
         query.push(")");
-        query
-            .build()
-            .execute(pool)
-            .await
-            .map_err(|e| Error::mysql("sluice_message_ids", e))?;
+        query.build().execute(&mut *tx).await.map_err(error)?;
     }
-    Ok(())
+    tx.commit().await.map_err(error)
 }

@@ -79,77 +79,81 @@ where
     R: DeliveryReader,
 {
     let index = scope.index();
-    source::<_, CapacityContainerBuilder<Vec<Item<M>>>, _, _>(scope, name, move |capability, info| {
-        let activator = scope.activator_for(info.address.clone());
-        let wake = scope.worker().sync_activator_for(info.address.to_vec());
-        let mut reader = match open(wake) {
-            Ok(reader) => Some(reader),
-            Err(error) => {
-                shared.control.fail(error);
-                None
-            }
-        };
-        let mut capability = reader.is_some().then_some(capability);
-        let source = u32::try_from(index).unwrap_or(u32::MAX);
-        let mut watermark = i64::MIN;
-        move |output| {
-            let (Some(cap), Some(reader)) = (capability.as_mut(), reader.as_mut()) else {
-                return;
+    source::<_, CapacityContainerBuilder<Vec<Item<M>>>, _, _>(
+        scope,
+        name,
+        move |capability, info| {
+            let activator = scope.activator_for(info.address.clone());
+            let wake = scope.worker().sync_activator_for(info.address.to_vec());
+            let mut reader = match open(wake) {
+                Ok(reader) => Some(reader),
+                Err(error) => {
+                    shared.control.fail(error);
+                    None
+                }
             };
-            let control = &shared.control;
-            let mut ledger = shared.ledger.borrow_mut();
-            let now = pace.clock.now();
-            let finished = control.stop_requested()
-                || control.failed()
-                || (pace.until_end && reader.at_end());
-            if now > *cap.time() || finished {
-                // The epoch ends: its watermark, then its positions. Input that ends closes
-                // every window; a shutdown leaves open windows to the next run.
-                let reached = if finished && !control.shutdown_requested() {
-                    Some(i64::MAX)
-                } else {
-                    reader.watermark()
+            let mut capability = reader.is_some().then_some(capability);
+            let source = u32::try_from(index).unwrap_or(u32::MAX);
+            let mut watermark = i64::MIN;
+            move |output| {
+                let (Some(cap), Some(reader)) = (capability.as_mut(), reader.as_mut()) else {
+                    return;
                 };
-                if let Some(reached) = reached.filter(|w| *w > watermark) {
-                    watermark = reached;
-                    output.session(cap).give(Item::Watermark(Watermark {
-                        source,
-                        to: source,
-                        millis: watermark,
-                    }));
+                let control = &shared.control;
+                let mut ledger = shared.ledger.borrow_mut();
+                let now = pace.clock.now();
+                let finished = control.stop_requested()
+                    || control.failed()
+                    || (pace.until_end && reader.at_end());
+                if now > *cap.time() || finished {
+                    // The epoch ends: its watermark, then its positions. Input that ends closes
+                    // every window; a shutdown leaves open windows to the next run.
+                    let reached = if finished && !control.shutdown_requested() {
+                        Some(i64::MAX)
+                    } else {
+                        reader.watermark()
+                    };
+                    if let Some(reached) = reached.filter(|w| *w > watermark) {
+                        watermark = reached;
+                        output.session(cap).give(Item::Watermark(Watermark {
+                            source,
+                            to: source,
+                            millis: watermark,
+                        }));
+                    }
+                    ledger.close(*cap.time(), reader.close_epoch());
+                    if let Err(error) = control.dead_letters.check(&control.metrics) {
+                        control.fail(error);
+                    }
+                    if finished {
+                        capability = None;
+                        return;
+                    }
+                    cap.downgrade(&now);
                 }
-                ledger.close(*cap.time(), reader.close_epoch());
-                if let Err(error) = control.dead_letters.check(&control.metrics) {
-                    control.fail(error);
-                }
-                if finished {
-                    capability = None;
+                let backlog = shared.sink_backlog();
+                if backlog.exceeds(pace.backlog_limit) {
+                    activator.activate_after(IDLE_POLL);
                     return;
                 }
-                cap.downgrade(&now);
-            }
-            let backlog = shared.sink_backlog();
-            if backlog.exceeds(pace.backlog_limit) {
-                activator.activate_after(IDLE_POLL);
-                return;
-            }
-            let room = pace.backlog_limit.rows.saturating_sub(backlog.rows);
-            let room = usize::try_from(room).unwrap_or(usize::MAX);
-            let polled = {
-                let mut session = output.session(cap);
-                let mut give = |record| session.give(record);
-                reader.read_batch::<M>(&mut give, room, &mut ledger, control)
-            };
-            match polled {
-                Polled::Busy => activator.activate(),
-                Polled::Idle => {
-                    activator.activate_after(IDLE_POLL.min(pace.clock.until_after(*cap.time())))
-                }
-                Polled::BudgetSpent => {
-                    control.request_stop();
-                    activator.activate();
+                let room = pace.backlog_limit.rows.saturating_sub(backlog.rows);
+                let room = usize::try_from(room).unwrap_or(usize::MAX);
+                let polled = {
+                    let mut session = output.session(cap);
+                    let mut give = |record| session.give(record);
+                    reader.read_batch::<M>(&mut give, room, &mut ledger, control)
+                };
+                match polled {
+                    Polled::Busy => activator.activate(),
+                    Polled::Idle => {
+                        activator.activate_after(IDLE_POLL.min(pace.clock.until_after(*cap.time())))
+                    }
+                    Polled::BudgetSpent => {
+                        control.request_stop();
+                        activator.activate();
+                    }
                 }
             }
-        }
-    })
+        },
+    )
 }

@@ -8,6 +8,7 @@ use timely::dataflow::{Scope, StreamVec};
 use super::kafka::{KafkaSourcePlan, group_offsets, kafka_source, start_offsets};
 use super::kafka_group_lag::GroupLag;
 use super::kafka_partitions::PartitionWatch;
+use super::restore::restored_windows;
 use crate::contract::connectors::Kafka;
 use crate::contract::message::Message;
 use crate::contract::sink::Positions;
@@ -15,7 +16,6 @@ use crate::contract::source::Source;
 use crate::contract::startup::Startup;
 use crate::dataflow::item::Item;
 use crate::dataflow::worker::{BacklogLimit, Restored, WorkerShared};
-use super::restore::restored_windows;
 use crate::delivery::{Epoch, EpochClock, load_offsets};
 use crate::error::Result;
 use crate::run::check::{CheckContext, Preflight};
@@ -62,9 +62,10 @@ impl<M: Message> Source for Kafka<M> {
             ),
             None => (Vec::new(), Restored::default()),
             Some(pool) => {
-                let stored = startup
-                    .runtime
-                    .block_on(load_offsets(pool, &startup.pipeline, &topic))?;
+                let stored =
+                    startup
+                        .runtime
+                        .block_on(load_offsets(pool, &startup.pipeline, &topic))?;
                 let restored = restored_windows(startup, !stored.is_empty())?;
                 (stored, restored)
             }

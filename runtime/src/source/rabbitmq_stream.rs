@@ -144,18 +144,24 @@ impl<M: Message> Source for RabbitMqStream<M> {
         let pace = plan.pace.clone();
         // The first worker reads the stream; the others have nothing to read.
         let reads = scope.index() == 0;
-        delivery_source(scope, "RabbitMqStreamSource", pace, Rc::clone(shared), move |wake| {
-            let deliveries = if reads {
-                if let Ok(mut slot) = plan.wake.lock() {
-                    *slot = Some(wake);
-                }
-                let taken = plan.deliveries.lock().ok().and_then(|mut d| d.take());
-                Some(taken.ok_or_else(|| Error::Worker("the stream is read twice".into()))?)
-            } else {
-                None
-            };
-            Ok(StreamReader::new(deliveries, plan))
-        })
+        delivery_source(
+            scope,
+            "RabbitMqStreamSource",
+            pace,
+            Rc::clone(shared),
+            move |wake| {
+                let deliveries = if reads {
+                    if let Ok(mut slot) = plan.wake.lock() {
+                        *slot = Some(wake);
+                    }
+                    let taken = plan.deliveries.lock().ok().and_then(|mut d| d.take());
+                    Some(taken.ok_or_else(|| Error::Worker("the stream is read twice".into()))?)
+                } else {
+                    None
+                };
+                Ok(StreamReader::new(deliveries, plan))
+            },
+        )
     }
 }
 
@@ -170,8 +176,7 @@ async fn end_offset(broker: &Broker, name: &str, stream: &str) -> Result<Option<
         .await
         .map_err(failed)?;
     let mut last = None;
-    while let Ok(Some(Ok(delivery))) =
-        tokio::time::timeout(LAST_CHUNK_WAIT, consumer.next()).await
+    while let Ok(Some(Ok(delivery))) = tokio::time::timeout(LAST_CHUNK_WAIT, consumer.next()).await
     {
         last = last.max(stream_offset(&delivery));
     }
@@ -193,7 +198,12 @@ async fn consume(
     arguments.insert("x-stream-offset".into(), offset);
     let stream = ShortString::try_new(stream).unwrap_or_else(|_| ShortString::from(""));
     channel
-        .basic_consume(stream, tag.into(), BasicConsumeOptions::default(), arguments)
+        .basic_consume(
+            stream,
+            tag.into(),
+            BasicConsumeOptions::default(),
+            arguments,
+        )
         .await
 }
 
