@@ -11,7 +11,9 @@
 //!   the W1 topic copied into another topic exactly-once against a hand-written consume and
 //!   produce loop (`e2e/connectors.rs`);
 //! - `cluster`: W1 and W3 as 1 process of 2 workers and as 2 processes of 1 worker (timely's
-//!   cluster mode on loopback).
+//!   cluster mode on loopback);
+//! - `rabbitmq`: W1's orders from a RabbitMQ queue into `orders` against a plain lapin
+//!   consume + decode loop over the same queue (RabbitMQ on 127.0.0.1:5672).
 //!
 //! ```text
 //! cargo bench --bench e2e                                   # embedded broker, 150,000 orders
@@ -39,6 +41,11 @@ mod handwritten;
 #[path = "../examples/shared/orders_topic.rs"]
 #[allow(dead_code)]
 mod orders_topic;
+#[path = "../examples/shared/queue.rs"]
+#[allow(dead_code)]
+mod queue;
+#[path = "e2e/rabbitmq.rs"]
+mod rabbitmq;
 #[path = "e2e/rss.rs"]
 mod rss;
 #[path = "e2e/serde_order.rs"]
@@ -100,6 +107,9 @@ fn run() -> Result<(), database::BoxError> {
     }
     if args.runs("w3") {
         results.extend(workloads::w3(&runtime, &args)?);
+    }
+    if args.runs("rabbitmq") {
+        results.extend(workloads::rabbitmq(&runtime, &args)?);
     }
     table::print(&results);
     workloads::print_machine(&runtime, &args, broker.as_deref());

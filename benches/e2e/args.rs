@@ -10,7 +10,9 @@ pub struct Args {
     pub events: u64,
     /// Timely workers of the sluice runs, and connections of the references.
     pub workers: usize,
-    /// Which workloads: any of `w1`, `w2`, `w3`, `scan`, `k2k`, `cluster`.
+    /// Orders of the `rabbitmq` workload, published to the queue before each run.
+    pub queue_orders: u64,
+    /// Which workloads: any of `w1`, `w2`, `w3`, `scan`, `k2k`, `cluster`, `rabbitmq`.
     pub only: Vec<String>,
     /// Rounds of every measurement; the table shows each run's median.
     pub repeat: usize,
@@ -21,14 +23,19 @@ pub struct Args {
 const EMBEDDED_ORDERS: u64 = 150_000;
 const FULL_ORDERS: u64 = 1_000_000;
 const W3_EVENTS: u64 = 10_000_000;
+/// RabbitMQ takes some 30,000 persistent messages a second here: each run's queue is filled
+/// anew, so its size is kept smaller than W1's.
+const QUEUE_ORDERS: u64 = 200_000;
 
 const USAGE: &str = "cargo bench --bench e2e -- [--brokers HOST:PORT] [--orders N] \
-                     [--events N] [--workers N] [--repeat N] [--only w1,w2,w3,scan,k2k,cluster]";
+                     [--events N] [--queue-orders N] [--workers N] [--repeat N] \
+                     [--only w1,w2,w3,scan,k2k,cluster,rabbitmq]";
 
 pub fn parse() -> Result<Args, String> {
     let mut brokers = std::env::var("SLUICE_BROKERS").ok();
     let (mut orders, mut events, mut workers, mut only) = (None, W3_EVENTS, 2, Vec::new());
     let mut repeat = 3;
+    let mut queue_orders = QUEUE_ORDERS;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || {
@@ -46,6 +53,7 @@ pub fn parse() -> Result<Args, String> {
             "--brokers" => brokers = Some(value()?),
             "--orders" => orders = Some(number(value()?)?),
             "--events" => events = number(value()?)?,
+            "--queue-orders" => queue_orders = number(value()?)?,
             "--workers" => workers = number(value()?)? as usize,
             "--repeat" => repeat = number(value()?)? as usize,
             "--only" => {
@@ -66,6 +74,7 @@ pub fn parse() -> Result<Args, String> {
         brokers,
         orders,
         events,
+        queue_orders,
         workers: workers.max(1),
         only,
         repeat: repeat.max(1),

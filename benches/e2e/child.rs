@@ -9,7 +9,7 @@ use std::time::Instant;
 use sluice_testkit::workload;
 
 use super::database::{self, BoxError};
-use super::{ceiling, connectors, handwritten, rss, table_copy, w1, w2, w3};
+use super::{ceiling, connectors, handwritten, queue, rabbitmq, rss, table_copy, w1, w2, w3};
 
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +45,11 @@ pub enum Run {
     },
     SluiceW3Process {
         process: usize,
+    },
+    /// A lapin consume + decode loop over the queue named by `Input::topic`.
+    ConsumeQueue,
+    SluiceQueue {
+        workers: usize,
     },
 }
 
@@ -90,6 +95,8 @@ impl Run {
             Run::SluiceCopy { workers } => format!("sluice-copy:{workers}"),
             Run::SluiceW1Process { process } => format!("sluice-w1-process:{process}"),
             Run::SluiceW3Process { process } => format!("sluice-w3-process:{process}"),
+            Run::ConsumeQueue => "consume-queue:1".into(),
+            Run::SluiceQueue { workers } => format!("sluice-queue:{workers}"),
         }
     }
 
@@ -110,6 +117,8 @@ impl Run {
             "sluice-copy" => Run::SluiceCopy { workers: n },
             "sluice-w1-process" => Run::SluiceW1Process { process: n },
             "sluice-w3-process" => Run::SluiceW3Process { process: n },
+            "consume-queue" => Run::ConsumeQueue,
+            "sluice-queue" => Run::SluiceQueue { workers: n },
             _ => return None,
         })
     }
@@ -228,6 +237,10 @@ impl Run {
             Run::SluiceW3Process { process } => {
                 let plan = sluice::InMemory::workers(1).cluster(process_of_two(process)?);
                 w3::sluice_in(plan, input.events)?
+            }
+            Run::ConsumeQueue => (rabbitmq::consume_decode(&input.topic, input.orders)?, 0),
+            Run::SluiceQueue { workers } => {
+                (queue::queue_ingest::run(config(workers))?.written, 0)
             }
         })
     }

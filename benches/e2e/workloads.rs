@@ -153,12 +153,21 @@ fn check_w1(
     args: &Args,
     measured: &Measured,
 ) -> Result<(), BoxError> {
+    check_orders(runtime, args.orders, measured)
+}
+
+/// Checks that `orders` holds exactly the first `orders` W1 rows after `measured`.
+fn check_orders(
+    runtime: &tokio::runtime::Runtime,
+    orders: u64,
+    measured: &Measured,
+) -> Result<(), BoxError> {
     let found = runtime.block_on(async {
         W1Checksum::query(&mut database::connect().await?)
             .await
             .map_err(BoxError::from)
     })?;
-    let expected = W1Checksum::expected(args.orders);
+    let expected = W1Checksum::expected(orders);
     if found != expected {
         return Err(format!("{}: expected {expected:?}, found {found:?}", measured.what).into());
     }
@@ -399,6 +408,59 @@ pub fn kafka_to_kafka(args: &Args, topic: &OrdersTopic) -> Result<Vec<Measured>,
     let mut runs = median_of(rounds);
     let (reference, sluice) = runs.split_at_mut(1);
     sluice[0].against("hand-written", &reference[0]);
+    Ok(runs)
+}
+
+/// `rabbitmq` in `args.repeat` rounds: W1's first `args.queue_orders` orders published to a
+/// queue and taken by a lapin consume + decode loop, then published again and written into
+/// `orders` by sluice (acknowledged after each commit).
+pub fn rabbitmq(runtime: &tokio::runtime::Runtime, args: &Args) -> Result<Vec<Measured>, BoxError> {
+    use sluice_testkit::rabbitmq::{QueueKind, Rabbit};
+    runtime.block_on(database::prepare(&[("orders", workload::ORDERS_DDL)]))?;
+    let queue = "sluice_bench_orders";
+    let orders = args.queue_orders;
+    let rabbit = Rabbit::connect().map_err(|e| e.to_string())?;
+    let fill = || -> Result<(), BoxError> {
+        eprintln!("rabbitmq: publishing {orders} orders ...");
+        rabbit
+            .fresh_queue(queue, QueueKind::Classic)
+            .and_then(|()| rabbit.publish_w1(queue, 0..orders))
+            .map_err(|e| e.to_string().into())
+    };
+    let mut rounds = Vec::new();
+    for _ in 0..args.repeat {
+        let mut on_queue = input(args, None);
+        on_queue.topic = queue.to_owned();
+        on_queue.orders = orders;
+        fill()?;
+        let (reference, _) = measure(
+            "rabbitmq",
+            "lapin consume + decode + ack, 1 thread",
+            "msgs",
+            Run::ConsumeQueue,
+            &on_queue,
+        )?;
+        if reference.items != orders {
+            return Err(format!("{}: {} messages read", reference.what, reference.items).into());
+        }
+        fill()?;
+        empty(runtime, "orders")?;
+        let (sluice, _) = measure(
+            "rabbitmq",
+            format!("sluice RabbitMQ -> MySQL, {} workers", args.workers),
+            "rows",
+            Run::SluiceQueue {
+                workers: args.workers,
+            },
+            &on_queue,
+        )?;
+        check_orders(runtime, orders, &sluice)?;
+        rounds.push(vec![reference, sluice]);
+    }
+    rabbit.delete_queue(queue).map_err(|e| e.to_string())?;
+    let mut runs = median_of(rounds);
+    let (reference, sluice) = runs.split_at_mut(1);
+    sluice[0].against("lapin loop", &reference[0]);
     Ok(runs)
 }
 
