@@ -15,6 +15,8 @@
 
 #[path = "shared/queue.rs"]
 mod queue;
+#[path = "shared/w1.rs"]
+mod w1;
 
 use sluice_testkit::rabbitmq::{QueueKind, Rabbit};
 

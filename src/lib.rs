@@ -68,10 +68,13 @@ extern crate self as sluice;
 
 /// Derives [`trait@Message`] for a struct with named fields.
 ///
-/// Struct attributes: `#[message(topic = "...", format = "json")]` (`topic` is required,
-/// `format` defaults to `json`). Field attributes: `rename = "key"` (the JSON key),
+/// Struct attributes: `#[message(topic = "...", format = "json")]` (`topic`, or `queue` for a
+/// RabbitMQ input, is required; `format` defaults to `json`), `queue = "..."` (the RabbitMQ
+/// queue a `RabbitMq` or `RabbitMqStream` input reads), `exchange = "..."` (the exchange a
+/// `RabbitMq` output publishes to). Field attributes: `rename = "key"` (the JSON key),
 /// `with = "epoch_millis"` (also `epoch_seconds`, `epoch_micros`: an integer timestamp read
-/// into a chrono date-time), `event_time` (the field that carries the event time).
+/// into a chrono date-time), `event_time` (the field that carries the event time), `key` (the
+/// Kafka record key, or the RabbitMQ routing key, of a message written).
 ///
 /// Field types: integers, `f32`, `f64`, `bool`, `String`, `Option<T>` (absent or `null` is
 /// `None`), `chrono::DateTime<Utc>` (RFC 3339), `NaiveDateTime`, `NaiveDate`. Unknown keys are

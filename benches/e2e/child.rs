@@ -239,9 +239,7 @@ impl Run {
                 w3::sluice_in(plan, input.events)?
             }
             Run::ConsumeQueue => (rabbitmq::consume_decode(&input.topic, input.orders)?, 0),
-            Run::SluiceQueue { workers } => {
-                (queue::queue_ingest::run(config(workers))?.written, 0)
-            }
+            Run::SluiceQueue { workers } => (queue::queue_ingest::run(config(workers))?.written, 0),
         })
     }
 }

@@ -35,11 +35,14 @@ pub fn consume_decode(queue: &str, orders: u64) -> Result<u64, BoxError> {
             .await?;
         let mut read = 0u64;
         while read < orders {
-            let delivery = consumer.next().await.ok_or("the consumer was cancelled")??;
+            let delivery = consumer
+                .next()
+                .await
+                .ok_or("the consumer was cancelled")??;
             let order: SerdeOrder = serde_json::from_slice(&delivery.data)?;
             std::hint::black_box(order);
             read += 1;
-            if read % ACK_EVERY == 0 || read == orders {
+            if read.is_multiple_of(ACK_EVERY) || read == orders {
                 channel
                     .basic_ack(delivery.delivery_tag, BasicAckOptions { multiple: true })
                     .await?;

@@ -4,10 +4,7 @@
 
 use sluice::prelude::*;
 
-#[path = "w1.rs"]
-mod w1;
-
-pub use w1::{Order, OrderRow};
+use super::w1::{Order, OrderRow};
 
 /// One order as `order_audit` appends it.
 #[derive(Row, Debug)]

@@ -115,10 +115,10 @@ impl Rabbit {
                 confirms.push(confirm);
                 // A window of confirmations keeps the broker's memory and ours small.
                 while confirms.len() >= 1_000 {
-                    if let Some(done) = confirms.next().await {
-                        if !done?.is_ack() {
-                            return Err("the broker refused a message".into());
-                        }
+                    if let Some(done) = confirms.next().await
+                        && !done?.is_ack()
+                    {
+                        return Err("the broker refused a message".into());
                     }
                 }
             }

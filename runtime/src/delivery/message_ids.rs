@@ -4,9 +4,9 @@
 //! connection, marked as redelivered; its id found here means its rows are already written.
 //!
 //! Each id is stored in the transaction that writes its message's rows, with the message's
-//! position (`partition` = worker), and deleted once the broker has confirmed its
-//! acknowledgement: the message is then gone from the queue. A crash between the two leaves a
-//! few ids behind, which are harmless.
+//! position (`partition` = worker), and deleted a minute after the broker has confirmed its
+//! acknowledgement: the message is then gone from the queue. Ids a run leaves behind (a crash,
+//! the last minute of a run) are deleted by a later run once they are `RETENTION` old.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -33,6 +33,10 @@ pub(crate) struct ClaimedId {
     pub position: i64,
     pub id: Vec<u8>,
 }
+
+/// How long an id left behind is kept: a message committed and not acknowledged, delivered
+/// again after this long, would be written again.
+pub(crate) const RETENTION_DAYS: u32 = 7;
 
 /// Ids per statement: an id is at most 255 bytes, a row under 1 KiB with the names.
 const IDS_PER_STATEMENT: usize = 512;
@@ -126,4 +130,19 @@ pub(crate) async fn forget_ids(
         query.build().execute(&mut *tx).await.map_err(error)?;
     }
     tx.commit().await.map_err(error)
+}
+
+/// Deletes the ids of `input` older than [`RETENTION_DAYS`].
+pub(crate) async fn purge_old_ids(pool: &Pool<MySql>, pipeline: &str, input: &str) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM sluice_message_ids WHERE pipeline = ? AND input = ? \
+         AND committed_at < NOW(3) - INTERVAL ? DAY",
+    )
+    .bind(pipeline)
+    .bind(input)
+    .bind(RETENTION_DAYS)
+    .execute(pool)
+    .await
+    .map_err(|e| Error::mysql("sluice_message_ids", e))?;
+    Ok(())
 }

@@ -142,6 +142,8 @@ impl Outgoing {
 pub(super) enum Refused {
     /// Its queue is full: the record waits for the next activation.
     Full,
+    /// The record cannot be published (why): it is a dead letter of kind `convert`.
+    Unfit(String),
     /// The run must fail.
     Failed(String),
 }
@@ -163,13 +165,24 @@ pub(super) struct Names {
     pub described: String,
 }
 
-/// The sink operator of output `output`, with the publisher `open` makes for this worker
-/// (given what wakes the operator on a confirmation).
+/// What a publisher is opened with, on one worker.
+pub(super) struct Opened {
+    /// Where it counts what it sent until the broker confirms it.
+    pub confirmations: Arc<Confirmations>,
+    /// Wakes the operator when a confirmation comes.
+    pub wake: SyncActivator,
+    pub worker: usize,
+    /// The records crossed a `key_by` before the sink: one message's records may reach
+    /// several workers.
+    pub exchanged: bool,
+}
+
+/// The sink operator of output `output`, with the publisher `open` makes for this worker.
 pub(super) fn confirmed_sink<'scope, M, P>(
     stream: Stream<'scope, M>,
     names: Names,
     output: usize,
-    open: impl FnOnce(Arc<Confirmations>, SyncActivator) -> Result<P> + 'static,
+    open: impl FnOnce(Opened) -> Result<P> + 'static,
 ) -> StreamVec<'scope, Epoch, ()>
 where
     M: Message,
@@ -184,7 +197,13 @@ where
             let recheck = scope.activator_for(info.address.clone());
             let confirmations = Arc::new(Confirmations::default());
             let wake = scope.worker().sync_activator_for(info.address.to_vec());
-            let mut publisher = match open(Arc::clone(&confirmations), wake) {
+            let opened = Opened {
+                confirmations: Arc::clone(&confirmations),
+                wake,
+                worker: shared.index,
+                exchanged: lineage.exchanged,
+            };
+            let mut publisher = match open(opened) {
                 Ok(publisher) => Some(publisher),
                 Err(error) => {
                     shared.control.fail(error);
@@ -246,6 +265,16 @@ where
                             waiting.pop_front();
                         }
                         Err(Refused::Full) => break,
+                        Err(Refused::Unfit(reason)) => {
+                            refused += 1;
+                            shared.ledger.borrow_mut().reject(DeadLetter::of_record(
+                                &names.input,
+                                record.origin,
+                                DeadLetterKind::Convert,
+                                format!("cannot publish the record: {reason}"),
+                            ));
+                            waiting.pop_front();
+                        }
                         Err(Refused::Failed(error)) => {
                             control.fail(Error::Worker(format!(
                                 "cannot write to {}: {error}",

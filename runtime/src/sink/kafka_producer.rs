@@ -19,7 +19,9 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use timely::dataflow::StreamVec;
 use timely::scheduling::SyncActivator;
 
-use super::confirmed::{Confirmations, Names, Outgoing, Publisher, Refused, confirmed_sink};
+use super::confirmed::{
+    Confirmations, Names, Opened, Outgoing, Publisher, Refused, confirmed_sink,
+};
 use super::kafka_transactions::{fence_earlier_runs, transactional_sink};
 use crate::contract::connectors::Kafka;
 use crate::contract::message::Message;
@@ -205,10 +207,10 @@ fn kafka_sink<'scope, M: Message>(
         target: Arc::clone(&plan.topic),
         described: format!("the Kafka topic `{}`", plan.topic),
     };
-    confirmed_sink(stream, names, output, move |confirmations, wake| {
+    confirmed_sink(stream, names, output, move |opened: Opened| {
         let events = ProducerEvents {
-            confirmations,
-            wake,
+            confirmations: opened.confirmations,
+            wake: opened.wake,
         };
         let producer = producer(&plan, events)?;
         Ok(KafkaPublisher { producer, plan })

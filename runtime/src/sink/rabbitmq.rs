@@ -22,7 +22,9 @@ use timely::dataflow::StreamVec;
 use timely::scheduling::SyncActivator;
 use tokio::sync::mpsc;
 
-use super::confirmed::{Confirmations, Names, Outgoing, Publisher, Refused, confirmed_sink};
+use super::confirmed::{
+    Confirmations, Names, Opened, Outgoing, Publisher, Refused, confirmed_sink,
+};
 use crate::amqp::{Broker, backoff, ready_messages, validate_url};
 use crate::contract::connectors::RabbitMq;
 use crate::contract::message::Message;
@@ -38,7 +40,7 @@ use crate::run::config::Config;
 #[derive(Debug)]
 pub struct RabbitMqSinkPlan {
     broker: Broker,
-    exchange: Arc<str>,
+    exchange: ShortString,
     /// The routing key of every message, when the exchange is the default one (`M`'s queue).
     queue: Option<Arc<str>>,
     names: Names,
@@ -94,7 +96,8 @@ impl<M: Message> Sink for RabbitMq<M> {
         }
         Ok(RabbitMqSinkPlan {
             broker,
-            exchange: Arc::from(M::EXCHANGE),
+            exchange: ShortString::try_new(M::EXCHANGE)
+                .map_err(|_| Error::Config("an exchange name has at most 255 bytes".into()))?,
             queue: M::EXCHANGE.is_empty().then(|| Arc::from(M::QUEUE)),
             names: Names {
                 input: Arc::clone(&startup.input),
@@ -113,17 +116,19 @@ impl<M: Message> Sink for RabbitMq<M> {
     ) -> StreamVec<'scope, Epoch, ()> {
         let plan = Arc::clone(plan);
         let names = plan.names.clone();
-        confirmed_sink(stream, names, role.output, move |confirmations, wake| {
+        confirmed_sink(stream, names, role.output, move |opened: Opened| {
             let (jobs, received) = mpsc::unbounded_channel();
             let task = PublishTask {
                 plan: Arc::clone(&plan),
-                confirmations: Arc::clone(&confirmations),
-                wake,
+                confirmations: Arc::clone(&opened.confirmations),
+                wake: opened.wake,
+                worker: opened.exchanged.then_some(opened.worker),
             };
             plan.runtime.spawn(task.run(received));
             Ok(TaskPublisher {
+                plan,
                 jobs,
-                confirmations,
+                confirmations: opened.confirmations,
             })
         })
     }
@@ -158,16 +163,39 @@ async fn check_target<M: Message>(broker: &Broker) -> Result<()> {
     Ok(())
 }
 
-/// The operator's side: records go to the worker's publishing task.
+/// The operator's side: records go to the worker's publishing task, with their routing key.
 struct TaskPublisher {
-    jobs: mpsc::UnboundedSender<Outgoing>,
+    plan: Arc<RabbitMqSinkPlan>,
+    jobs: mpsc::UnboundedSender<Job>,
     confirmations: Arc<Confirmations>,
+}
+
+/// A record to publish, and where to.
+struct Job {
+    record: Outgoing,
+    routing_key: ShortString,
 }
 
 impl Publisher for TaskPublisher {
     fn publish(&mut self, record: &Outgoing) -> std::result::Result<(), Refused> {
+        let routing_key = match (&self.plan.queue, &record.key) {
+            (Some(queue), _) => queue.to_string(),
+            (None, Some(key)) => String::from_utf8_lossy(key).into_owned(),
+            (None, None) => String::new(),
+        };
+        let routing_key = ShortString::try_new(routing_key).map_err(|_| {
+            Refused::Unfit(format!(
+                "its routing key (the #[message(key)] field) is longer than the 255 bytes \
+                 RabbitMQ allows, for {}",
+                self.plan.names.described
+            ))
+        })?;
         self.confirmations.sent(record.epoch);
-        self.jobs.send(record.clone()).map_err(|_| {
+        let job = Job {
+            record: record.clone(),
+            routing_key,
+        };
+        self.jobs.send(job).map_err(|_| {
             self.confirmations.settled(record.epoch);
             Refused::Failed("the publishing task has stopped".to_owned())
         })
@@ -179,42 +207,71 @@ struct PublishTask {
     plan: Arc<RabbitMqSinkPlan>,
     confirmations: Arc<Confirmations>,
     wake: SyncActivator,
+    /// Records moved between workers before the sink: the worker is part of their ids.
+    worker: Option<usize>,
 }
 
 /// A message published and not yet confirmed; `Err` when the connection was lost first.
-type Pending = std::pin::Pin<
-    Box<dyn std::future::Future<Output = (Outgoing, lapin::Result<Confirmation>)> + Send>,
->;
+type Pending =
+    std::pin::Pin<Box<dyn std::future::Future<Output = (Job, lapin::Result<Confirmation>)> + Send>>;
+
+/// Attempts in a row without a confirmation before the run fails: with the pauses between
+/// them, about a minute and a half.
+const MAX_ATTEMPTS: u32 = 25;
+
+/// What became of a message published.
+enum Settled {
+    Confirmed,
+    /// The broker could not take it: it goes again, after a pause.
+    Refused,
+    Lost(String),
+}
 
 impl PublishTask {
-    async fn run(self, mut jobs: mpsc::UnboundedReceiver<Outgoing>) {
-        let mut again: VecDeque<Outgoing> = VecDeque::new();
+    async fn run(self, mut jobs: mpsc::UnboundedReceiver<Job>) {
+        let mut again: VecDeque<Job> = VecDeque::new();
+        // Attempts since the last confirmation: the pause before the next one grows with it.
         let mut attempt = 0u32;
         // The message ids of consecutive records of one source message (a flat_map's).
         let mut numbering = Numbering::default();
         loop {
-            let (connection, channel) = match self.open().await {
-                Ok(opened) => {
-                    attempt = 0;
-                    opened
+            if attempt > 0 {
+                if attempt >= MAX_ATTEMPTS {
+                    self.confirmations.fail(format!(
+                        "no message was confirmed in {attempt} attempts to publish"
+                    ));
+                    let _ = self.wake.activate();
+                    return;
                 }
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            let (connection, channel) = match self.open().await {
+                Ok(opened) => opened,
                 Err(error) => {
-                    let pause = backoff(attempt);
-                    tracing::warn!("{error}; publishing again in {pause:?}");
+                    tracing::warn!("{error}; publishing again after a pause");
                     attempt += 1;
-                    tokio::time::sleep(pause).await;
                     continue;
                 }
             };
             let mut pending: FuturesOrdered<Pending> = FuturesOrdered::new();
             let lost = loop {
-                let next = match again.pop_front() {
-                    Some(record) => record,
+                let settled = match again.pop_front() {
+                    Some(job) => {
+                        match self.publish(&channel, job).await {
+                            Ok(confirm) => pending.push_back(confirm),
+                            Err((job, error)) => {
+                                again.push_front(job);
+                                break error;
+                            }
+                        }
+                        continue;
+                    }
                     None => tokio::select! {
                         job = jobs.recv() => match job {
-                            Some(mut record) => {
-                                numbering.name(&mut record);
-                                record
+                            Some(mut job) => {
+                                numbering.name(&mut job.record);
+                                again.push_back(job);
+                                continue;
                             }
                             // The operator is gone: the run has ended.
                             None if pending.is_empty() => {
@@ -222,27 +279,25 @@ impl PublishTask {
                                 return;
                             }
                             None => match pending.next().await {
-                                Some(done) => {
-                                    if let Some(lost) = self.settle(done, &mut again) { break lost; }
-                                    continue;
-                                }
+                                Some(done) => self.settle(done, &mut again),
                                 None => continue,
                             },
                         },
                         Some(done) = pending.next(), if !pending.is_empty() => {
-                            if let Some(lost) = self.settle(done, &mut again) { break lost; }
-                            continue;
+                            self.settle(done, &mut again)
                         }
                     },
                 };
-                match self.publish(&channel, &next).await {
-                    Ok(confirm) => pending.push_back(confirm),
-                    Err(error) => {
-                        again.push_front(next);
-                        break error;
+                match settled {
+                    Settled::Confirmed => attempt = 0,
+                    Settled::Refused => {
+                        attempt += 1;
+                        tokio::time::sleep(backoff(attempt)).await;
                     }
+                    Settled::Lost(lost) => break lost,
                 }
             };
+            attempt += 1;
             tracing::warn!(
                 exchange = %self.plan.exchange,
                 "RabbitMQ connection lost ({lost}): publishing the unconfirmed messages again"
@@ -250,11 +305,11 @@ impl PublishTask {
             let _ = connection.close(200, "reconnecting".into()).await;
             // What was published and not confirmed goes again, in order, before the rest.
             let mut unconfirmed = Vec::new();
-            while let Some((record, _)) = pending.next().await {
-                unconfirmed.push(record);
+            while let Some((job, _)) = pending.next().await {
+                unconfirmed.push(job);
             }
-            for record in unconfirmed.into_iter().rev() {
-                again.push_front(record);
+            for job in unconfirmed.into_iter().rev() {
+                again.push_front(job);
             }
         }
     }
@@ -271,65 +326,69 @@ impl PublishTask {
         Ok((connection, channel))
     }
 
-    /// Hands `record` to the broker; its confirmation comes later.
-    async fn publish(&self, channel: &Channel, record: &Outgoing) -> Result<Pending, String> {
-        let routing_key = match (&self.plan.queue, &record.key) {
-            (Some(queue), _) => queue.to_string(),
-            (None, Some(key)) => String::from_utf8_lossy(key).into_owned(),
-            (None, None) => String::new(),
-        };
-        let routing_key = ShortString::try_new(routing_key).map_err(|e| e.to_string())?;
-        let id = record_id(&self.plan, record);
+    /// Hands `job` to the broker; its confirmation comes later. `Err` with the job when the
+    /// channel is gone.
+    async fn publish(
+        &self,
+        channel: &Channel,
+        job: Job,
+    ) -> std::result::Result<Pending, (Job, String)> {
+        let id = record_id(&self.plan, &job.record, self.worker);
         let properties = BasicProperties::default()
-            .with_message_id(ShortString::try_new(id).map_err(|e| e.to_string())?)
+            .with_message_id(ShortString::from(id))
             .with_content_type("application/json".into())
             .with_delivery_mode(2);
         let options = BasicPublishOptions {
             mandatory: true,
             ..BasicPublishOptions::default()
         };
-        let exchange =
-            ShortString::try_new(self.plan.exchange.as_ref()).map_err(|e| e.to_string())?;
-        let confirm = channel
-            .basic_publish(exchange, routing_key, options, &record.payload, properties)
-            .await
-            .map_err(|e| e.to_string())?;
-        let record = record.clone();
-        Ok(Box::pin(async move { (record, confirm.await) }))
+        let published = channel
+            .basic_publish(
+                self.plan.exchange.clone(),
+                job.routing_key.clone(),
+                options,
+                &job.record.payload,
+                properties,
+            )
+            .await;
+        match published {
+            Ok(confirm) => Ok(Box::pin(async move { (job, confirm.await) })),
+            Err(error) => Err((job, error.to_string())),
+        }
     }
 
-    /// Notes a confirmation; `Some` (why) when the connection was lost before it.
+    /// Notes a confirmation.
     fn settle(
         &self,
-        (record, confirmation): (Outgoing, lapin::Result<Confirmation>),
-        again: &mut VecDeque<Outgoing>,
-    ) -> Option<String> {
-        let outcome = match confirmation {
+        (job, confirmation): (Job, lapin::Result<Confirmation>),
+        again: &mut VecDeque<Job>,
+    ) -> Settled {
+        let record = &job.record;
+        let settled = match confirmation {
             Ok(Confirmation::Ack(None) | Confirmation::NotRequested) => {
                 self.confirmations
                     .confirmed(record.epoch, record.origin.is_derived());
-                None
+                Settled::Confirmed
             }
             Ok(Confirmation::Ack(Some(_))) => {
                 self.confirmations.fail(format!(
                     "a message was returned as unroutable: no queue is bound to {} for its \
-                     routing key",
-                    self.plan.names.described
+                     routing key `{}`",
+                    self.plan.names.described, job.routing_key
                 ));
-                None
+                Settled::Confirmed
             }
-            // The broker could not take it: it goes again.
             Ok(Confirmation::Nack(_)) => {
-                again.push_back(record);
-                None
+                again.push_back(job);
+                Settled::Refused
             }
             Err(error) => {
-                again.push_back(record);
-                Some(error.to_string())
+                again.push_back(job);
+                Settled::Lost(error.to_string())
             }
         };
         let _ = self.wake.activate();
-        outcome
+        settled
     }
 }
 
@@ -355,9 +414,10 @@ impl Numbering {
 }
 
 /// The message id of `record`: `pipeline/input/partition/offset` of the message it came from
-/// (`#n` after the first record of one message), or, for a window's row, a digest of its
-/// payload.
-fn record_id(plan: &RabbitMqSinkPlan, record: &Outgoing) -> String {
+/// (`#n` after the first record of one message; `@worker` when records crossed a `key_by`,
+/// which spreads one message's records over the workers), or, for a window's row, a digest of
+/// its payload.
+fn record_id(plan: &RabbitMqSinkPlan, record: &Outgoing, worker: Option<usize>) -> String {
     let from = match record.source(&plan.names.input) {
         Some(source) => source,
         None => {
@@ -366,10 +426,13 @@ fn record_id(plan: &RabbitMqSinkPlan, record: &Outgoing) -> String {
             format!("{}/window/{hex}", plan.names.input)
         }
     };
-    let id = match record.sequence {
+    let mut id = match record.sequence {
         0 => format!("{}/{from}", plan.pipeline),
         n => format!("{}/{from}#{n}", plan.pipeline),
     };
+    if let Some(worker) = worker {
+        id.push_str(&format!("@{worker}"));
+    }
     // An id is at most 255 bytes: a long one is shortened to a digest of itself.
     if id.len() <= 255 {
         id

@@ -18,6 +18,7 @@ use crate::contract::source::Source;
 use crate::contract::startup::Startup;
 use crate::dataflow::item::Item;
 use crate::dataflow::worker::{Restored, WorkerShared};
+use crate::delivery::message_ids::purge_old_ids;
 use crate::delivery::{Epoch, load_offsets};
 use crate::error::{Error, Result};
 use crate::run::check::{CheckContext, Preflight};
@@ -104,8 +105,13 @@ impl<M: Message> Source for RabbitMq<M> {
                     startup
                         .runtime
                         .block_on(load_offsets(pool, &startup.pipeline, &queue))?;
+                startup
+                    .runtime
+                    .block_on(purge_old_ids(pool, &startup.pipeline, &queue))?;
                 let last = stored.iter().map(|(_, next)| *next).max().unwrap_or(0);
-                (last / GENERATION + 1).saturating_mul(GENERATION)
+                (last / GENERATION)
+                    .saturating_add(1)
+                    .saturating_mul(GENERATION)
             }
             None => 0,
         };

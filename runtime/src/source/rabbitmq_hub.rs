@@ -2,20 +2,22 @@
 //! worker, each worker's deliveries handed to its source operator, acknowledgements sent once
 //! the rows are committed, and a new connection (after a pause that grows) when one is lost.
 //!
-//! Positions: a worker's messages get positions `base + delivery tag`, with a new `base` for
-//! every connection (`GENERATION` apart), so that a position names one delivery of one run. The
-//! committer stores them like offsets (partition = worker); an acknowledgement of everything
-//! up to a stored position is then one `basic.ack` with `multiple`.
+//! Positions: a worker's messages get positions `base + generation * GENERATION + delivery
+//! tag`, a new generation for every connection, so that a position names one delivery of one
+//! run. The committer stores them like offsets (partition = worker); an acknowledgement of
+//! everything up to a stored position is then one `basic.ack` with `multiple`.
 //!
-//! Redeliveries: a connection lost (or a crash) returns the unacknowledged messages to the
-//! queue, marked as redelivered. The hub counts the ids of the messages this process holds
-//! uncommitted; a redelivered message whose id is among them is a copy of one whose rows are
-//! still on their way. The worker asks MySQL about the other redelivered ones.
+//! Redeliveries: a lost connection (or a crash) returns the unacknowledged messages to the
+//! queue. Before connecting again the hub waits until every message the lost connection
+//! delivered is committed, so that a copy the broker sends again is either of a message whose
+//! id MySQL holds, and skipped, or of one that was never written. The worker looks up the ids
+//! of redelivered messages, and of every message of a connection's first seconds (a broker
+//! that restarted may not mark them all).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use lapin::message::Delivery;
@@ -35,23 +37,18 @@ pub(crate) const GENERATION: i64 = 1 << 40;
 
 /// How often the hub asks how many messages are ready, for `--until-end`.
 const COUNT_EVERY: Duration = Duration::from_millis(100);
-
-/// What the hub knows of a redelivered message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Redelivery {
-    /// A first delivery.
-    First,
-    /// A copy of a message this process read and has not committed: its rows are on their way.
-    CopyInFlight,
-    /// Redelivered: MySQL knows whether its rows are committed.
-    Unknown,
-}
+/// Every delivery of a connection's first seconds is looked up in MySQL.
+const LOOK_UP_AFTER_CONNECTING: Duration = Duration::from_secs(5);
+/// Ids are deleted this long after the broker confirmed their acknowledgement: time for it to
+/// make the acknowledgement durable, so that no crash of the broker brings their messages back.
+const FORGET_AFTER: Duration = Duration::from_secs(60);
 
 /// One delivery, for a worker.
 #[derive(Debug)]
 pub(crate) struct Received {
     pub position: i64,
-    pub redelivery: Redelivery,
+    /// The message may have been delivered before: its id is looked up in MySQL.
+    pub look_up: bool,
     pub delivery: Delivery,
 }
 
@@ -60,6 +57,13 @@ pub(crate) struct Received {
 pub(crate) struct WorkerSlot {
     pub deliveries: Mutex<Option<mpsc::UnboundedReceiver<Received>>>,
     pub activator: Mutex<Option<SyncActivator>>,
+}
+
+/// The table of committed messages' ids, for one pipeline.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredIds {
+    pub pool: sqlx::Pool<sqlx::MySql>,
+    pub pipeline: Arc<str>,
 }
 
 /// What the hub and the workers share.
@@ -77,26 +81,20 @@ pub(crate) struct Hub {
     until_end: bool,
     pub slots: Vec<WorkerSlot>,
     senders: Vec<mpsc::UnboundedSender<Received>>,
-    /// Ids of the messages read and not yet committed, counted (a copy counts too).
-    in_flight: Mutex<HashMap<Vec<u8>, u32>>,
-    /// Per worker, the positions and ids read and not yet committed, in order.
-    pending: Vec<Mutex<VecDeque<(i64, Vec<u8>)>>>,
+    /// Per worker, the positions and ids delivered and not yet committed, in order.
+    pending: Vec<Mutex<Delivered>>,
     /// Per worker, those committed and not yet acknowledged for sure, in order.
-    unconfirmed: Vec<Mutex<VecDeque<(i64, Vec<u8>)>>>,
-    /// Where the ids of committed messages are stored, and deleted once acknowledged.
-    ids: Option<StoredIds>,
+    unconfirmed: Vec<Mutex<Delivered>>,
+    /// Ids whose acknowledgement is confirmed, to the task that deletes them.
+    forget: Option<mpsc::UnboundedSender<(Instant, Vec<Vec<u8>>)>>,
     /// The queue had no ready message at the last two counts, with no delivery in between.
     pub drained: AtomicBool,
     zero_counts: AtomicU32,
     commands: mpsc::UnboundedSender<Command>,
 }
 
-/// The table of committed messages' ids, for one pipeline.
-#[derive(Debug, Clone)]
-pub(crate) struct StoredIds {
-    pub pool: sqlx::Pool<sqlx::MySql>,
-    pub pipeline: Arc<str>,
-}
+/// Positions and message ids of one worker's deliveries, in order.
+type Delivered = VecDeque<(i64, Vec<u8>)>;
 
 #[derive(Debug)]
 enum Command {
@@ -130,6 +128,11 @@ impl Hub {
                 activator: Mutex::new(None),
             });
         }
+        let forget = ids.as_ref().map(|ids| {
+            let (forget, confirmed) = mpsc::unbounded_channel();
+            runtime.spawn(forget_later(ids.clone(), Arc::clone(&queue), confirmed));
+            forget
+        });
         let hub = Arc::new(Hub {
             broker,
             queue,
@@ -140,10 +143,9 @@ impl Hub {
             until_end,
             slots,
             senders,
-            in_flight: Mutex::new(HashMap::new()),
             pending: (0..workers).map(|_| Mutex::default()).collect(),
             unconfirmed: (0..workers).map(|_| Mutex::default()).collect(),
-            ids,
+            forget,
             drained: AtomicBool::new(false),
             zero_counts: AtomicU32::new(0),
             commands,
@@ -160,45 +162,36 @@ impl Hub {
         }
     }
 
+    /// The first position of connection `generation`.
+    fn first_position(&self, generation: i64) -> i64 {
+        self.base
+            .saturating_add(generation.saturating_mul(GENERATION))
+    }
+
     /// Notes a delivery on `worker`'s channel of connection `generation`, for its worker.
-    fn receive(&self, worker: usize, generation: i64, delivery: Delivery) {
-        let position = self.base + generation * GENERATION + delivery.delivery_tag as i64;
-        let id = delivery
-            .properties
-            .message_id()
-            .as_ref()
-            .map(|id| id.as_str().as_bytes().to_vec());
-        let mut redelivery = if delivery.redelivered {
-            Redelivery::Unknown
-        } else {
-            Redelivery::First
-        };
-        if let (true, Some(id)) = (self.manual_acks, id) {
-            if let Ok(mut in_flight) = self.in_flight.lock() {
-                let count = in_flight.entry(id.clone()).or_insert(0);
-                if *count > 0 && delivery.redelivered {
-                    redelivery = Redelivery::CopyInFlight;
-                }
-                *count += 1;
-            }
-            if let Some(Ok(mut pending)) = self.pending.get(worker).map(|p| p.lock()) {
-                pending.push_back((position, id));
-            }
+    fn receive(&self, worker: usize, generation: i64, look_up: bool, delivery: Delivery) {
+        let tag = i64::try_from(delivery.delivery_tag).unwrap_or(i64::MAX);
+        let position = self.first_position(generation).saturating_add(tag);
+        if self.manual_acks
+            && let Some(id) = delivery.properties.message_id()
+            && let Some(Ok(mut pending)) = self.pending.get(worker).map(|p| p.lock())
+        {
+            pending.push_back((position, id.as_str().as_bytes().to_vec()));
         }
         self.zero_counts.store(0, Ordering::Relaxed);
         self.drained.store(false, Ordering::Relaxed);
         if let Some(sender) = self.senders.get(worker) {
+            let look_up = look_up || delivery.redelivered;
             let _ = sender.send(Received {
                 position,
-                redelivery,
+                look_up,
                 delivery,
             });
         }
         self.wake(worker);
     }
 
-    /// Every message of `worker` before `next` is committed: their ids leave the in-flight
-    /// count (MySQL holds them now).
+    /// Every message of `worker` before `next` is committed.
     fn committed(&self, worker: usize, next: i64) {
         let (Some(Ok(mut pending)), Some(Ok(mut unconfirmed))) = (
             self.pending.get(worker).map(|p| p.lock()),
@@ -206,31 +199,28 @@ impl Hub {
         ) else {
             return;
         };
-        let Ok(mut in_flight) = self.in_flight.lock() else {
-            return;
-        };
         while pending
             .front()
             .is_some_and(|(position, _)| *position < next)
         {
-            let Some((position, id)) = pending.pop_front() else {
-                break;
-            };
-            if let Some(count) = in_flight.get_mut(&id) {
-                *count -= 1;
-                if *count == 0 {
-                    in_flight.remove(&id);
-                }
+            if let Some(done) = pending.pop_front() {
+                unconfirmed.push_back(done);
             }
-            unconfirmed.push_back((position, id));
         }
     }
 
+    /// Whether a message delivered is not committed yet.
+    fn uncommitted(&self) -> bool {
+        self.pending
+            .iter()
+            .any(|p| p.lock().is_ok_and(|p| !p.is_empty()))
+    }
+
     /// The broker has processed the acknowledgements of `worker`'s messages from `from` (the
-    /// connection's first position) to `next`: their ids are no longer needed. Those of an
+    /// connection's first position) to `next`: their ids can go, after a while. Those of an
     /// earlier connection were never acknowledged: their messages came back, and the copies
     /// are stored under the same ids.
-    async fn confirmed(&self, worker: usize, from: i64, next: i64) {
+    fn confirmed(&self, worker: usize, from: i64, next: i64) {
         let mut done = Vec::new();
         if let Some(Ok(mut unconfirmed)) = self.unconfirmed.get(worker).map(|u| u.lock()) {
             while unconfirmed
@@ -244,9 +234,21 @@ impl Hub {
                 }
             }
         }
-        if let (Some(ids), false) = (&self.ids, done.is_empty())
-            && let Err(error) = forget_ids(&ids.pool, &ids.pipeline, &self.queue, &done).await
-        {
+        if let (Some(forget), false) = (&self.forget, done.is_empty()) {
+            let _ = forget.send((Instant::now(), done));
+        }
+    }
+}
+
+/// Deletes the ids of acknowledged messages `FORGET_AFTER` their confirmation.
+async fn forget_later(
+    ids: StoredIds,
+    queue: Arc<str>,
+    mut confirmed: mpsc::UnboundedReceiver<(Instant, Vec<Vec<u8>>)>,
+) {
+    while let Some((at, done)) = confirmed.recv().await {
+        tokio::time::sleep_until((at + FORGET_AFTER).into()).await;
+        if let Err(error) = forget_ids(&ids.pool, &ids.pipeline, &queue, &done).await {
             tracing::warn!("acknowledged message ids stay stored: {error}");
         }
     }
@@ -286,84 +288,132 @@ struct Session {
     acked: Vec<u64>,
 }
 
+/// What ended a connection.
+enum Ended {
+    Lost(String),
+    Closed,
+}
+
 async fn run(hub: Arc<Hub>, mut commands: mpsc::UnboundedReceiver<Command>) {
     let mut generation = 0i64;
     let mut attempt = 0u32;
     loop {
         let (lost_sender, mut lost) = mpsc::unbounded_channel::<String>();
-        let mut session = match open(&hub, generation, &lost_sender).await {
-            Ok(session) => {
+        let opened = open(&hub, generation, &lost_sender).await;
+        drop(lost_sender);
+        let reason = match opened {
+            Ok(mut session) => {
                 if attempt > 0 {
                     tracing::info!(queue = %hub.queue, "reconnected to RabbitMQ");
                 }
-                attempt = 0;
-                session
-            }
-            Err(error) => {
-                let pause = backoff(attempt);
-                tracing::warn!(queue = %hub.queue, "{error}; trying again in {pause:?}");
-                attempt += 1;
-                // Commits go on while the broker is away; their messages come back anyway.
-                let wait = tokio::time::sleep(pause);
-                tokio::pin!(wait);
-                loop {
-                    tokio::select! {
-                        () = &mut wait => break,
-                        command = commands.recv() => match command {
-                            Some(Command::Committed { worker, next }) => hub.committed(worker, next),
-                            Some(Command::Close(done)) => { let _ = done.send(()); return; }
-                            None => return,
-                        },
+                match serve(&hub, &mut session, &mut commands, &mut lost, &mut attempt).await {
+                    Ended::Closed => return,
+                    Ended::Lost(reason) => {
+                        tracing::warn!(queue = %hub.queue, "RabbitMQ connection lost ({reason}): \
+                            reconnecting; unacknowledged messages come back redelivered");
+                        let _ = session.connection.close(200, "reconnecting".into()).await;
+                        reason
                     }
                 }
-                generation += 1;
-                continue;
             }
+            Err(error) => error.to_string(),
         };
-        let mut count = tokio::time::interval(COUNT_EVERY);
-        let reason = loop {
+        // Every channel has handed over what it received, and every message the connection
+        // delivered is committed, before the next connection reads their copies.
+        while lost.recv().await.is_some() {}
+        let pause = backoff(attempt);
+        attempt = attempt.saturating_add(1);
+        let wait = tokio::time::sleep(pause);
+        tokio::pin!(wait);
+        let mut waited = false;
+        while !waited || hub.uncommitted() {
             tokio::select! {
+                () = &mut wait, if !waited => {
+                    waited = true;
+                    if hub.uncommitted() {
+                        tracing::debug!(queue = %hub.queue, "{reason}: waiting for the commit of what was delivered");
+                    }
+                }
                 command = commands.recv() => match command {
-                    Some(Command::Committed { worker, next }) => {
-                        hub.committed(worker, next);
-                        if let Err(error) = acknowledge(&hub, &mut session, worker, next).await {
-                            break error;
-                        }
-                    }
-                    Some(Command::Close(done)) => {
-                        let _ = session.connection.close(200, "run ended".into()).await;
-                        let _ = done.send(());
-                        return;
-                    }
+                    Some(Command::Committed { worker, next }) => hub.committed(worker, next),
+                    Some(Command::Close(done)) => { let _ = done.send(()); return; }
                     None => return,
                 },
-                reason = lost.recv() => break reason.unwrap_or_default(),
-                _ = count.tick(), if hub.until_end => {
-                    if let Err(error) = count_ready(&hub, &session).await {
-                        break error;
-                    }
-                }
             }
-        };
-        tracing::warn!(queue = %hub.queue, "RabbitMQ connection lost ({reason}): reconnecting; unacknowledged messages come back redelivered");
-        // Every channel ends with the connection: their deliveries are all handed over before
-        // the next connection reads the copies.
-        let _ = session.connection.close(200, "reconnecting".into()).await;
-        drop(lost_sender);
-        while lost.recv().await.is_some() {}
+        }
         generation += 1;
     }
 }
 
-/// Connects, opens a channel per worker and starts consuming on each.
+/// Serves one connection until it is lost or the run ends.
+async fn serve(
+    hub: &Hub,
+    session: &mut Session,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    lost: &mut mpsc::UnboundedReceiver<String>,
+    attempt: &mut u32,
+) -> Ended {
+    let mut count = tokio::time::interval(COUNT_EVERY);
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(Command::Committed { worker, next }) => {
+                    hub.committed(worker, next);
+                    match acknowledge(hub, session, worker, next).await {
+                        // The connection works: the next loss starts with a short pause.
+                        Ok(true) => *attempt = 0,
+                        Ok(false) => {}
+                        Err(error) => return Ended::Lost(error),
+                    }
+                }
+                Some(Command::Close(done)) => {
+                    let _ = session.connection.close(200, "run ended".into()).await;
+                    let _ = done.send(());
+                    return Ended::Closed;
+                }
+                None => return Ended::Closed,
+            },
+            reason = lost.recv() => return Ended::Lost(reason.unwrap_or_default()),
+            _ = count.tick(), if hub.until_end => {
+                if let Err(error) = count_ready(hub, session).await {
+                    return Ended::Lost(error);
+                }
+            }
+        }
+    }
+}
+
+/// Connects, opens a channel per worker and starts consuming on each. On an error, what was
+/// opened is closed, and its consumers report to `lost` as they end.
 async fn open(
     hub: &Arc<Hub>,
     generation: i64,
     lost: &mpsc::UnboundedSender<String>,
 ) -> Result<Session, crate::error::Error> {
     let connection = hub.broker.connect(&hub.name).await?;
+    match consume_on_every_channel(hub, &connection, generation, lost).await {
+        Ok(channels) => Ok(Session {
+            connection,
+            acked: vec![0; channels.len()],
+            channels,
+            generation,
+        }),
+        Err(error) => {
+            let _ = connection.close(200, "cannot consume".into()).await;
+            Err(error)
+        }
+    }
+}
+
+async fn consume_on_every_channel(
+    hub: &Arc<Hub>,
+    connection: &Connection,
+    generation: i64,
+    lost: &mpsc::UnboundedSender<String>,
+) -> Result<Vec<Channel>, crate::error::Error> {
     let queue = ShortString::try_new(hub.queue.as_ref())
         .map_err(|e| hub.broker.error(format!("queue name: {e}")))?;
+    let look_up_until = Instant::now() + LOOK_UP_AFTER_CONNECTING;
     let mut channels = Vec::new();
     for worker in 0..hub.slots.len() {
         let failed = |e: lapin::Error| hub.broker.error(format!("queue `{}`: {e}", hub.queue));
@@ -387,7 +437,10 @@ async fn open(
         tokio::spawn(async move {
             let reason = loop {
                 match consumer.next().await {
-                    Some(Ok(delivery)) => hub.receive(worker, generation, delivery),
+                    Some(Ok(delivery)) => {
+                        let look_up = Instant::now() < look_up_until;
+                        hub.receive(worker, generation, look_up, delivery);
+                    }
                     Some(Err(error)) => break error.to_string(),
                     None => break "the broker cancelled the consumer".to_owned(),
                 }
@@ -396,35 +449,30 @@ async fn open(
         });
         channels.push(channel);
     }
-    Ok(Session {
-        connection,
-        acked: vec![0; channels.len()],
-        channels,
-        generation,
-    })
+    Ok(channels)
 }
 
 /// Acknowledges every delivery of `worker` on this connection before position `next`, then
 /// waits for a reply on the same channel, which the broker sends after it has processed the
-/// acknowledgement: only then may the ids be forgotten.
+/// acknowledgement. `true` when something was acknowledged.
 async fn acknowledge(
     hub: &Hub,
     session: &mut Session,
     worker: usize,
     next: i64,
-) -> Result<(), String> {
-    let base = hub.base + session.generation * GENERATION;
+) -> Result<bool, String> {
+    let first = hub.first_position(session.generation);
     let (Some(channel), Some(acked)) =
         (session.channels.get(worker), session.acked.get_mut(worker))
     else {
-        return Ok(());
+        return Ok(false);
     };
     // Positions of an earlier connection: their messages went back to the queue.
-    let Ok(tag) = u64::try_from(next - 1 - base) else {
-        return Ok(());
+    let Ok(tag) = u64::try_from(next.saturating_sub(1).saturating_sub(first)) else {
+        return Ok(false);
     };
-    if !hub.manual_acks || tag == 0 || tag <= *acked || next - base > GENERATION {
-        return Ok(());
+    if !hub.manual_acks || tag == 0 || tag <= *acked || next - first > GENERATION {
+        return Ok(false);
     }
     let options = BasicAckOptions { multiple: true };
     channel
@@ -436,8 +484,8 @@ async fn acknowledge(
         .basic_qos(hub.prefetch, BasicQosOptions::default())
         .await
         .map_err(|e| e.to_string())?;
-    hub.confirmed(worker, base, next).await;
-    Ok(())
+    hub.confirmed(worker, first, next);
+    Ok(true)
 }
 
 /// Notes whether the queue has no ready message, for `--until-end`.

@@ -11,7 +11,7 @@ use super::decode_payload::{decode_payload, future_limit};
 use super::delivery_source::DeliveryReader;
 use super::kafka_reader::Polled;
 use super::rabbitmq::RabbitMqPlan;
-use super::rabbitmq_hub::{Received, Redelivery};
+use super::rabbitmq_hub::Received;
 use crate::contract::message::Message;
 use crate::dataflow::item::{Item, Origin};
 use crate::dead_letter::{CappedBytes, DeadLetter, DeadLetterKind};
@@ -156,8 +156,7 @@ impl DeliveryReader for QueueReader {
                     position: received.position,
                     id: id.to_vec(),
                 });
-                let copy = received.redelivery == Redelivery::CopyInFlight
-                    || (received.redelivery == Redelivery::Unknown && written.contains(id));
+                let copy = received.look_up && written.contains(id);
                 if copy {
                     replayed += 1;
                     continue;
@@ -186,14 +185,15 @@ impl DeliveryReader for QueueReader {
     }
 }
 
-/// The ids, among the redelivered messages of `taken`, whose rows are committed.
+/// The ids, among the messages of `taken` that may have been delivered before, whose rows are
+/// committed.
 fn written_already(
     plan: &RabbitMqPlan,
     taken: &[Received],
 ) -> crate::error::Result<HashSet<Vec<u8>>> {
     let asked: Vec<&[u8]> = taken
         .iter()
-        .filter(|r| r.redelivery == Redelivery::Unknown)
+        .filter(|r| r.look_up)
         .filter_map(|r| r.delivery.properties.message_id().as_ref())
         .map(|id| id.as_str().as_bytes())
         .collect();

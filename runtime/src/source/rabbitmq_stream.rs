@@ -36,7 +36,9 @@ use crate::run::config::{Config, StartFrom, millis_or};
 const ACK_EVERY: u64 = 256;
 /// The consumer's credit: unacknowledged deliveries the broker sends ahead.
 const PREFETCH: u16 = 2_048;
-/// How long the search for a stream's last offset waits for more of its last chunk.
+/// How long the search for a stream's last offset waits for the first message of its last
+/// chunk (an empty stream sends none), then for more of it.
+const FIRST_DELIVERY_WAIT: Duration = Duration::from_secs(2);
 const LAST_CHUNK_WAIT: Duration = Duration::from_millis(300);
 
 /// Where reading starts.
@@ -56,11 +58,11 @@ pub struct RabbitMqStreamPlan {
     pub(crate) pace: Pace,
     pub(crate) max_future: i64,
     pub(crate) max_delay: i64,
-    /// The offset after the last message at start-up (`--until-end` reads to it); `None`: the
-    /// stream was empty.
+    /// With `--until-end`, the offset after the last message at start-up, which the run reads
+    /// to; `None`: the stream was empty (or the run does not end).
     pub(crate) end: Option<i64>,
     pub(crate) start: StreamStart,
-    deliveries: Mutex<Option<mpsc::UnboundedReceiver<(i64, Delivery)>>>,
+    deliveries: Mutex<Option<mpsc::Receiver<(i64, Delivery)>>>,
     wake: Arc<Mutex<Option<SyncActivator>>>,
 }
 
@@ -109,10 +111,14 @@ impl<M: Message> Source for RabbitMqStream<M> {
             (StartFrom::Committed | StartFrom::Earliest, _) => StreamStart::First,
             (StartFrom::Latest, _) => StreamStart::Next,
         };
-        let end = startup
-            .runtime
-            .block_on(end_offset(&broker, &name, &stream))?;
-        let (sender, deliveries) = mpsc::unbounded_channel();
+        let end = match config.until_end {
+            true => startup
+                .runtime
+                .block_on(end_offset(&broker, &name, &stream))?,
+            false => None,
+        };
+        // Bounded: a slow sink holds the consumer back instead of filling memory.
+        let (sender, deliveries) = mpsc::channel(usize::from(PREFETCH));
         let wake = Arc::new(Mutex::new(None));
         let consumer = StreamConsumer {
             broker,
@@ -176,9 +182,17 @@ async fn end_offset(broker: &Broker, name: &str, stream: &str) -> Result<Option<
         .await
         .map_err(failed)?;
     let mut last = None;
-    while let Ok(Some(Ok(delivery))) = tokio::time::timeout(LAST_CHUNK_WAIT, consumer.next()).await
-    {
+    // The last chunk comes at once; the first of it may take a moment.
+    let mut wait = FIRST_DELIVERY_WAIT;
+    while let Ok(Some(Ok(delivery))) = tokio::time::timeout(wait, consumer.next()).await {
+        wait = LAST_CHUNK_WAIT;
         last = last.max(stream_offset(&delivery));
+        // Credit for the rest of a chunk longer than the prefetch.
+        let multiple = BasicAckOptions { multiple: true };
+        channel
+            .basic_ack(delivery.delivery_tag, multiple)
+            .await
+            .map_err(failed)?;
     }
     let _ = connection.close(200, "found the end".into()).await;
     Ok(last.map(|offset| offset + 1))
@@ -224,7 +238,7 @@ struct StreamConsumer {
     broker: Broker,
     name: String,
     stream: Arc<str>,
-    sender: mpsc::UnboundedSender<(i64, Delivery)>,
+    sender: mpsc::Sender<(i64, Delivery)>,
     wake: Arc<Mutex<Option<SyncActivator>>>,
 }
 
@@ -281,7 +295,7 @@ impl StreamConsumer {
                 && next.is_none_or(|next| offset >= next)
             {
                 *next = Some(offset + 1);
-                if self.sender.send((offset, delivery)).is_err() {
+                if self.sender.send((offset, delivery)).await.is_err() {
                     let _ = connection.close(200, "run ended".into()).await;
                     return Ok(());
                 }

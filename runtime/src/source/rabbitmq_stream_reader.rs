@@ -21,7 +21,7 @@ const DELIVERIES_PER_ACTIVATION: usize = 8_192;
 
 pub(crate) struct StreamReader {
     /// `None` on the workers that do not read the stream.
-    deliveries: Option<mpsc::UnboundedReceiver<(i64, Delivery)>>,
+    deliveries: Option<mpsc::Receiver<(i64, Delivery)>>,
     plan: Arc<RabbitMqStreamPlan>,
     /// The offset after the last message read.
     next: Option<i64>,
@@ -31,7 +31,7 @@ pub(crate) struct StreamReader {
 
 impl StreamReader {
     pub fn new(
-        deliveries: Option<mpsc::UnboundedReceiver<(i64, Delivery)>>,
+        deliveries: Option<mpsc::Receiver<(i64, Delivery)>>,
         plan: Arc<RabbitMqStreamPlan>,
     ) -> Self {
         // Reading from now on, the end at start-up is already reached.
