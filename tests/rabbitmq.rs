@@ -36,6 +36,15 @@ fn job(queue: &str, database: &str, pipeline: &str, extra: &[&str]) -> Command {
     example_command("rabbitmq", &args)
 }
 
+/// A database of the test's own, and a queue of `kind` named after the test, empty.
+fn database_and_queue(test: &str, kind: QueueKind) -> (String, String, Rabbit) {
+    let database = fresh_database(test);
+    let queue = format!("sluice_t_{test}");
+    let rabbit = Rabbit::connect().expect("RabbitMQ on 127.0.0.1:5672");
+    rabbit.fresh_queue(&queue, kind).expect("declare the queue");
+    (database, queue, rabbit)
+}
+
 fn succeeded(output: &Output) -> String {
     assert!(
         output.status.success(),
@@ -79,12 +88,7 @@ fn audit_checksum(database: &str) -> W1Checksum {
 /// W1 orders `0..N` arrive in `KILLS + 1` slices; a job is killed with SIGKILL at a seeded
 /// moment while each of the first slices is published, then one reads the queue to its end.
 fn kill_while_publishing(test: &str, extra: &[&str]) -> (String, Vec<String>) {
-    let database = fresh_database(test);
-    let queue = format!("sluice_t_{test}");
-    let rabbit = Rabbit::connect().expect("RabbitMQ on 127.0.0.1:5672");
-    rabbit
-        .fresh_queue(&queue, QueueKind::Classic)
-        .expect("queue");
+    let (database, queue, rabbit) = database_and_queue(test, QueueKind::Classic);
     let mut rng = Seeded::from_env(test);
     let slice = N / (KILLS + 1);
     let mut printed = Vec::new();
@@ -135,12 +139,7 @@ fn kill_nine_at_random_moments_loses_and_doubles_no_appended_row() {
 #[test]
 fn connections_closed_by_the_broker_mid_run_lose_and_double_nothing() {
     let test = "rmq_closed";
-    let database = fresh_database(test);
-    let queue = format!("sluice_t_{test}");
-    let rabbit = Rabbit::connect().expect("RabbitMQ on 127.0.0.1:5672");
-    rabbit
-        .fresh_queue(&queue, QueueKind::Classic)
-        .expect("queue");
+    let (database, queue, rabbit) = database_and_queue(test, QueueKind::Classic);
     rabbit.publish_w1(&queue, 0..N).expect("publish");
     // Small transactions into a slow table: the run lasts long enough to lose connections.
     // Appended rows: a message written twice would show.
@@ -193,12 +192,7 @@ fn connections_closed_by_the_broker_mid_run_lose_and_double_nothing() {
 fn undecodable_messages_and_messages_without_an_id_are_dead_letters_acknowledged_with_their_commit()
 {
     let test = "rmq_dead_letters";
-    let database = fresh_database(test);
-    let queue = format!("sluice_t_{test}");
-    let rabbit = Rabbit::connect().expect("RabbitMQ on 127.0.0.1:5672");
-    rabbit
-        .fresh_queue(&queue, QueueKind::Classic)
-        .expect("queue");
+    let (database, queue, rabbit) = database_and_queue(test, QueueKind::Classic);
     let mut messages: Vec<(String, Vec<u8>)> = (0..1_000)
         .map(|i| {
             let order = W1Order::nth(i);
@@ -246,12 +240,7 @@ fn undecodable_messages_and_messages_without_an_id_are_dead_letters_acknowledged
 #[test]
 fn a_stream_read_from_the_start_twice_gives_the_same_table() {
     let test = "rmq_stream";
-    let database = fresh_database(test);
-    let queue = format!("sluice_t_{test}");
-    let rabbit = Rabbit::connect().expect("RabbitMQ on 127.0.0.1:5672");
-    rabbit
-        .fresh_queue(&queue, QueueKind::Stream)
-        .expect("stream");
+    let (database, queue, rabbit) = database_and_queue(test, QueueKind::Stream);
     rabbit.publish_w1(&queue, 0..N).expect("publish");
     rabbit
         .publish(&queue, [("broken".to_owned(), b"{oops".to_vec())])
@@ -359,12 +348,7 @@ fn queue_minutes(orders: RabbitMq<Order>) -> MySql<CustomerMinute> {
 #[test]
 fn windows_over_a_queue_are_refused_before_anything_is_written() {
     let test = "rmq_windows";
-    let database = fresh_database(test);
-    let queue = format!("sluice_t_{test}");
-    let rabbit = Rabbit::connect().expect("RabbitMQ on 127.0.0.1:5672");
-    rabbit
-        .fresh_queue(&queue, QueueKind::Classic)
-        .expect("queue");
+    let (database, queue, rabbit) = database_and_queue(test, QueueKind::Classic);
     rabbit.publish_w1(&queue, 0..100).expect("publish");
     let mut config = sluice::Config::default();
     config.database_url = database.clone();
