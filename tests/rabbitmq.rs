@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::HashSet;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -15,35 +15,6 @@ use sluice_testkit::workload::{W1Checksum, W1Order};
 
 const N: u64 = 10_000;
 const KILLS: u64 = 5;
-
-/// The RabbitMQ example reading `queue` into `database` as pipeline `pipeline`: its
-/// connections are named `sluice <pipeline>`.
-fn job(queue: &str, database: &str, pipeline: &str, extra: &[&str]) -> Command {
-    let mut args = vec![
-        "--queue",
-        queue,
-        "--database-url",
-        database,
-        "--pipeline-id",
-        pipeline,
-        "--workers",
-        "2",
-        "--epoch-ms",
-        "50",
-        "--migrate",
-    ];
-    args.extend_from_slice(extra);
-    example_command("rabbitmq", &args)
-}
-
-/// A database of the test's own, and a queue of `kind` named after the test, empty.
-fn database_and_queue(test: &str, kind: QueueKind) -> (String, String, Rabbit) {
-    let database = fresh_database(test);
-    let queue = format!("sluice_t_{test}");
-    let rabbit = Rabbit::connect().expect("RabbitMQ on 127.0.0.1:5672");
-    rabbit.fresh_queue(&queue, kind).expect("declare the queue");
-    (database, queue, rabbit)
-}
 
 fn succeeded(output: &Output) -> String {
     assert!(
@@ -93,7 +64,7 @@ fn kill_while_publishing(test: &str, extra: &[&str]) -> (String, Vec<String>) {
     let slice = N / (KILLS + 1);
     let mut printed = Vec::new();
     for k in 0..KILLS {
-        let mut child = job(&queue, &database, test, extra)
+        let mut child = rabbitmq_job(&queue, &database, test, extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the job");
@@ -112,7 +83,9 @@ fn kill_while_publishing(test: &str, extra: &[&str]) -> (String, Vec<String>) {
     let mut last = extra.to_vec();
     last.push("--until-end");
     printed.push(succeeded(
-        &job(&queue, &database, test, &last).output().expect("run"),
+        &rabbitmq_job(&queue, &database, test, &last)
+            .output()
+            .expect("run"),
     ));
     assert_eq!(rabbit.ready(&queue).expect("count"), 0, "messages left");
     rabbit.delete_queue(&queue).expect("delete the queue");
@@ -142,18 +115,10 @@ fn connections_closed_by_the_broker_mid_run_lose_and_double_nothing() {
     let (database, queue, rabbit) = database_and_queue(test, QueueKind::Classic);
     rabbit.publish_w1(&queue, 0..N).expect("publish");
     // Small transactions into a slow table: the run lasts long enough to lose connections.
-    // Appended rows: a message written twice would show.
-    execute(
-        &database,
-        &std::fs::read_to_string("migrations/20260101000004_create_order_audit.sql")
-            .expect("the migration"),
-    );
-    // About 10 s for the whole queue, whatever the machine: long enough for three closings.
-    execute(
-        &database,
-        "CREATE TRIGGER audit_slow BEFORE INSERT ON order_audit FOR EACH ROW SET @slow = SLEEP(0.001)",
-    );
-    let child = job(
+    // Appended rows: a message written twice would show. About 10 s for the whole queue,
+    // whatever the machine: long enough for three closings.
+    slow_order_audit(&database);
+    let child = rabbitmq_job(
         &queue,
         &database,
         test,
@@ -206,7 +171,7 @@ fn undecodable_messages_and_messages_without_an_id_are_dead_letters_acknowledged
         .publish_without_id(&queue, W1Order::nth(1_000).json().into_bytes())
         .expect("publish");
     let stdout = succeeded(
-        &job(&queue, &database, test, &["--until-end"])
+        &rabbitmq_job(&queue, &database, test, &["--until-end"])
             .output()
             .expect("run"),
     );
@@ -248,7 +213,11 @@ fn a_stream_read_from_the_start_twice_gives_the_same_table() {
     let run = |extra: &[&str]| {
         let mut args = vec!["--stream", "--until-end"];
         args.extend_from_slice(extra);
-        succeeded(&job(&queue, &database, test, &args).output().expect("run"))
+        succeeded(
+            &rabbitmq_job(&queue, &database, test, &args)
+                .output()
+                .expect("run"),
+        )
     };
     let first = run(&[]);
     assert!(first.contains(&format!("consumed {}", N + 1)), "{first}");

@@ -24,42 +24,16 @@ fn rabbitmqctl(command: &str) {
 #[test]
 fn a_broker_restarted_mid_run_loses_and_doubles_nothing() {
     let test = "rmq_restart";
-    let database = fresh_database(test);
-    let queue = format!("sluice_t_{test}");
-    let rabbit = Rabbit::connect().expect("RabbitMQ on 127.0.0.1:5672");
-    rabbit
-        .fresh_queue(&queue, QueueKind::Classic)
-        .expect("declare the queue");
+    let (database, queue, rabbit) = database_and_queue(test, QueueKind::Classic);
     rabbit.publish_w1(&queue, 0..N).expect("publish");
     drop(rabbit);
-    execute(
-        &database,
-        &std::fs::read_to_string("migrations/20260101000004_create_order_audit.sql")
-            .expect("the migration"),
-    );
     // About 10 s for the whole queue: the broker goes down while most of it waits.
-    execute(
+    slow_order_audit(&database);
+    let child = rabbitmq_job(
+        &queue,
         &database,
-        "CREATE TRIGGER audit_slow BEFORE INSERT ON order_audit FOR EACH ROW SET @slow = SLEEP(0.001)",
-    );
-    let child = example_command(
-        "rabbitmq",
-        &[
-            "--audit",
-            "--queue",
-            &queue,
-            "--database-url",
-            &database,
-            "--pipeline-id",
-            test,
-            "--workers",
-            "2",
-            "--epoch-ms",
-            "50",
-            "--until-end",
-            "--max-rows-in-flight",
-            "300",
-        ],
+        test,
+        &["--audit", "--until-end", "--max-rows-in-flight", "300"],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sluice_testkit::rabbitmq::{QueueKind, Rabbit};
 use sluice_testkit::workload::W1Checksum;
 use sqlx::{Connection, MySqlConnection};
 
@@ -658,4 +659,47 @@ pub fn orders_from_topic(brokers: &str, database: &str) {
         (brokers, database, "orders"),
         &["--until-end"],
     ));
+}
+
+/// The RabbitMQ example (`examples/rabbitmq.rs`) reading `queue` into `database` as pipeline `pipeline`: its
+/// connections are named `sluice <pipeline>`.
+pub fn rabbitmq_job(queue: &str, database: &str, pipeline: &str, extra: &[&str]) -> Command {
+    let mut args = vec![
+        "--queue",
+        queue,
+        "--database-url",
+        database,
+        "--pipeline-id",
+        pipeline,
+        "--workers",
+        "2",
+        "--epoch-ms",
+        "50",
+        "--migrate",
+    ];
+    args.extend_from_slice(extra);
+    example_command("rabbitmq", &args)
+}
+
+/// A database of the test's own, and a queue of `kind` named after the test, empty.
+pub fn database_and_queue(test: &str, kind: QueueKind) -> (String, String, Rabbit) {
+    let database = fresh_database(test);
+    let queue = format!("sluice_t_{test}");
+    let rabbit = Rabbit::connect().expect("RabbitMQ on 127.0.0.1:5672");
+    rabbit.fresh_queue(&queue, kind).expect("declare the queue");
+    (database, queue, rabbit)
+}
+
+/// `order_audit` (no key) created in `database` from its migration, each insert slowed to
+/// about 1 ms: 10,000 rows take some 10 s, time for a test to disturb the job meanwhile.
+pub fn slow_order_audit(database: &str) {
+    execute(
+        database,
+        &std::fs::read_to_string("migrations/20260101000004_create_order_audit.sql")
+            .expect("the migration"),
+    );
+    execute(
+        database,
+        "CREATE TRIGGER audit_slow BEFORE INSERT ON order_audit FOR EACH ROW SET @slow = SLEEP(0.001)",
+    );
 }

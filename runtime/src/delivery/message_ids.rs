@@ -68,6 +68,27 @@ pub(crate) async fn store_message_ids(
     Ok(())
 }
 
+/// `verb FROM sluice_message_ids` for the rows of `ids` of `input`.
+fn of_ids(
+    verb: &str,
+    pipeline: &str,
+    input: &str,
+    ids: &[impl AsRef<[u8]>],
+) -> QueryBuilder<MySql> {
+    let mut query = QueryBuilder::<MySql>::new(verb);
+    query.push(" FROM sluice_message_ids WHERE pipeline = ");
+    query.push_bind(pipeline);
+    query.push(" AND input = ");
+    query.push_bind(input);
+    query.push(" AND message_id IN (");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(id.as_ref());
+    }
+    query.push(")");
+    query
+}
+
 /// Which of `ids` are stored for `input`: messages whose rows are committed.
 pub(crate) async fn committed_ids(
     pool: &Pool<MySql>,
@@ -77,18 +98,7 @@ pub(crate) async fn committed_ids(
 ) -> Result<HashSet<Vec<u8>>> {
     let mut found = HashSet::new();
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<MySql>::new(
-            "SELECT message_id FROM sluice_message_ids WHERE pipeline = ",
-        );
-        query.push_bind(pipeline);
-        query.push(" AND input = ");
-        query.push_bind(input);
-        query.push(" AND message_id IN (");
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(")");
+        let mut query = of_ids("SELECT message_id", pipeline, input, chunk);
         let rows: Vec<(Vec<u8>,)> = query
             .build_query_as()
             .fetch_all(pool)
@@ -116,17 +126,7 @@ pub(crate) async fn forget_ids(
         .map_err(error)?;
     let mut tx = conn.begin().await.map_err(error)?;
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let mut query =
-            QueryBuilder::<MySql>::new("DELETE FROM sluice_message_ids WHERE pipeline = ");
-        query.push_bind(pipeline);
-        query.push(" AND input = ");
-        query.push_bind(input);
-        query.push(" AND message_id IN (");
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(id.as_slice());
-        }
-        query.push(")");
+        let mut query = of_ids("DELETE", pipeline, input, chunk);
         query.build().execute(&mut *tx).await.map_err(error)?;
     }
     tx.commit().await.map_err(error)
