@@ -46,7 +46,7 @@
 //! }
 //! ```
 //!
-//! - [`macro@Message`] generates the decoder of a Kafka payload (JSON today).
+//! - [`macro@Message`] generates the decoder and encoder of a message payload (JSON or CSV).
 //! - [`macro@Row`] generates batched multi-row `INSERT ... ON DUPLICATE KEY UPDATE` (or, for
 //!   `#[row(append_only)]`, plain `INSERT`) statements and their bind code, and checks the
 //!   struct against the table's DDL at compile time ([`row_schema`]).
@@ -69,17 +69,26 @@ extern crate self as sluice;
 /// Derives [`trait@Message`] for a struct with named fields.
 ///
 /// Struct attributes: `#[message(topic = "...", format = "json")]` (`topic`, or `queue` for a
-/// RabbitMQ input, is required; `format` defaults to `json`), `queue = "..."` (the RabbitMQ
-/// queue a `RabbitMq` or `RabbitMqStream` input reads), `exchange = "..."` (the exchange a
-/// `RabbitMq` output publishes to). Field attributes: `rename = "key"` (the JSON key),
-/// `with = "epoch_millis"` (also `epoch_seconds`, `epoch_micros`: an integer timestamp read
-/// into a chrono date-time), `event_time` (the field that carries the event time), `key` (the
-/// Kafka record key, or the RabbitMQ routing key, of a message written).
+/// RabbitMQ input, is required; `format` is `json`, the default, or `csv`), `queue = "..."`
+/// (the RabbitMQ queue a `RabbitMq` or `RabbitMqStream` input reads), `exchange = "..."` (the
+/// exchange a `RabbitMq` output publishes to). Field attributes: `rename = "key"` (the JSON
+/// key, or the CSV header column), `with = "epoch_millis"` (also `epoch_seconds`,
+/// `epoch_micros`: an integer timestamp read into a chrono date-time), `event_time` (the field
+/// that carries the event time), `key` (the Kafka record key, or the RabbitMQ routing key, of a
+/// message written).
 ///
 /// Field types: integers, `f32`, `f64`, `bool`, `String`, `Option<T>` (absent or `null` is
 /// `None`), `chrono::DateTime<Utc>` (RFC 3339), `NaiveDateTime`, `NaiveDate`. Unknown keys are
 /// skipped; a missing or duplicate key, a value of the wrong type or out of range is a
 /// [`codec::DecodeError`] that names the field.
+///
+/// `format = "csv"`: one record per message (RFC 4180 quoting), its fields in the struct's
+/// order; `delimiter = ";"` and `quote = "'"` (one ASCII character each; `,` and `"` by
+/// default); `header = true` when each message starts with a header row naming its columns
+/// (matched by field name or `rename`, in any order, unknown columns skipped). An empty
+/// unquoted field is `None`, `""` an empty string; `bool` reads `true`/`false`/`1`/`0`. A record
+/// with too few or too many fields, an unclosed quote or a second record is a
+/// [`codec::DecodeError`] too.
 pub use sluice_macros::Message;
 /// Derives [`trait@Row`] for a struct with named fields.
 ///

@@ -3,9 +3,12 @@
 pub use chrono;
 pub use sqlx::mysql::MySqlArguments;
 
+pub use crate::codec::csv::{CsvReader, CsvStyle, write_field as write_csv_field};
 pub use crate::codec::json::JsonReader;
 pub use crate::codec::time::EpochField;
-pub use crate::codec::{DecodeError, EncodeJsonError, FromJson, KeyBytes, ToEpoch, ToJson};
+pub use crate::codec::{
+    CsvEpochField, DecodeError, EncodeMessageError, FromCsv, FromJson, KeyBytes, ToEpoch, ToJson,
+};
 pub use crate::contract::message::Message;
 pub use crate::contract::message::{EventTime, Format};
 pub use crate::contract::outputs::Outputs;

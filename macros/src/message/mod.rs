@@ -1,6 +1,10 @@
-//! `#[derive(Message)]`: parse the struct into a model, check it, generate the decoder.
+//! `#[derive(Message)]`: parse the struct into a model, check it, generate the decoder and
+//! encoder of its format.
 
 mod codegen;
+mod csv;
+mod format;
+mod json;
 mod model;
 
 use proc_macro2::TokenStream;

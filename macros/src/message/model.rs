@@ -9,7 +9,17 @@ use crate::attr::{
 };
 use crate::ctxt::Ctxt;
 
-const STRUCT_ARGS: &[&str] = &["topic", "queue", "exchange", "format"];
+use super::format::{FORMAT_ARGS, Format, FormatArgs};
+
+const STRUCT_ARGS: &[&str] = &[
+    "topic",
+    "queue",
+    "exchange",
+    "format",
+    "delimiter",
+    "quote",
+    "header",
+];
 const FIELD_ARGS: &[&str] = &[
     "rename",
     "with",
@@ -18,7 +28,6 @@ const FIELD_ARGS: &[&str] = &[
     "max_future",
     "key",
 ];
-const FORMATS: &[&str] = &["json"];
 /// `with = "..."` adapters: name, length of the unit in microseconds, what the payload holds.
 pub(crate) const EPOCH_UNITS: &[(&str, i64, &str)] = &[
     (
@@ -45,6 +54,7 @@ pub(crate) struct Message<'a> {
     pub queue: Option<LitStr>,
     /// `exchange = "..."`: the RabbitMQ exchange an output publishes to.
     pub exchange: Option<LitStr>,
+    pub format: Format,
     pub fields: Vec<Field<'a>>,
     pub event_time: Option<&'a Ident>,
     /// The field marked `#[message(key)]`: the Kafka record key when the message is written.
@@ -59,7 +69,7 @@ pub(crate) struct Message<'a> {
 pub(crate) struct Field<'a> {
     pub ident: &'a Ident,
     pub ty: &'a Type,
-    /// The key in the JSON object.
+    /// The key in the JSON object, the column in a CSV header row.
     pub name: String,
     /// `with = "epoch_*"`: the unit in microseconds and its description.
     pub epoch: Option<(i64, &'static str)>,
@@ -85,29 +95,18 @@ impl<'a> Message<'a> {
         let mut topic = Once::default();
         let mut queue = Once::default();
         let mut exchange = Once::default();
-        let mut format = Once::default();
+        let mut format = FormatArgs::default();
         for_each_arg(&mut cx, &input.attrs, "message", |cx, meta, key| {
             match key {
                 "topic" => topic.set(cx, meta, key, name_value(meta, "topic")?),
                 "queue" => queue.set(cx, meta, key, name_value(meta, "queue")?),
                 "exchange" => exchange.set(cx, meta, key, string_value(meta)?),
-                "format" => {
-                    let value = string_value(meta)?;
-                    if !FORMATS.contains(&value.value().as_str()) {
-                        cx.error(
-                            &value,
-                            format!(
-                                "unsupported format `{}`: sluice decodes `json` (CSV and Avro are planned)",
-                                value.value()
-                            ),
-                        );
-                    }
-                    format.set(cx, meta, key, value);
-                }
+                _ if FORMAT_ARGS.contains(&key) => format.parse(cx, meta, key)?,
                 _ => return Err(unknown(meta, "message", key, STRUCT_ARGS)),
             }
             Ok(())
         });
+        let format = format.finish(&mut cx);
         if !topic.is_set() && !queue.is_set() {
             cx.error(
                 &input.ident,
@@ -127,6 +126,16 @@ impl<'a> Message<'a> {
                     continue;
                 };
                 let attrs = field_attrs(&mut cx, &field.attrs);
+                if let (Format::Csv(csv), Some(span)) = (&format, attrs.rename.span())
+                    && !csv.header
+                {
+                    cx.error_at(
+                        span,
+                        "`rename` names a header column, but this CSV message has no header row \
+                         (its fields are read in the struct's order): add `header = true` to \
+                         #[message(...)] or remove `rename`",
+                    );
+                }
                 if let Some(span) = attrs.event_time.span() {
                     match event_time {
                         Some(first) => cx.error_at(
@@ -160,12 +169,13 @@ impl<'a> Message<'a> {
                 });
             }
         }
-        check_unique_names(&mut cx, &fields);
+        check_unique_names(&mut cx, &fields, &format);
         cx.finish()?;
         Ok(Message {
             ident: &input.ident,
             queue: queue.into_value(),
             exchange: exchange.into_value(),
+            format,
             topic: topic
                 .into_value()
                 .unwrap_or_else(|| LitStr::new("", Span::call_site())),
@@ -259,14 +269,17 @@ fn unknown_adapter(value: &LitStr) -> syn::Error {
     )
 }
 
-fn check_unique_names(cx: &mut Ctxt, fields: &[Field<'_>]) {
+fn check_unique_names(cx: &mut Ctxt, fields: &[Field<'_>], format: &Format) {
     for (i, field) in fields.iter().enumerate() {
         if let Some(first) = fields[..i].iter().find(|f| f.name == field.name) {
             cx.error(
                 field.ident,
                 format!(
-                    "fields `{}` and `{}` both read the JSON key \"{}\": rename one with #[message(rename = \"...\")]",
-                    first.ident, field.ident, field.name
+                    "fields `{}` and `{}` both read the {} \"{}\": rename one with #[message(rename = \"...\")]",
+                    first.ident,
+                    field.ident,
+                    format.name_of_a_field(),
+                    field.name
                 ),
             );
         }

@@ -52,6 +52,15 @@ pub enum DecodeErrorKind {
     DuplicateField,
     /// The payload is not valid UTF-8 where a string was expected.
     InvalidUtf8,
+    /// The payload is not a well-formed CSV record.
+    Csv(&'static str),
+    /// A CSV record with more or fewer fields than the struct (or its header row) has.
+    ColumnCount {
+        /// The number of fields a record must have.
+        expected: usize,
+        /// The number it has.
+        found: usize,
+    },
 }
 
 impl DecodeError {
@@ -117,9 +126,22 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::MissingField => f.write_str("missing field")?,
             DecodeErrorKind::DuplicateField => f.write_str("duplicate field")?,
             DecodeErrorKind::InvalidUtf8 => f.write_str("invalid UTF-8 in string")?,
+            DecodeErrorKind::Csv(what) => write!(f, "invalid CSV: {what}")?,
+            DecodeErrorKind::ColumnCount { expected, found } => {
+                write!(f, "expected {expected} fields in the record, found {found}")?
+            }
         }
         write!(f, " (at byte {})", self.offset)
     }
 }
 
 impl std::error::Error for DecodeError {}
+
+/// The start of `text`, for error messages that must stay one line.
+pub(crate) fn shorten(text: &str) -> String {
+    const MAX: usize = 64;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}

@@ -1,5 +1,6 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
+use super::decode_error::shorten;
 use super::json::JsonReader;
 use super::json_write::ToJson;
 use super::time::{parse_date, parse_datetime_utc, parse_naive_datetime};
@@ -23,7 +24,7 @@ pub trait FromJson<'de>: Sized + ToJson {
     /// Writes the value so that [`read_json`](FromJson::read_json) reads it back. Generated
     /// encoders call it through this trait, so an unsupported field type is one error.
     #[inline]
-    fn write_json_value(&self, out: &mut Vec<u8>) -> super::json_write::Written {
+    fn write_json_value(&self, out: &mut Vec<u8>) -> super::encode_error::Written {
         self.write_json(out)
     }
 
@@ -148,15 +149,6 @@ fn read_parsed<'de, T>(
             },
         )
     })
-}
-
-/// The start of `text`, for error messages that must stay one line.
-fn shorten(text: &str) -> String {
-    const MAX: usize = 64;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
 }
 
 impl<'de> FromJson<'de> for DateTime<Utc> {

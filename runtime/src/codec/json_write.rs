@@ -4,45 +4,11 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use super::encode_error::{EncodeMessageError, Written};
 
-/// Why a value cannot be written as JSON that reads back to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncodeJsonError {
-    field: Option<&'static str>,
-    reason: &'static str,
-}
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-impl EncodeJsonError {
-    fn new(reason: &'static str) -> Self {
-        EncodeJsonError {
-            field: None,
-            reason,
-        }
-    }
-
-    /// The same error, naming the field it happened in.
-    pub fn in_field(self, field: &'static str) -> Self {
-        EncodeJsonError {
-            field: Some(field),
-            ..self
-        }
-    }
-}
-
-impl std::fmt::Display for EncodeJsonError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.field {
-            Some(field) => write!(f, "field `{field}`: {}", self.reason),
-            None => f.write_str(self.reason),
-        }
-    }
-}
-
-impl std::error::Error for EncodeJsonError {}
-
-/// What writing one value gives.
-pub type Written = Result<(), EncodeJsonError>;
+use super::time::{date_text, datetime_utc_text, naive_datetime_text};
 
 /// A field type a generated JSON encoder can write.
 #[diagnostic::on_unimplemented(
@@ -77,7 +43,7 @@ macro_rules! floats {
             /// infinity: such a value is an error, not a `null` that would not read back.
             fn write_json(&self, out: &mut Vec<u8>) -> Written {
                 if !self.is_finite() {
-                    return Err(EncodeJsonError::new("NaN and infinity have no JSON form"));
+                    return Err(EncodeMessageError::new("NaN and infinity have no JSON form"));
                 }
                 let _ = write!(out, "{self:?}");
                 Ok(())
@@ -124,36 +90,22 @@ impl<T: ToJson> ToJson for Option<T> {
 impl ToJson for DateTime<Utc> {
     /// RFC 3339 in UTC, with as many fraction digits as the value needs.
     fn write_json(&self, out: &mut Vec<u8>) -> Written {
-        four_digit_year(self.year())?;
-        write_string(&self.to_rfc3339_opts(SecondsFormat::AutoSi, true), out);
+        write_string(&datetime_utc_text(self)?, out);
         Ok(())
     }
 }
 
 impl ToJson for NaiveDateTime {
     fn write_json(&self, out: &mut Vec<u8>) -> Written {
-        four_digit_year(self.year())?;
-        write_string(&self.format("%Y-%m-%dT%H:%M:%S%.f").to_string(), out);
+        write_string(&naive_datetime_text(self)?, out);
         Ok(())
     }
 }
 
 impl ToJson for NaiveDate {
     fn write_json(&self, out: &mut Vec<u8>) -> Written {
-        four_digit_year(self.year())?;
-        write_string(&self.format("%Y-%m-%d").to_string(), out);
+        write_string(&date_text(self)?, out);
         Ok(())
-    }
-}
-
-/// Dates are written with four-digit years, which is what they read back from.
-fn four_digit_year(year: i32) -> Written {
-    if (0..=9999).contains(&year) {
-        Ok(())
-    } else {
-        Err(EncodeJsonError::new(
-            "a date outside the years 0000 to 9999 has no RFC 3339 form",
-        ))
     }
 }
 

@@ -2,7 +2,9 @@
 
 use std::cell::Cell;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
+
+use super::encode_error::EncodeMessageError;
 
 use super::json::JsonReader;
 use super::{DecodeError, DecodeErrorKind};
@@ -21,6 +23,34 @@ pub(crate) fn parse_naive_datetime(text: &str) -> Option<NaiveDateTime> {
 
 pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// RFC 3339 in UTC, with as many fraction digits as the value needs: what
+/// [`parse_datetime_utc`] reads back.
+pub(crate) fn datetime_utc_text(at: &DateTime<Utc>) -> Result<String, EncodeMessageError> {
+    four_digit_year(at.year())?;
+    Ok(at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+pub(crate) fn naive_datetime_text(at: &NaiveDateTime) -> Result<String, EncodeMessageError> {
+    four_digit_year(at.year())?;
+    Ok(at.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
+}
+
+pub(crate) fn date_text(day: &NaiveDate) -> Result<String, EncodeMessageError> {
+    four_digit_year(day.year())?;
+    Ok(day.format("%Y-%m-%d").to_string())
+}
+
+/// Dates are written with four-digit years, which is what they read back from.
+fn four_digit_year(year: i32) -> Result<(), EncodeMessageError> {
+    if (0..=9999).contains(&year) {
+        Ok(())
+    } else {
+        Err(EncodeMessageError::new(
+            "a date outside the years 0000 to 9999 has no RFC 3339 form",
+        ))
+    }
 }
 
 /// A type that an integer count of time units since the Unix epoch converts into.

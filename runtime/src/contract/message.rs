@@ -1,4 +1,4 @@
-//! What `#[derive(Message)]` implements: how a Kafka payload becomes a struct.
+//! What `#[derive(Message)]` implements: how a message payload becomes a struct and back.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -10,6 +10,8 @@ use crate::codec::DecodeError;
 pub enum Format {
     /// One JSON object per message.
     Json,
+    /// One CSV record per message (RFC 4180 quoting), with or without a header row.
+    Csv,
 }
 
 /// How far ahead of the wall clock an event time may lie unless `max_future` says otherwise.
@@ -50,7 +52,7 @@ pub trait Message: Sized + Send + 'static {
     /// Encodes the message as a payload that [`decode`](Message::decode) reads back (a
     /// message written to Kafka), appended to `out`; an error names the field whose value has
     /// no such form (a NaN, a date past year 9999).
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), crate::codec::EncodeJsonError>;
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), crate::codec::EncodeMessageError>;
 
     /// Appends the record key, from the field marked `#[message(key)]`; `false` when the
     /// message has none (the record is sent without a key).
