@@ -6,14 +6,12 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message as _};
-use rdkafka::{Offset, TopicPartitionList};
-use sluice_testkit::broker::{EmbeddedKafka, create_topic, watermarks};
+use sluice_testkit::broker::{EmbeddedKafka, create_topic};
 use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum, W1Order};
 
 /// `examples/kafka_alerts.rs` turns orders of at least this many cents into alerts.
@@ -58,66 +56,26 @@ struct Received {
     source: String,
 }
 
-/// Every message of `topic` as a `read_committed` consumer sees it.
+/// Every alert of `topic` as a `read_committed` consumer sees it.
 fn read_all(brokers: &str, topic: &str, partitions: i32) -> Vec<Received> {
-    let ends: BTreeMap<i32, i64> = watermarks(brokers, topic, partitions)
-        .expect("watermarks")
+    read_topic(brokers, topic, partitions)
         .into_iter()
-        .map(|w| (w.partition, w.high))
-        .collect();
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", "kafka_sink_test")
-        .set("isolation.level", "read_committed")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    let mut assignment = TopicPartitionList::new();
-    for partition in 0..partitions {
-        assignment
-            .add_partition_offset(topic, partition, Offset::Beginning)
-            .expect("assign");
-    }
-    consumer.assign(&assignment).expect("assign");
-    let mut received = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    // The consumer's position, not the offsets of the messages read: transaction markers take
-    // offsets of their own and are never delivered.
-    let behind = |consumer: &BaseConsumer| {
-        let position = consumer.position().expect("position");
-        ends.iter().any(|(partition, end)| {
-            let at = position
-                .find_partition(topic, *partition)
-                .and_then(|p| p.offset().to_raw())
-                .unwrap_or(0);
-            at < *end
+        .map(|record| {
+            let alert: serde_json::Value = serde_json::from_slice(&record.payload).expect("JSON");
+            let source = record
+                .header("sluice-source")
+                .expect("a sluice-source header");
+            Received {
+                partition: record.partition,
+                key: String::from_utf8_lossy(record.key.as_deref().expect("a key")).into_owned(),
+                order_id: alert["order_id"]
+                    .as_u64()
+                    .or_else(|| alert["id"].as_u64())
+                    .expect("an id"),
+                source,
+            }
         })
-    };
-    while behind(&consumer) {
-        assert!(Instant::now() < deadline, "not at the end of {ends:?}");
-        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
-            continue;
-        };
-        let message = message.expect("a message");
-        let alert: serde_json::Value =
-            serde_json::from_slice(message.payload().expect("a payload")).expect("JSON");
-        let source = message
-            .headers()
-            .and_then(|h| h.iter().find(|h| h.key == "sluice-source"))
-            .and_then(|h| h.value)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .expect("a sluice-source header");
-        received.push(Received {
-            partition: message.partition(),
-            key: String::from_utf8_lossy(message.key().expect("a key")).into_owned(),
-            order_id: alert["order_id"]
-                .as_u64()
-                .or_else(|| alert["id"].as_u64())
-                .expect("an id"),
-            source,
-        });
-    }
-    received
+        .collect()
 }
 
 fn expected_alerts(n: u64) -> BTreeSet<u64> {

@@ -56,6 +56,14 @@ impl W1Order {
         self.id.to_string()
     }
 
+    /// The message value as one CSV record: `id,customer_id,amount_cents,currency,ts`.
+    pub fn csv(&self) -> String {
+        format!(
+            "{},{},{},EUR,{}",
+            self.id, self.customer_id, self.amount_cents, self.ts_millis
+        )
+    }
+
     /// The message value, in the exact JSON layout of WORKLOADS.md.
     pub fn json(&self) -> String {
         format!(

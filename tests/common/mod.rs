@@ -16,6 +16,9 @@ pub use sluice::prelude::*;
 mod mariadb;
 pub use mariadb::PrivateMariaDb;
 
+mod topic;
+pub use topic::{Record, read_topic};
+
 mod tools;
 pub use tools::{FETCH_LOG, TestTools, default_cache_dir};
 
