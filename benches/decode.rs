@@ -1,5 +1,6 @@
-//! The generated JSON decoder of `#[derive(Message)]` against `serde_json::from_slice` with a
-//! derived `Deserialize`, owned and borrowed, on the W1 message of WORKLOADS.md.
+//! The decoders `#[derive(Message)]` generates, each against its format's reference crate with
+//! a derived `Deserialize`, on the W1 message of WORKLOADS.md: JSON against
+//! `serde_json::from_slice` (owned and borrowed), CSV against the `csv` crate.
 //!
 //! `cargo bench --bench decode`
 
@@ -30,14 +31,27 @@ struct SerdeOrderBorrowed<'a> {
     ts: DateTime<Utc>,
 }
 
-fn payloads() -> Vec<Vec<u8>> {
+/// The W1 order as one CSV record.
+#[derive(sluice::Message)]
+#[message(topic = "orders_csv", format = "csv")]
+#[allow(dead_code)]
+struct CsvOrder {
+    id: u64,
+    customer_id: u32,
+    amount_cents: i64,
+    currency: String,
+    #[message(event_time, with = "epoch_millis")]
+    ts: DateTime<Utc>,
+}
+
+fn payloads(text: fn(&W1Order) -> String) -> Vec<Vec<u8>> {
     (0..1_024u64)
-        .map(|i| W1Order::nth(i * 977).json().into_bytes())
+        .map(|i| text(&W1Order::nth(i * 977)).into_bytes())
         .collect()
 }
 
 fn decode(c: &mut Criterion) {
-    let payloads = payloads();
+    let payloads = payloads(W1Order::json);
     let mut group = c.benchmark_group("decode W1 order");
     group.throughput(Throughput::Elements(payloads.len() as u64));
     group.bench_function("sluice generated", |b| {
@@ -66,5 +80,47 @@ fn decode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode);
+fn decode_csv(c: &mut Criterion) {
+    let payloads = payloads(W1Order::csv);
+    let mut group = c.benchmark_group("decode W1 order, CSV");
+    group.throughput(Throughput::Elements(payloads.len() as u64));
+    group.bench_function("sluice generated", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(CsvOrder::decode(black_box(payload)).ok());
+            }
+        })
+    });
+    // What a hand-written consumer does with the `csv` crate: a reader over each payload, its
+    // record deserialized, the record buffer reused.
+    let builder = {
+        let mut builder = csv::ReaderBuilder::new();
+        builder.has_headers(false).buffer_capacity(256);
+        builder
+    };
+    let by_csv_crate = |payload: &[u8], record: &mut csv::ByteRecord| {
+        let mut reader = builder.from_reader(payload);
+        match reader.read_byte_record(record) {
+            Ok(true) => record.deserialize::<SerdeOrder>(None).ok(),
+            _ => None,
+        }
+    };
+    let mut record = csv::ByteRecord::new();
+    assert!(
+        payloads
+            .iter()
+            .all(|p| CsvOrder::decode(p).is_ok() && by_csv_crate(p, &mut record).is_some()),
+        "both decoders read every payload"
+    );
+    group.bench_function("csv crate, serde derive", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(by_csv_crate(black_box(payload), &mut record));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, decode_csv);
 criterion_main!(benches);

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use common::*;
 use rdkafka::config::ClientConfig;
-use rdkafka::message::{Headers, Message as _};
 use sluice_testkit::broker::{EmbeddedKafka, create_topic};
 use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum, W1Order};
 

@@ -26,6 +26,22 @@ fn message_w1_order() {
 }
 
 #[test]
+fn message_csv_with_header() {
+    let input = syn::parse_quote! {
+        #[message(topic = "people", format = "csv", delimiter = ";", header = true)]
+        struct Person {
+            #[message(rename = "Full Name")]
+            name: String,
+            age: Option<u8>,
+            #[message(event_time, with = "epoch_millis")]
+            ts: DateTime<Utc>,
+        }
+    };
+    let expanded = crate::message::expand(&input);
+    insta::assert_snapshot!(pretty(expanded));
+}
+
+#[test]
 fn row_customer_minute() {
     let input = syn::parse_quote! {
         #[row(table = "customer_minute")]

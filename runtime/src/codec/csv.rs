@@ -50,7 +50,7 @@ impl<'de> CsvReader<'de> {
             style,
             row_done: false,
         };
-        if input.is_empty() || is_line_end(input[0]) && reader.rest_is_blank(0) {
+        if reader.rest_is_blank(0) {
             return Err(DecodeError::at(0, DecodeErrorKind::Csv("no record")));
         }
         Ok(reader)

@@ -14,6 +14,16 @@ pub enum Format {
     Csv,
 }
 
+impl Format {
+    /// The MIME type of a payload in this format, for the outputs that label what they send.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv",
+        }
+    }
+}
+
 /// How far ahead of the wall clock an event time may lie unless `max_future` says otherwise.
 pub const DEFAULT_MAX_FUTURE_MILLIS: i64 = 3_600_000;
 

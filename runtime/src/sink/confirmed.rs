@@ -103,8 +103,8 @@ pub(super) struct Outgoing {
 }
 
 impl Outgoing {
-    /// `message` of `origin` (read from `input`), encoded for `target`; a message with no JSON
-    /// form is the dead letter to store.
+    /// `message` of `origin` (read from `input`), encoded for `target`; a message with no form
+    /// in its format (a NaN, a date past year 9999) is the dead letter to store.
     pub fn encode<M: Message>(
         (input, target): (&str, &str),
         epoch: Epoch,

@@ -43,6 +43,8 @@ pub struct RabbitMqSinkPlan {
     exchange: ShortString,
     /// The routing key of every message, when the exchange is the default one (`M`'s queue).
     queue: Option<Arc<str>>,
+    /// The MIME type of `M`'s format.
+    content_type: &'static str,
     names: Names,
     pipeline: Arc<str>,
     runtime: tokio::runtime::Handle,
@@ -99,6 +101,7 @@ impl<M: Message> Sink for RabbitMq<M> {
             exchange: ShortString::try_new(M::EXCHANGE)
                 .map_err(|_| Error::Config("an exchange name has at most 255 bytes".into()))?,
             queue: M::EXCHANGE.is_empty().then(|| Arc::from(M::QUEUE)),
+            content_type: M::FORMAT.content_type(),
             names: Names {
                 input: Arc::clone(&startup.input),
                 target: Arc::from(Self::target(startup.config)),
@@ -336,7 +339,7 @@ impl PublishTask {
         let id = record_id(&self.plan, &job.record, self.worker);
         let properties = BasicProperties::default()
             .with_message_id(ShortString::from(id))
-            .with_content_type("application/json".into())
+            .with_content_type(self.plan.content_type.into())
             .with_delivery_mode(2);
         let options = BasicPublishOptions {
             mandatory: true,
