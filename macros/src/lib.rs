@@ -2,6 +2,7 @@
 
 mod attr;
 mod ctxt;
+mod field_type;
 mod message;
 mod pipeline;
 mod row;

@@ -8,6 +8,7 @@
 //! - [`check_row`]: the rules a row must satisfy against a table, including the
 //!   Rust/MySQL type compatibility matrix ([`compatibility`]).
 
+pub mod avro;
 mod check;
 mod compat;
 pub mod ddl;

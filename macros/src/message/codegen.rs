@@ -1,5 +1,5 @@
 //! The generated `impl Message`: the names, key and event time every format shares, around
-//! the decoder and encoder of the struct's format (`json.rs`, `csv.rs`).
+//! the decoder and encoder of the struct's format (`json.rs`, `csv.rs`, `avro.rs`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 
 use super::format::Format;
 use super::model::{Field, Message};
-use super::{csv, json};
+use super::{avro, csv, json};
 
 pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
     let ident = message.ident;
@@ -33,6 +33,11 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
             quote!(Csv),
             csv::decoder(message, style),
             csv::encoder(message, style),
+        ),
+        Format::Avro(schema) => (
+            quote!(Avro),
+            avro::decoder(message, schema),
+            avro::encoder(message, schema),
         ),
     };
     let key = message.key.map(|key| {
@@ -81,7 +86,6 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
                 #out: &mut ::std::vec::Vec<u8>,
             ) -> ::core::result::Result<(), #p::EncodeMessageError> {
                 #encode
-                ::core::result::Result::Ok(())
             }
 
             #key

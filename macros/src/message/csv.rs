@@ -90,7 +90,7 @@ fn by_header(message: &Message<'_>) -> TokenStream {
     }
 }
 
-/// The body of `encode(&self, out)`: the header row when the struct reads one, then the
+/// The body of `encode(&self, out)`, ending in its `Ok`: the header row when the struct reads one, then the
 /// record.
 pub(super) fn encoder(message: &Message<'_>, csv: &Csv) -> TokenStream {
     let p = quote!(::sluice::__private);
@@ -131,6 +131,7 @@ pub(super) fn encoder(message: &Message<'_>, csv: &Csv) -> TokenStream {
     quote! {
         #header
         #(#fields)*
+        ::core::result::Result::Ok(())
     }
 }
 

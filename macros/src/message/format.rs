@@ -1,19 +1,38 @@
 //! The wire format of a `#[derive(Message)]` struct: `format = "..."` and the arguments that
 //! belong to one format (`delimiter`, `quote`, `header` for CSV).
 
+use std::path::PathBuf;
+
+use sluice_schema::avro::{AvroRecord, parse_record};
 use syn::meta::ParseNestedMeta;
-use syn::{LitBool, LitStr};
+use syn::{LitBool, LitInt, LitStr};
 
 use crate::attr::{Once, closest, string_value};
 use crate::ctxt::Ctxt;
 
 /// The struct-level arguments this module reads.
-pub(crate) const FORMAT_ARGS: &[&str] = &["format", "delimiter", "quote", "header"];
-const FORMATS: &[&str] = &["json", "csv"];
+pub(crate) const FORMAT_ARGS: &[&str] = &[
+    "format",
+    "delimiter",
+    "quote",
+    "header",
+    "schema",
+    "schema_id",
+];
+const FORMATS: &[&str] = &["json", "csv", "avro"];
 
 pub(crate) enum Format {
     Json,
     Csv(Csv),
+    Avro(Avro),
+}
+
+pub(crate) struct Avro {
+    /// The `.avsc` file, absolute, for `include_bytes!` (a change rebuilds the crate).
+    pub path: PathBuf,
+    pub record: AvroRecord,
+    /// The schema's id in the Schema Registry, which every payload's header must carry.
+    pub schema_id: u32,
 }
 
 pub(crate) struct Csv {
@@ -29,6 +48,7 @@ impl Format {
         match self {
             Format::Json => "JSON key",
             Format::Csv(_) => "header column",
+            Format::Avro(_) => "Avro field",
         }
     }
 }
@@ -40,6 +60,8 @@ pub(crate) struct FormatArgs {
     delimiter: Once<Option<u8>>,
     quote: Once<Option<u8>>,
     header: Once<bool>,
+    schema: Once<LitStr>,
+    schema_id: Once<Option<u32>>,
 }
 
 impl FormatArgs {
@@ -60,7 +82,7 @@ impl FormatArgs {
                     cx.error(
                         &value,
                         format!(
-                            "unsupported format `{}`: {hint}sluice reads `json` and `csv`",
+                            "unsupported format `{}`: {hint}sluice reads `json`, `csv` and `avro`",
                             value.value()
                         ),
                     );
@@ -85,29 +107,104 @@ impl FormatArgs {
                 };
                 self.header.set(cx, meta, key, value);
             }
+            "schema" => self.schema.set(cx, meta, key, string_value(meta)?),
+            "schema_id" => {
+                let value = meta.value()?.parse::<LitInt>()?;
+                let id = value.base10_parse::<u32>().ok();
+                if id.is_none() {
+                    cx.error(
+                        &value,
+                        "a Schema Registry id is a number from 0 to 4294967295",
+                    );
+                }
+                self.schema_id.set(cx, meta, key, id);
+            }
             _ => unreachable!("only the keys of FORMAT_ARGS are passed"),
         }
         Ok(())
     }
 
     /// The format, with an error at every argument that does not belong to it.
-    pub fn finish(self, cx: &mut Ctxt) -> Format {
-        let is_csv = self.format.get().is_some_and(|f| f.value() == "csv");
-        if !is_csv {
-            for (key, span) in [
-                ("delimiter", self.delimiter.span()),
-                ("quote", self.quote.span()),
-                ("header", self.header.span()),
-            ] {
+    pub fn finish(self, cx: &mut Ctxt, ident: &syn::Ident) -> Format {
+        let format = self.format.get().map(LitStr::value);
+        let csv_only = [
+            ("delimiter", self.delimiter.span()),
+            ("quote", self.quote.span()),
+            ("header", self.header.span()),
+        ];
+        let avro_only = [
+            ("schema", self.schema.span()),
+            ("schema_id", self.schema_id.span()),
+        ];
+        for (belongs, args) in [("csv", &csv_only[..]), ("avro", &avro_only[..])] {
+            if format.as_deref() == Some(belongs) {
+                continue;
+            }
+            for (key, span) in args {
                 if let Some(span) = span {
                     cx.error_at(
-                        span,
-                        format!("`{key}` belongs to CSV messages: add `format = \"csv\"` or remove `{key}`"),
+                        *span,
+                        format!(
+                            "`{key}` belongs to {} messages: add `format = \"{belongs}\"` or remove `{key}`",
+                            belongs.to_uppercase()
+                        ),
                     );
                 }
             }
-            return Format::Json;
         }
+        match format.as_deref() {
+            Some("csv") => self.csv(cx),
+            Some("avro") => self.avro(cx, ident),
+            _ => Format::Json,
+        }
+    }
+
+    fn avro(self, cx: &mut Ctxt, ident: &syn::Ident) -> Format {
+        let Some(schema) = self.schema.into_value() else {
+            cx.error(
+                ident,
+                "an Avro message needs its schema: add `schema = \"path/to/record.avsc\"` \
+                 (relative to Cargo.toml) and `schema_id = N` (its Schema Registry id)",
+            );
+            return Format::Json;
+        };
+        let schema_id = match self.schema_id.into_value() {
+            Some(id) => id,
+            None => {
+                cx.error(
+                    &schema,
+                    "add `schema_id = N`: the Schema Registry id of this schema, which every \
+                     payload's Confluent header must carry",
+                );
+                None
+            }
+        };
+        let Some(root) = std::env::var_os("CARGO_MANIFEST_DIR") else {
+            cx.error(
+                &schema,
+                "CARGO_MANIFEST_DIR is not set: build with cargo to read the schema",
+            );
+            return Format::Json;
+        };
+        let path = PathBuf::from(root).join(schema.value());
+        let record = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| parse_record(&text));
+        match (record, schema_id) {
+            (Ok(record), Some(schema_id)) => Format::Avro(Avro {
+                path,
+                record,
+                schema_id,
+            }),
+            (Err(error), _) => {
+                cx.error(&schema, error);
+                Format::Json
+            }
+            (Ok(_), None) => Format::Json,
+        }
+    }
+
+    fn csv(self, cx: &mut Ctxt) -> Format {
         let clash_at = self.quote.span().or(self.delimiter.span());
         let delimiter = self.delimiter.into_value().flatten().unwrap_or(b',');
         let quote = self.quote.into_value().flatten().unwrap_or(b'"');

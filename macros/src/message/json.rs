@@ -44,7 +44,7 @@ pub(super) fn decoder(message: &Message<'_>) -> TokenStream {
     }
 }
 
-/// The body of `encode(&self, out)`: a JSON object with every field under its key.
+/// The body of `encode(&self, out)`, ending in its `Ok`: a JSON object with every field under its key.
 pub(super) fn encoder(message: &Message<'_>) -> TokenStream {
     let p = quote!(::sluice::__private);
     let out = out();
@@ -79,6 +79,7 @@ pub(super) fn encoder(message: &Message<'_>) -> TokenStream {
         #open_if_empty
         #(#fields)*
         #out.push(b'}');
+        ::core::result::Result::Ok(())
     }
 }
 

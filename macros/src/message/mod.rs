@@ -1,6 +1,8 @@
 //! `#[derive(Message)]`: parse the struct into a model, check it, generate the decoder and
 //! encoder of its format.
 
+mod avro;
+mod avro_check;
 mod codegen;
 mod csv;
 mod format;

@@ -9,6 +9,7 @@ use crate::attr::{
 };
 use crate::ctxt::Ctxt;
 
+use super::avro_check::{self, SchemaField};
 use super::format::{FORMAT_ARGS, Format, FormatArgs};
 
 const STRUCT_ARGS: &[&str] = &[
@@ -55,6 +56,8 @@ pub(crate) struct Message<'a> {
     /// `exchange = "..."`: the RabbitMQ exchange an output publishes to.
     pub exchange: Option<LitStr>,
     pub format: Format,
+    /// With `format = "avro"`: the record's fields in the schema's order.
+    pub avro_fields: Vec<SchemaField>,
     pub fields: Vec<Field<'a>>,
     pub event_time: Option<&'a Ident>,
     /// The field marked `#[message(key)]`: the Kafka record key when the message is written.
@@ -106,7 +109,7 @@ impl<'a> Message<'a> {
             }
             Ok(())
         });
-        let format = format.finish(&mut cx);
+        let format = format.finish(&mut cx, &input.ident);
         if !topic.is_set() && !queue.is_set() {
             cx.error(
                 &input.ident,
@@ -170,12 +173,17 @@ impl<'a> Message<'a> {
             }
         }
         check_unique_names(&mut cx, &fields, &format);
+        let avro_fields = match &format {
+            Format::Avro(avro) => avro_check::check(&mut cx, &input.ident, avro, &fields),
+            _ => Vec::new(),
+        };
         cx.finish()?;
         Ok(Message {
             ident: &input.ident,
             queue: queue.into_value(),
             exchange: exchange.into_value(),
             format,
+            avro_fields,
             topic: topic
                 .into_value()
                 .unwrap_or_else(|| LitStr::new("", Span::call_site())),

@@ -2,7 +2,6 @@
 //! generate statements, binds and value checks.
 
 mod codegen;
-mod field_type;
 mod model;
 mod schema_check;
 

@@ -7,9 +7,9 @@ use sluice_schema::ddl::{LookupError, Schema, SourceFile};
 use sluice_schema::{Limit, RowField, RowShape, SqlType, Subject, Table, check_row, closest};
 use syn::spanned::Spanned;
 
-use super::field_type::classify;
 use super::model::Row;
 use crate::ctxt::Ctxt;
+use crate::field_type::classify;
 
 /// What codegen needs from a successful check.
 pub(crate) struct Checked {

@@ -54,6 +54,15 @@ pub enum DecodeErrorKind {
     InvalidUtf8,
     /// The payload is not a well-formed CSV record.
     Csv(&'static str),
+    /// The payload is not a well-formed Avro record in Confluent's wire format.
+    Avro(&'static str),
+    /// An Avro payload written with another schema than the one the struct was checked against.
+    SchemaId {
+        /// The registry id of the compiled schema.
+        expected: u32,
+        /// The id in the payload.
+        found: u32,
+    },
     /// A CSV record with more or fewer fields than the struct (or its header row) has.
     ColumnCount {
         /// The number of fields a record must have.
@@ -127,6 +136,12 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::DuplicateField => f.write_str("duplicate field")?,
             DecodeErrorKind::InvalidUtf8 => f.write_str("invalid UTF-8 in string")?,
             DecodeErrorKind::Csv(what) => write!(f, "invalid CSV: {what}")?,
+            DecodeErrorKind::Avro(what) => write!(f, "invalid Avro: {what}")?,
+            DecodeErrorKind::SchemaId { expected, found } => write!(
+                f,
+                "written with schema id {found}, but the struct was checked against schema id \
+                 {expected}"
+            )?,
             DecodeErrorKind::ColumnCount { expected, found } => {
                 write!(f, "expected {expected} fields in the record, found {found}")?
             }

@@ -15,6 +15,14 @@ impl EncodeMessageError {
         }
     }
 
+    /// A field of an Avro schema that the struct has no value for, and that is not nullable.
+    pub fn without_value(field: &'static str) -> Self {
+        EncodeMessageError {
+            field: Some(field),
+            reason: "the schema's field is not nullable and the struct has no field for it",
+        }
+    }
+
     /// The same error, naming the field it happened in.
     pub fn in_field(self, field: &'static str) -> Self {
         EncodeMessageError {

@@ -12,6 +12,8 @@ pub enum Format {
     Json,
     /// One CSV record per message (RFC 4180 quoting), with or without a header row.
     Csv,
+    /// One Avro record in Confluent's wire format, checked against a `.avsc` schema.
+    Avro,
 }
 
 impl Format {
@@ -20,6 +22,7 @@ impl Format {
         match self {
             Format::Json => "application/json",
             Format::Csv => "text/csv",
+            Format::Avro => "avro/binary",
         }
     }
 }

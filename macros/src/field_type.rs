@@ -58,7 +58,7 @@ fn plain(ty: &Type) -> Option<RustType> {
 }
 
 /// `T` of `Name<T>` (also `a::b::Name<T>`).
-fn generic_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+pub(crate) fn generic_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
     if last.ident != name {
