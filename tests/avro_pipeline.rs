@@ -1,0 +1,210 @@
+//! Avro through a whole job: W1 orders written by the reference implementation in Confluent's
+//! wire format, from Kafka into MySQL, with 1% of them corrupted or written with another
+//! schema id: each a dead letter at its own offset, every other order a row. And a Kafka
+//! output that writes Avro the reference reads back.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use apache_avro::types::Value;
+use apache_avro::{Schema, from_avro_datum, to_avro_datum};
+use common::*;
+use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum, W1Order};
+
+const N: u64 = 10_000;
+const SCHEMA_ID: u32 = 3;
+
+/// A W1 order as an Avro record of `tests/avro/w1_order.avsc`.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[message(
+    topic = "orders_avro",
+    format = "avro",
+    schema = "tests/avro/w1_order.avsc",
+    schema_id = 3
+)]
+struct AvroOrder {
+    #[message(key)]
+    id: u64,
+    customer_id: u32,
+    amount_cents: i64,
+    currency: String,
+    #[message(event_time)]
+    ts: DateTime<Utc>,
+}
+
+impl From<AvroOrder> for OrderRow {
+    fn from(o: AvroOrder) -> Self {
+        OrderRow {
+            id: o.id,
+            customer_id: o.customer_id,
+            amount_cents: o.amount_cents,
+            currency: o.currency,
+            ts: o.ts,
+        }
+    }
+}
+
+#[pipeline]
+fn avro_ingest(orders: Kafka<AvroOrder>) -> MySql<OrderRow> {
+    orders.map(OrderRow::from)
+}
+
+/// The JSON orders into the table, and each as Avro to `orders_avro`.
+#[pipeline]
+fn json_to_avro(orders: Kafka<Order>) -> (MySql<OrderRow>, Kafka<AvroOrder>) {
+    let copies = orders.clone().map(|o| AvroOrder {
+        id: o.id,
+        customer_id: o.customer_id,
+        amount_cents: o.amount_cents,
+        currency: o.currency.clone(),
+        ts: o.ts,
+    });
+    (orders.map(OrderRow::from), copies)
+}
+
+fn schema() -> Schema {
+    Schema::parse_str(include_str!("avro/w1_order.avsc")).expect("the schema parses")
+}
+
+fn value(order: &W1Order, currency: &str) -> Value {
+    Value::Record(vec![
+        ("id".into(), Value::Long(order.id as i64)),
+        ("customer_id".into(), Value::Int(order.customer_id as i32)),
+        ("amount_cents".into(), Value::Long(order.amount_cents)),
+        ("currency".into(), Value::String(currency.into())),
+        ("ts".into(), Value::TimestampMillis(order.ts_millis)),
+    ])
+}
+
+/// Order `i` in Confluent's wire format, written by the reference implementation.
+fn payload(schema: &Schema, id: u32, value: Value) -> Vec<u8> {
+    let mut payload = vec![0];
+    payload.extend_from_slice(&id.to_be_bytes());
+    payload.extend(to_avro_datum(schema, value).expect("the reference writes it"));
+    payload
+}
+
+/// How message `i` is corrupted, if it is: the payload and the dead-letter kind expected.
+fn corruption(schema: &Schema, i: u64) -> Option<(Vec<u8>, &'static str)> {
+    let order = W1Order::nth(i);
+    let good = payload(schema, SCHEMA_ID, value(&order, "EUR"));
+    Some(match i % 100 {
+        11 => (good[..good.len() / 2].to_vec(), "decode"),
+        23 => (
+            payload(schema, SCHEMA_ID + 1, value(&order, "EUR")),
+            "decode",
+        ),
+        37 => (order.json().into_bytes(), "decode"),
+        41 => {
+            let mut negative = value(&order, "EUR");
+            if let Value::Record(fields) = &mut negative {
+                fields[1].1 = Value::Int(-1);
+            }
+            (payload(schema, SCHEMA_ID, negative), "decode")
+        }
+        59 => (
+            payload(schema, SCHEMA_ID, value(&order, "EUROS")),
+            "convert",
+        ),
+        67 => ([good.as_slice(), &[0]].concat(), "decode"),
+        _ => return None,
+    })
+}
+
+#[test]
+fn avro_orders_become_rows_and_every_bad_record_a_dead_letter_at_its_offset() {
+    let database = fresh_database("avro_ingest");
+    execute(&database, ORDERS_DDL);
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka
+        .create_topic("orders_avro", PARTITIONS)
+        .expect("topic");
+    let producer = BulkProducer::new(&kafka.bootstrap_servers()).expect("producer");
+    let schema = schema();
+    let mut expected_letters = BTreeSet::new();
+    let mut good = W1Checksum::default();
+    for i in 0..N {
+        let order = W1Order::nth(i);
+        let partition = (i % PARTITIONS as u64) as i32;
+        let payload = match corruption(&schema, i) {
+            Some((payload, kind)) => {
+                expected_letters.insert(format!("{partition} {} {kind}", i / 4));
+                payload
+            }
+            None => {
+                good.count += 1;
+                good.sum_id += order.id;
+                good.sum_amount_cents += order.amount_cents;
+                good.sum_customer_id += u64::from(order.customer_id);
+                payload(&schema, SCHEMA_ID, value(&order, "EUR"))
+            }
+        };
+        producer
+            .send_to("orders_avro", partition, order.key().as_bytes(), &payload)
+            .expect("send");
+    }
+    producer.flush().expect("flush");
+
+    let report = avro_ingest::run(config(&kafka.bootstrap_servers(), &database, "orders_avro"))
+        .expect("the run survives bad input");
+    let bad = expected_letters.len() as u64;
+    assert_eq!(bad, N / 100 * 6);
+    assert_eq!(report.consumed, N);
+    assert_eq!(report.dead_lettered, bad);
+    assert!(report.reconciles(), "{report:?}");
+    let letters: BTreeSet<String> = query_strings(
+        &database,
+        "SELECT CONCAT_WS(' ', `partition`, `offset`, kind) FROM sluice_dead_letters",
+    )
+    .into_iter()
+    .collect();
+    assert_eq!(letters, expected_letters);
+    assert_eq!(w1_checksum(&database), good);
+    // Order 23 (partition 3, offset 5) was written with schema 4: the letter says so.
+    let reasons = query_strings(
+        &database,
+        "SELECT message FROM sluice_dead_letters WHERE `partition` = 3 AND `offset` = 5",
+    );
+    assert!(
+        reasons[0]
+            .contains("written with schema id 4, but the struct was checked against schema id 3"),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_kafka_output_writes_avro_the_reference_reads() {
+    const N: u64 = 2_000;
+    let database = fresh_database("avro_output");
+    execute(&database, ORDERS_DDL);
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka.create_topic("orders", PARTITIONS).expect("topic");
+    kafka.create_topic("orders_avro", 2).expect("topic");
+    let brokers = kafka.bootstrap_servers();
+    workload::produce_w1(&brokers, "orders", 0..N).expect("produce");
+
+    let report = json_to_avro::run(config(&brokers, &database, "orders")).expect("run");
+    assert!(report.reconciles(), "{}", report.summary());
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
+    let schema = schema();
+    let records = read_topic(&brokers, "orders_avro", 2);
+    assert_eq!(records.len() as u64, N, "each order once");
+    let mut ids = BTreeSet::new();
+    for record in &records {
+        assert_eq!(record.payload[..5], [0, 0, 0, 0, SCHEMA_ID as u8]);
+        let mut datum = &record.payload[5..];
+        let read = from_avro_datum(&schema, &mut datum, None).expect("the reference reads it");
+        let Value::Record(fields) = &read else {
+            panic!("a record: {read:?}")
+        };
+        let Value::Long(id) = fields[0].1 else {
+            panic!("an id: {read:?}")
+        };
+        assert_eq!(read, value(&W1Order::nth(id as u64), "EUR"));
+        assert_eq!(record.key.as_deref(), Some(id.to_string().as_bytes()));
+        ids.insert(id as u64);
+    }
+    assert_eq!(ids, (0..N).collect());
+}

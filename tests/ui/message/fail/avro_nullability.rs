@@ -1,0 +1,10 @@
+use sluice::prelude::*;
+
+#[derive(Message)]
+#[message(topic = "orders", format = "avro", schema = "../../../../tests/ui/schema/order.avsc", schema_id = 1)]
+struct Order {
+    id: Option<u64>,
+    note: String,
+}
+
+fn main() {}

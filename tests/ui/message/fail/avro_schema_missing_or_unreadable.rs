@@ -1,0 +1,27 @@
+use sluice::prelude::*;
+
+#[derive(Message)]
+#[message(topic = "orders", format = "avro")]
+struct NoSchema {
+    id: u64,
+}
+
+#[derive(Message)]
+#[message(topic = "orders", format = "avro", schema = "no/such/file.avsc", schema_id = 1)]
+struct NoFile {
+    id: u64,
+}
+
+#[derive(Message)]
+#[message(topic = "orders", format = "avro", schema = "../../../../tests/ui/schema/order.avsc")]
+struct NoId {
+    id: u64,
+}
+
+#[derive(Message)]
+#[message(topic = "orders", schema = "../../../../tests/ui/schema/order.avsc", schema_id = -1)]
+struct NotAvro {
+    id: u64,
+}
+
+fn main() {}
