@@ -208,3 +208,125 @@ fn a_kafka_output_writes_avro_the_reference_reads() {
     }
     assert_eq!(ids, (0..N).collect());
 }
+
+/// The W1 record as another producer wrote it: its fields in another order, `amount_cents` an
+/// int (promoted to the reader's long), and a field the reader does not have.
+const EVOLVED_AVSC: &str = r#"{"type": "record", "name": "Order", "namespace": "sluice.w1", "fields": [
+    {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {"name": "channel", "type": "string"},
+    {"name": "currency", "type": "string"},
+    {"name": "amount_cents", "type": "int"},
+    {"name": "customer_id", "type": "int"},
+    {"name": "id", "type": "long"}
+]}"#;
+/// An older record without `currency`, which the reader needs and has no default for.
+const WITHOUT_CURRENCY_AVSC: &str = r#"{"type": "record", "name": "Order", "namespace": "sluice.w1", "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "customer_id", "type": "int"},
+    {"name": "amount_cents", "type": "long"},
+    {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}}
+]}"#;
+const EVOLVED_ID: u32 = 5;
+const WITHOUT_CURRENCY_ID: u32 = 2;
+const UNKNOWN_ID: u32 = 9;
+
+#[test]
+fn with_a_schema_registry_other_writer_schemas_are_resolved_against_the_compiled_one() {
+    const N: u64 = 2_000;
+    let registry = TestRegistry::start(
+        [
+            (SCHEMA_ID, include_str!("avro/w1_order.avsc").to_owned()),
+            (EVOLVED_ID, EVOLVED_AVSC.to_owned()),
+            (WITHOUT_CURRENCY_ID, WITHOUT_CURRENCY_AVSC.to_owned()),
+        ]
+        .into(),
+    );
+    let database = fresh_database("avro_registry");
+    execute(&database, ORDERS_DDL);
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka
+        .create_topic("orders_avro", PARTITIONS)
+        .expect("topic");
+    let producer = BulkProducer::new(&kafka.bootstrap_servers()).expect("producer");
+    let (current, evolved) = (schema(), Schema::parse_str(EVOLVED_AVSC).expect("parses"));
+    let old = Schema::parse_str(WITHOUT_CURRENCY_AVSC).expect("parses");
+    let mut expected_letters = BTreeSet::new();
+    let mut good = W1Checksum::default();
+    for i in 0..N {
+        let order = W1Order::nth(i);
+        let partition = (i % PARTITIONS as u64) as i32;
+        let at = format!("{partition} {}", i / 4);
+        let payload = match i % 10 {
+            3 => {
+                let record = Value::Record(vec![
+                    ("ts".into(), Value::TimestampMillis(order.ts_millis)),
+                    ("channel".into(), Value::String("shop".into())),
+                    ("currency".into(), Value::String("EUR".into())),
+                    ("amount_cents".into(), Value::Int(order.amount_cents as i32)),
+                    ("customer_id".into(), Value::Int(order.customer_id as i32)),
+                    ("id".into(), Value::Long(order.id as i64)),
+                ]);
+                payload(&evolved, EVOLVED_ID, record)
+            }
+            7 => {
+                expected_letters.insert(format!("{at} {WITHOUT_CURRENCY_ID}"));
+                let record = Value::Record(vec![
+                    ("id".into(), Value::Long(order.id as i64)),
+                    ("customer_id".into(), Value::Int(order.customer_id as i32)),
+                    ("amount_cents".into(), Value::Long(order.amount_cents)),
+                    ("ts".into(), Value::TimestampMillis(order.ts_millis)),
+                ]);
+                payload(&old, WITHOUT_CURRENCY_ID, record)
+            }
+            9 => {
+                expected_letters.insert(format!("{at} {UNKNOWN_ID}"));
+                payload(&current, UNKNOWN_ID, value(&order, "EUR"))
+            }
+            _ => payload(&current, SCHEMA_ID, value(&order, "EUR")),
+        };
+        if !matches!(i % 10, 7 | 9) {
+            good.count += 1;
+            good.sum_id += order.id;
+            good.sum_amount_cents += order.amount_cents;
+            good.sum_customer_id += u64::from(order.customer_id);
+        }
+        producer
+            .send_to("orders_avro", partition, order.key().as_bytes(), &payload)
+            .expect("send");
+    }
+    producer.flush().expect("flush");
+
+    let mut config = config(&kafka.bootstrap_servers(), &database, "orders_avro");
+    let with_credentials = registry.url.replace("http://", "http://reader:s3cret@");
+    config.schema_registry_url = Some(with_credentials);
+    let report = avro_ingest::run(config).expect("run");
+    assert!(report.reconciles(), "{}", report.summary());
+    assert_eq!(report.dead_lettered, expected_letters.len() as u64);
+    assert_eq!(w1_checksum(&database), good, "every resolvable order, once");
+    // Each letter names the schema id it was written with and why it is not read.
+    let letters: BTreeSet<String> = query_strings(
+        &database,
+        "SELECT CONCAT_WS(' ', `partition`, `offset`, \
+                CASE WHEN message LIKE '%schema id 2, which does not resolve%currency%' THEN 2 \
+                     WHEN message LIKE '%schema id 9, which the Schema Registry at http://reader:***@%' THEN 9 \
+                     ELSE message END) \
+         FROM sluice_dead_letters",
+    )
+    .into_iter()
+    .collect();
+    assert_eq!(letters, expected_letters);
+    // One request per schema id the job met, never for its own, with the credentials.
+    let mut paths = registry.paths();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["/schemas/ids/2", "/schemas/ids/5", "/schemas/ids/9"]
+    );
+    let requests = registry.requests.lock().expect("requests");
+    assert!(
+        requests
+            .iter()
+            .all(|(_, auth)| auth.as_deref() == Some("Basic cmVhZGVyOnMzY3JldA==")),
+        "{requests:?}"
+    );
+}

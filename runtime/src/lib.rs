@@ -11,6 +11,7 @@ mod error;
 #[doc(hidden)]
 pub mod macro_support;
 mod run;
+mod schema_registry;
 mod sink;
 mod source;
 mod table;

@@ -11,7 +11,7 @@ pub use crate::codec::{
     CsvEpochField, DecodeError, EncodeMessageError, FromCsv, FromJson, KeyBytes, ToEpoch, ToJson,
 };
 pub use crate::contract::message::Message;
-pub use crate::contract::message::{EventTime, Format};
+pub use crate::contract::message::{AvroSchema, EventTime, Format};
 pub use crate::contract::outputs::Outputs;
 pub use crate::contract::row::Row;
 pub use crate::contract::row::{

@@ -16,6 +16,9 @@ pub use sluice::prelude::*;
 mod mariadb;
 pub use mariadb::PrivateMariaDb;
 
+mod schema_registry;
+pub use schema_registry::TestRegistry;
+
 mod topic;
 pub use topic::{Record, read_topic};
 

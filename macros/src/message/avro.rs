@@ -19,7 +19,6 @@ pub(super) fn decoder(message: &Message<'_>, avro: &Avro) -> TokenStream {
     let p = quote!(::sluice::__private);
     let reader = reader();
     let id = avro.schema_id;
-    let path = avro.path.to_string_lossy().into_owned();
     let slots = slots(message);
     let reads = message.avro_fields.iter().map(|schema_field| {
         let key = &schema_field.name;
@@ -50,7 +49,6 @@ pub(super) fn decoder(message: &Message<'_>, avro: &Avro) -> TokenStream {
     let ident = message.ident;
     let names = message.fields.iter().map(|f| f.ident);
     quote! {
-        const _: &[u8] = ::core::include_bytes!(#path);
         let mut #reader = #p::avro::AvroReader::confluent(payload, #id)?;
         #(#reads)*
         #reader.end()?;

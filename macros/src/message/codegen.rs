@@ -27,6 +27,20 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
         .map(|exchange| quote!(const EXCHANGE: &'static str = #exchange;));
     let p = quote!(::sluice::__private);
     let out = out();
+    let avro_schema = match &message.format {
+        Format::Avro(schema) => {
+            let path = schema.path.to_string_lossy().into_owned();
+            let id = schema.schema_id;
+            Some(quote! {
+                const AVRO_SCHEMA: ::core::option::Option<#p::AvroSchema> =
+                    ::core::option::Option::Some(#p::AvroSchema {
+                        text: ::core::include_str!(#path),
+                        id: #id,
+                    });
+            })
+        }
+        _ => None,
+    };
     let (format, decode, encode) = match &message.format {
         Format::Json => (quote!(Json), json::decoder(message), json::encoder(message)),
         Format::Csv(style) => (
@@ -76,6 +90,7 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
             #queue
             #exchange
             const FORMAT: #p::Format = #p::Format::#format;
+            #avro_schema
 
             fn decode(payload: &[u8]) -> ::core::result::Result<Self, #p::DecodeError> {
                 #decode

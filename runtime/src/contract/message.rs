@@ -27,6 +27,16 @@ impl Format {
     }
 }
 
+/// The `.avsc` schema a `format = "avro"` struct was checked against, and its id in the
+/// Schema Registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AvroSchema {
+    /// The schema's JSON text.
+    pub text: &'static str,
+    /// Its registry id, which the Confluent header of every payload it wrote carries.
+    pub id: u32,
+}
+
 /// How far ahead of the wall clock an event time may lie unless `max_future` says otherwise.
 pub const DEFAULT_MAX_FUTURE_MILLIS: i64 = 3_600_000;
 
@@ -48,6 +58,8 @@ pub trait Message: Sized + Send + 'static {
     const EXCHANGE: &'static str = "";
     /// The payload format.
     const FORMAT: Format;
+    /// With `format = "avro"`: the schema the struct was checked against.
+    const AVRO_SCHEMA: Option<AvroSchema> = None;
 
     /// Whether a field is marked `#[message(event_time)]`: event-time windows need one.
     const HAS_EVENT_TIME: bool = false;

@@ -45,6 +45,11 @@ pub struct Cli {
           default_value = crate::run::config::DEFAULT_AMQP_URL, hide_default_value = true)]
     pub amqp_url: String,
 
+    /// Confluent Schema Registry for Avro messages written with another schema than the
+    /// compiled one, http(s)://[USER:PASSWORD@]HOST:PORT.
+    #[arg(long, env = "SLUICE_SCHEMA_REGISTRY_URL", hide_env_values = true)]
+    pub schema_registry_url: Option<String>,
+
     /// Timely worker threads [default: one per core].
     #[arg(long, env = "SLUICE_WORKERS")]
     pub workers: Option<usize>,
@@ -258,6 +263,7 @@ impl Cli {
             pipeline_id: self.pipeline_id,
             topic: self.topic,
             amqp_url: self.amqp_url,
+            schema_registry_url: self.schema_registry_url,
             until_end: self.until_end,
             limit: self.limit,
             epoch: self.epoch,
@@ -304,6 +310,10 @@ impl fmt::Debug for Cli {
                 &self.database_url.as_deref().map(redact_url),
             )
             .field("amqp_url", &redact_url(&self.amqp_url))
+            .field(
+                "schema_registry_url",
+                &self.schema_registry_url.as_deref().map(redact_url),
+            )
             .field("workers", &self.workers)
             .field("processes", &self.processes)
             .field("process", &self.process)

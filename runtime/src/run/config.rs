@@ -75,6 +75,11 @@ pub struct Config {
     /// RabbitMQ URL, `amqp://user:password@host:port/vhost` (`amqps://` for TLS), for the
     /// `RabbitMq` and `RabbitMqStream` inputs and the `RabbitMq` output.
     pub amqp_url: String,
+    /// Confluent Schema Registry, `http(s)://[user:password@]host:port`: an Avro message
+    /// written with another schema id than the compiled one is read with its writer's schema
+    /// from there, resolved against the compiled one. Without it such a message is a dead
+    /// letter.
+    pub schema_registry_url: Option<String>,
     /// Stops once every partition has been read to its end.
     pub until_end: bool,
     /// Stops after this many messages in total (all partitions, all workers of this process).
@@ -140,6 +145,7 @@ impl Default for Config {
             pipeline_id: None,
             topic: None,
             amqp_url: DEFAULT_AMQP_URL.to_owned(),
+            schema_registry_url: None,
             until_end: false,
             limit: None,
             epoch: Duration::from_millis(200),
@@ -278,8 +284,10 @@ impl Config {
     /// values of credential properties. Error texts are checked against them before they are
     /// printed.
     pub(crate) fn secrets(&self) -> Vec<String> {
+        let registry = self.schema_registry_url.as_ref();
         let passwords = [&self.database_url, &self.amqp_url]
             .into_iter()
+            .chain(registry)
             .filter_map(|url| secrets::url_password(url));
         let decoded: Vec<String> = passwords.clone().map(secrets::percent_decode).collect();
         let properties = self
@@ -309,6 +317,7 @@ impl fmt::Debug for Config {
             pipeline_id,
             topic,
             amqp_url,
+            schema_registry_url,
             until_end,
             limit,
             epoch,
@@ -342,6 +351,10 @@ impl fmt::Debug for Config {
             .field("pipeline_id", pipeline_id)
             .field("topic", topic)
             .field("amqp_url", &secrets::redact_url(amqp_url))
+            .field(
+                "schema_registry_url",
+                &schema_registry_url.as_deref().map(secrets::redact_url),
+            )
             .field("until_end", until_end)
             .field("limit", limit)
             .field("epoch", epoch)

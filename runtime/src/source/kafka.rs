@@ -14,6 +14,7 @@ use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::{Scope, StreamVec};
 
+use super::decode_payload::Decoding;
 use super::kafka_context::SourceContext;
 use super::kafka_partitions::PartitionWatch;
 use super::kafka_reader::{Polled, Reader};
@@ -42,7 +43,7 @@ pub struct KafkaSourcePlan {
     pub(crate) on_out_of_range: OffsetReset,
     /// How far ahead of the wall clock an event time may lie, in milliseconds, when the
     /// pipeline has windows (otherwise event time decides nothing and is not checked).
-    pub(crate) max_future: i64,
+    pub(crate) decoding: Decoding,
     pub(crate) until_end: bool,
     pub(crate) options: Vec<(String, String)>,
     pub(crate) clock: EpochClock,

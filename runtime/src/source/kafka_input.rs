@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use timely::dataflow::{Scope, StreamVec};
 
+use super::decode_payload::Decoding;
 use super::kafka::{KafkaSourcePlan, group_offsets, kafka_source, start_offsets};
 use super::kafka_group_lag::GroupLag;
 use super::kafka_partitions::PartitionWatch;
@@ -93,7 +94,7 @@ impl<M: Message> Source for Kafka<M> {
             max_delay: millis_or(config.max_delay, M::MAX_DELAY_MILLIS),
             idle_timeout: config.idle_timeout,
             on_out_of_range: config.on_offset_out_of_range,
-            max_future: millis_or(config.max_future, M::MAX_FUTURE_MILLIS),
+            decoding: Decoding::new::<M>(config)?,
             partitions: PartitionWatch::start(
                 &config.brokers,
                 &config.kafka_options,

@@ -9,7 +9,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message as _};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::decode_payload::{decode_payload, future_limit};
+use super::decode_payload::{Decoding, future_limit};
 use super::kafka::{KafkaSourcePlan, consumer_config};
 use super::kafka_context::SourceContext;
 use crate::contract::message::Message;
@@ -81,7 +81,7 @@ pub(crate) struct Reader {
     pub(super) brokers: String,
     pub(super) partitions: BTreeMap<i32, PartitionProgress>,
     pub(super) on_out_of_range: OffsetReset,
-    max_future: i64,
+    decoding: Decoding,
     /// This worker's place among the workers: which partitions it owns.
     index: usize,
     peers: usize,
@@ -144,7 +144,7 @@ impl Reader {
                 .map(|s| (s.partition, PartitionProgress::new(s.offset, s.committed)))
                 .collect(),
             on_out_of_range: plan.on_out_of_range,
-            max_future: plan.max_future,
+            decoding: plan.decoding.clone(),
             index,
             peers,
             known: plan
@@ -298,7 +298,7 @@ impl Reader {
         let mut dead = 0u64;
         let mut polled = Polled::Busy;
         let now = Instant::now();
-        let future_limit = future_limit(control, self.max_future);
+        let future_limit = future_limit(control, self.decoding.max_future);
         for _ in 0..MESSAGES_PER_ACTIVATION.min(room) {
             match self.consumer.poll(Duration::ZERO) {
                 None => {
@@ -312,7 +312,7 @@ impl Reader {
                     }
                     consumed += 1;
                     record(&mut self.partitions, &message, now);
-                    match decode_payload::<M>(message.payload(), future_limit, self.max_future) {
+                    match self.decoding.decode::<M>(message.payload(), future_limit) {
                         Ok((record, event_time)) => {
                             note_event_time(&mut self.partitions, message.partition(), event_time);
                             let origin = Origin {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use sqlx::{MySql, Pool};
 use timely::dataflow::{Scope, StreamVec};
 
+use super::decode_payload::Decoding;
 use super::delivery_source::{Pace, delivery_source};
 use super::rabbitmq_hub::{AcknowledgeAfterCommit, GENERATION, Hub, StoredIds};
 use super::rabbitmq_reader::QueueReader;
@@ -22,7 +23,7 @@ use crate::delivery::message_ids::purge_old_ids;
 use crate::delivery::{Epoch, load_offsets};
 use crate::error::{Error, Result};
 use crate::run::check::{CheckContext, Preflight};
-use crate::run::config::{Config, millis_or};
+use crate::run::config::Config;
 
 /// What every worker's source needs to know, decided once at start-up.
 #[derive(Debug)]
@@ -34,7 +35,7 @@ pub struct RabbitMqPlan {
     pub(crate) database: Option<Pool<MySql>>,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) pace: Pace,
-    pub(crate) max_future: i64,
+    pub(crate) decoding: Decoding,
 }
 
 /// The unacknowledged messages a worker's channel may hold: what its sink may hold, twice
@@ -149,7 +150,7 @@ impl<M: Message> Source for RabbitMq<M> {
             database,
             runtime: startup.runtime.handle().clone(),
             pace: Pace::new(config),
-            max_future: millis_or(config.max_future, M::MAX_FUTURE_MILLIS),
+            decoding: Decoding::new::<M>(config)?,
         };
         Ok((plan, Restored::default()))
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use tokio::sync::mpsc;
 
-use super::decode_payload::{decode_payload, future_limit};
+use super::decode_payload::future_limit;
 use super::delivery_source::DeliveryReader;
 use super::kafka_reader::Polled;
 use super::rabbitmq::RabbitMqPlan;
@@ -107,7 +107,7 @@ impl DeliveryReader for QueueReader {
                 return Polled::Idle;
             }
         };
-        let future_limit = future_limit(control, plan.max_future);
+        let future_limit = future_limit(control, plan.decoding.max_future);
         let (mut consumed, mut dead, mut replayed) = (0u64, 0u64, 0u64);
         let mut polled = Polled::Busy;
         for received in taken {
@@ -162,7 +162,10 @@ impl DeliveryReader for QueueReader {
                     continue;
                 }
             }
-            match decode_payload::<M>(Some(&delivery.data), future_limit, plan.max_future) {
+            match plan
+                .decoding
+                .decode::<M>(Some(&delivery.data), future_limit)
+            {
                 Ok((record, event_time)) => {
                     give(Item::Record(
                         Origin {

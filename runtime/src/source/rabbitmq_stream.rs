@@ -15,6 +15,7 @@ use timely::dataflow::{Scope, StreamVec};
 use timely::scheduling::SyncActivator;
 use tokio::sync::mpsc;
 
+use super::decode_payload::Decoding;
 use super::delivery_source::{Pace, delivery_source};
 use super::rabbitmq::{check_queue, validate_queue};
 use super::rabbitmq_stream_reader::StreamReader;
@@ -56,7 +57,7 @@ pub(crate) enum StreamStart {
 pub struct RabbitMqStreamPlan {
     pub(crate) stream: Arc<str>,
     pub(crate) pace: Pace,
-    pub(crate) max_future: i64,
+    pub(crate) decoding: Decoding,
     pub(crate) max_delay: i64,
     /// With `--until-end`, the offset after the last message at start-up, which the run reads
     /// to; `None`: the stream was empty (or the run does not end).
@@ -131,7 +132,7 @@ impl<M: Message> Source for RabbitMqStream<M> {
         let plan = RabbitMqStreamPlan {
             stream,
             pace: Pace::new(config),
-            max_future: millis_or(config.max_future, M::MAX_FUTURE_MILLIS),
+            decoding: Decoding::new::<M>(config)?,
             max_delay: millis_or(config.max_delay, M::MAX_DELAY_MILLIS),
             end,
             start,

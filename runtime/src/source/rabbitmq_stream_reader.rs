@@ -5,7 +5,7 @@ use std::sync::Arc;
 use lapin::message::Delivery;
 use tokio::sync::mpsc;
 
-use super::decode_payload::{decode_payload, future_limit};
+use super::decode_payload::future_limit;
 use super::delivery_source::DeliveryReader;
 use super::kafka_reader::Polled;
 use super::rabbitmq_stream::{RabbitMqStreamPlan, StreamStart};
@@ -94,7 +94,7 @@ impl DeliveryReader for StreamReader {
         let Some(deliveries) = self.deliveries.as_mut() else {
             return Polled::Idle;
         };
-        let future_limit = future_limit(control, self.plan.max_future);
+        let future_limit = future_limit(control, self.plan.decoding.max_future);
         let (mut consumed, mut dead) = (0u64, 0u64);
         let mut polled = Polled::Busy;
         for _ in 0..DELIVERIES_PER_ACTIVATION.min(room) {
@@ -109,8 +109,11 @@ impl DeliveryReader for StreamReader {
             consumed += 1;
             self.next = Some(offset + 1);
             self.changed = true;
-            let max_future = self.plan.max_future;
-            match decode_payload::<M>(Some(&delivery.data), future_limit, max_future) {
+            match self
+                .plan
+                .decoding
+                .decode::<M>(Some(&delivery.data), future_limit)
+            {
                 Ok((record, event_time)) => {
                     self.max_event_time = self.max_event_time.max(event_time);
                     let origin = Origin {
