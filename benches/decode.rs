@@ -1,6 +1,8 @@
 //! The decoders `#[derive(Message)]` generates, each against its format's reference crate with
 //! a derived `Deserialize`, on the W1 message of WORKLOADS.md: JSON against
-//! `serde_json::from_slice` (owned and borrowed), CSV against the `csv` crate.
+//! `serde_json::from_slice` (owned and borrowed), CSV against the `csv` crate, Avro (Confluent's
+//! wire format) against `apache-avro`'s `from_avro_datum` into its `Value` and then the struct
+//! with `apache_avro::from_value`.
 //!
 //! `cargo bench --bench decode`
 
@@ -43,6 +45,35 @@ struct CsvOrder {
     currency: String,
     #[message(event_time, with = "epoch_millis")]
     ts: DateTime<Utc>,
+}
+
+/// The W1 order as an Avro record of `tests/avro/w1_order.avsc`.
+#[derive(sluice::Message)]
+#[message(
+    topic = "orders_avro",
+    format = "avro",
+    schema = "tests/avro/w1_order.avsc",
+    schema_id = 3
+)]
+#[allow(dead_code)]
+struct AvroOrder {
+    id: u64,
+    customer_id: u32,
+    amount_cents: i64,
+    currency: String,
+    #[message(event_time)]
+    ts: DateTime<Utc>,
+}
+
+/// What `apache_avro::from_value` reads the record into (timestamps as their count).
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct ReferenceAvroOrder {
+    id: i64,
+    customer_id: i32,
+    amount_cents: i64,
+    currency: String,
+    ts: i64,
 }
 
 fn payloads(text: fn(&W1Order) -> String) -> Vec<Vec<u8>> {
@@ -127,5 +158,54 @@ fn decode_csv(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, decode_csv);
+fn decode_avro(c: &mut Criterion) {
+    let schema = apache_avro::Schema::parse_str(include_str!("../tests/avro/w1_order.avsc"))
+        .expect("the schema parses");
+    let payloads: Vec<Vec<u8>> = (0..1_024u64)
+        .map(|i| {
+            let order = W1Order::nth(i * 977);
+            let mut payload = Vec::new();
+            AvroOrder {
+                id: order.id,
+                customer_id: order.customer_id,
+                amount_cents: order.amount_cents,
+                currency: "EUR".to_owned(),
+                ts: DateTime::from_timestamp_millis(order.ts_millis).expect("a date-time"),
+            }
+            .encode(&mut payload)
+            .expect("encodable");
+            payload
+        })
+        .collect();
+    let by_apache_avro = |payload: &[u8]| {
+        let mut datum = payload.get(5..)?;
+        let value = apache_avro::from_avro_datum(&schema, &mut datum, None).ok()?;
+        apache_avro::from_value::<ReferenceAvroOrder>(&value).ok()
+    };
+    assert!(
+        payloads
+            .iter()
+            .all(|p| AvroOrder::decode(p).is_ok() && by_apache_avro(p).is_some()),
+        "both decoders read every payload"
+    );
+    let mut group = c.benchmark_group("decode W1 order, Avro");
+    group.throughput(Throughput::Elements(payloads.len() as u64));
+    group.bench_function("sluice generated", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(AvroOrder::decode(black_box(payload)).ok());
+            }
+        })
+    });
+    group.bench_function("apache-avro, Value then serde", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(by_apache_avro(black_box(payload)));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, decode_csv, decode_avro);
 criterion_main!(benches);

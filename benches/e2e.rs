@@ -13,7 +13,9 @@
 //! - `cluster`: W1 and W3 as 1 process of 2 workers and as 2 processes of 1 worker (timely's
 //!   cluster mode on loopback);
 //! - `rabbitmq`: W1's orders from a RabbitMQ queue into `orders` against a plain lapin
-//!   consume + decode loop over the same queue (RabbitMQ on 127.0.0.1:5672).
+//!   consume + decode loop over the same queue (RabbitMQ on 127.0.0.1:5672);
+//! - `avro`: W1's orders as Avro records in Confluent's wire format into `orders`, against
+//!   W1's JSON pipeline over the same orders.
 //!
 //! ```text
 //! cargo bench --bench e2e                                   # embedded broker, 150,000 orders
@@ -26,6 +28,8 @@
 
 #[path = "e2e/args.rs"]
 mod args;
+#[path = "e2e/avro.rs"]
+mod avro;
 #[path = "e2e/ceiling.rs"]
 mod ceiling;
 #[path = "e2e/child.rs"]
@@ -86,7 +90,8 @@ fn run() -> Result<(), database::BoxError> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     let mut broker = None;
-    if args.runs("w1") || args.runs("w2") || args.runs("k2k") || args.runs("cluster") {
+    let on_orders_topic = ["w1", "w2", "k2k", "cluster", "avro"];
+    if on_orders_topic.iter().any(|w| args.runs(w)) {
         let topic = workloads::orders_topic(&runtime, &args)?;
         broker = Some(topic.brokers.clone());
         if args.runs("w1") {
@@ -100,6 +105,9 @@ fn run() -> Result<(), database::BoxError> {
         }
         if args.runs("cluster") {
             results.extend(workloads::cluster(&runtime, &args, &topic)?);
+        }
+        if args.runs("avro") {
+            results.extend(workloads::avro(&runtime, &args, &topic)?);
         }
     }
     if args.runs("scan") {

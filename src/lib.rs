@@ -46,7 +46,8 @@
 //! }
 //! ```
 //!
-//! - [`macro@Message`] generates the decoder and encoder of a message payload (JSON or CSV).
+//! - [`macro@Message`] generates the decoder and encoder of a message payload (JSON, CSV, or
+//!   Avro checked against its schema file).
 //! - [`macro@Row`] generates batched multi-row `INSERT ... ON DUPLICATE KEY UPDATE` (or, for
 //!   `#[row(append_only)]`, plain `INSERT`) statements and their bind code, and checks the
 //!   struct against the table's DDL at compile time ([`row_schema`]).
@@ -89,6 +90,12 @@ extern crate self as sluice;
 /// unquoted field is `None`, `""` an empty string; `bool` reads `true`/`false`/`1`/`0`. A record
 /// with too few or too many fields, an unclosed quote or a second record is a
 /// [`codec::DecodeError`] too.
+///
+/// `format = "avro"` with `schema = "order.avsc"` (relative to `Cargo.toml`) and `schema_id = N`
+/// (its Schema Registry id): the struct is checked against the record at compile time (names,
+/// types, nullable unions, `date` and `timestamp-millis`/`-micros`), payloads are Confluent's
+/// wire format; another writer schema is resolved through `--schema-registry-url`. The rules:
+/// `docs/formats.md`.
 pub use sluice_macros::Message;
 /// Derives [`trait@Row`] for a struct with named fields.
 ///

@@ -76,7 +76,7 @@ fn union(value: Option<Value>) -> Value {
 /// Order `i` as the reference implementation's value, and as sluice's struct.
 fn order(i: u64, note: Option<String>, coupon: Option<i64>) -> (Value, FullOrder) {
     let ts_millis = 1_767_225_600_000 + i as i64;
-    let shipped_micros = (i % 3 != 0).then_some(ts_millis * 1_000 + 7);
+    let shipped_micros = (!i.is_multiple_of(3)).then_some(ts_millis * 1_000 + 7);
     let full = FullOrder {
         id: i,
         customer_id: ((i * 7919) % 1000) as u32,
@@ -85,7 +85,7 @@ fn order(i: u64, note: Option<String>, coupon: Option<i64>) -> (Value, FullOrder
         ts: DateTime::from_timestamp_millis(ts_millis).expect("a date-time"),
         source: format!("web-{i}"),
         note: note.clone(),
-        paid: i % 2 == 0,
+        paid: i.is_multiple_of(2),
         discount: i as f32 / 8.0,
         ratio: i as f64 * -0.25,
         day: NaiveDate::from_num_days_from_ce_opt(739_000 + (i % 1000) as i32).expect("a date"),

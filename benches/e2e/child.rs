@@ -9,7 +9,7 @@ use std::time::Instant;
 use sluice_testkit::workload;
 
 use super::database::{self, BoxError};
-use super::{ceiling, connectors, handwritten, queue, rabbitmq, rss, table_copy, w1, w2, w3};
+use super::{avro, ceiling, connectors, handwritten, queue, rabbitmq, rss, table_copy, w1, w2, w3};
 
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +49,10 @@ pub enum Run {
     /// A lapin consume + decode loop over the queue named by `Input::topic`.
     ConsumeQueue,
     SluiceQueue {
+        workers: usize,
+    },
+    /// W1 from the Avro topic named by `Input::topic`.
+    SluiceAvro {
         workers: usize,
     },
 }
@@ -97,6 +101,7 @@ impl Run {
             Run::SluiceW3Process { process } => format!("sluice-w3-process:{process}"),
             Run::ConsumeQueue => "consume-queue:1".into(),
             Run::SluiceQueue { workers } => format!("sluice-queue:{workers}"),
+            Run::SluiceAvro { workers } => format!("sluice-avro:{workers}"),
         }
     }
 
@@ -119,6 +124,7 @@ impl Run {
             "sluice-w3-process" => Run::SluiceW3Process { process: n },
             "consume-queue" => Run::ConsumeQueue,
             "sluice-queue" => Run::SluiceQueue { workers: n },
+            "sluice-avro" => Run::SluiceAvro { workers: n },
             _ => return None,
         })
     }
@@ -240,6 +246,7 @@ impl Run {
             }
             Run::ConsumeQueue => (rabbitmq::consume_decode(&input.topic, input.orders)?, 0),
             Run::SluiceQueue { workers } => (queue::queue_ingest::run(config(workers))?.written, 0),
+            Run::SluiceAvro { workers } => (avro::avro_ingest::run(config(workers))?.written, 0),
         })
     }
 }

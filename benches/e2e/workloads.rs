@@ -464,6 +464,49 @@ pub fn rabbitmq(runtime: &tokio::runtime::Runtime, args: &Args) -> Result<Vec<Me
     Ok(runs)
 }
 
+/// W1's orders as Avro into `orders` against W1's JSON pipeline, in `args.repeat` rounds over
+/// the same orders (a topic of their own on the same broker).
+pub fn avro(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    topic: &OrdersTopic,
+) -> Result<Vec<Measured>, BoxError> {
+    let avro_topic = format!("{}_avro", topic.topic);
+    topic.create_topic(&avro_topic).map_err(|e| e.to_string())?;
+    eprintln!("avro: producing {} orders ...", args.orders);
+    super::avro::produce(&topic.brokers, &avro_topic, args.orders)?;
+    let mut rounds = Vec::new();
+    for _ in 0..args.repeat {
+        let json = w1_run(
+            runtime,
+            args,
+            topic,
+            format!("sluice JSON, {} workers", args.workers),
+            Run::SluiceW1 {
+                workers: args.workers,
+            },
+        )?;
+        empty(runtime, "orders")?;
+        let mut on_avro = input(args, Some(topic));
+        on_avro.topic = avro_topic.clone();
+        let (avro, _) = measure(
+            "avro",
+            format!("sluice Avro, {} workers", args.workers),
+            "rows",
+            Run::SluiceAvro {
+                workers: args.workers,
+            },
+            &on_avro,
+        )?;
+        check_w1(runtime, args, &avro)?;
+        rounds.push(vec![json, avro]);
+    }
+    let mut runs = median_of(rounds);
+    let (json, avro) = runs.split_at_mut(1);
+    avro[0].against("sluice JSON", &json[0]);
+    Ok(runs)
+}
+
 /// Each run's median-rate round, with the spread of all rounds.
 fn median_of(rounds: Vec<Vec<Measured>>) -> Vec<Measured> {
     let runs = rounds.first().map_or(0, Vec::len);

@@ -47,7 +47,7 @@ pub fn database_url() -> String {
 /// A fresh topic holding orders `0..args.orders`.
 pub struct OrdersTopic {
     /// Keeps the embedded broker running, when there is one.
-    _embedded: Option<EmbeddedKafka>,
+    embedded: Option<EmbeddedKafka>,
     pub brokers: String,
     pub topic: String,
 }
@@ -65,10 +65,12 @@ impl OrdersTopic {
             (None, None) => return Err("no broker".into()),
         };
         let topic = format!("orders_{name}_{}", std::process::id());
-        match &embedded {
-            Some(kafka) => kafka.create_topic(&topic, workload::PARTITIONS)?,
-            None => sluice_testkit::broker::create_topic(&brokers, &topic, workload::PARTITIONS)?,
-        }
+        let created = OrdersTopic {
+            embedded,
+            brokers: brokers.clone(),
+            topic: topic.clone(),
+        };
+        created.create_topic(&topic)?;
 
         println!(
             "producing {} orders to topic {topic} on {brokers}",
@@ -88,11 +90,18 @@ impl OrdersTopic {
             )
             .into());
         }
-        Ok(OrdersTopic {
-            _embedded: embedded,
-            brokers,
-            topic,
-        })
+        Ok(created)
+    }
+
+    /// Creates another topic with W1's partitions on the same broker.
+    pub fn create_topic(&self, topic: &str) -> Result<(), Box<dyn std::error::Error>> {
+        match &self.embedded {
+            Some(kafka) => kafka.create_topic(topic, workload::PARTITIONS)?,
+            None => {
+                sluice_testkit::broker::create_topic(&self.brokers, topic, workload::PARTITIONS)?
+            }
+        }
+        Ok(())
     }
 
     /// A configuration that reads the whole topic once.

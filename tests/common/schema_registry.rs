@@ -6,11 +6,14 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
+/// A request's path and its `Authorization` header.
+pub type Request = (String, Option<String>);
+
 /// A registry serving `schemas` (id → `.avsc` text) until the test ends.
 pub struct TestRegistry {
     pub url: String,
-    /// Every request: its path and its `Authorization` header.
-    pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    /// Every request answered.
+    pub requests: Arc<Mutex<Vec<Request>>>,
 }
 
 impl TestRegistry {

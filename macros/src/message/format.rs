@@ -136,7 +136,10 @@ impl FormatArgs {
             ("schema", self.schema.span()),
             ("schema_id", self.schema_id.span()),
         ];
-        for (belongs, args) in [("csv", &csv_only[..]), ("avro", &avro_only[..])] {
+        for (belongs, shown, args) in [
+            ("csv", "CSV", &csv_only[..]),
+            ("avro", "Avro", &avro_only[..]),
+        ] {
             if format.as_deref() == Some(belongs) {
                 continue;
             }
@@ -145,8 +148,7 @@ impl FormatArgs {
                     cx.error_at(
                         *span,
                         format!(
-                            "`{key}` belongs to {} messages: add `format = \"{belongs}\"` or remove `{key}`",
-                            belongs.to_uppercase()
+                            "`{key}` belongs to {shown} messages: add `format = \"{belongs}\"` or remove `{key}`"
                         ),
                     );
                 }

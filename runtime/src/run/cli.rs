@@ -46,7 +46,7 @@ pub struct Cli {
     pub amqp_url: String,
 
     /// Confluent Schema Registry for Avro messages written with another schema than the
-    /// compiled one, http(s)://[USER:PASSWORD@]HOST:PORT.
+    /// compiled one, http(s)://HOST:PORT (USER:PASSWORD@HOST for basic authentication).
     #[arg(long, env = "SLUICE_SCHEMA_REGISTRY_URL", hide_env_values = true)]
     pub schema_registry_url: Option<String>,
 
