@@ -6,6 +6,7 @@ pub use sqlx::mysql::MySqlArguments;
 pub use crate::codec::avro;
 pub use crate::codec::csv::{CsvReader, CsvStyle, write_field as write_csv_field};
 pub use crate::codec::json::JsonReader;
+pub use crate::codec::protobuf;
 pub use crate::codec::time::EpochField;
 pub use crate::codec::{
     CsvEpochField, DecodeError, EncodeMessageError, FromCsv, FromJson, KeyBytes, ToEpoch, ToJson,

@@ -15,6 +15,7 @@ pub mod ddl;
 mod duration;
 mod limit;
 mod names;
+pub mod protobuf;
 mod rust_type;
 mod sql_type;
 mod table;

@@ -1,5 +1,5 @@
 //! The generated `impl Message`: the names, key and event time every format shares, around
-//! the decoder and encoder of the struct's format (`json.rs`, `csv.rs`, `avro.rs`).
+//! the decoder and encoder of the struct's format (`json.rs`, `csv.rs`, `avro.rs`, `protobuf.rs`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 
 use super::format::Format;
 use super::model::{Field, Message};
-use super::{avro, csv, json};
+use super::{avro, csv, json, protobuf};
 
 pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
     let ident = message.ident;
@@ -53,6 +53,18 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
             avro::decoder(message, schema),
             avro::encoder(message, schema),
         ),
+        Format::Protobuf(definition) => {
+            let path = definition.path.to_string_lossy().into_owned();
+            let decode = protobuf::decoder(message);
+            (
+                quote!(Protobuf),
+                quote! {
+                    const _: &str = ::core::include_str!(#path);
+                    #decode
+                },
+                protobuf::encoder(message),
+            )
+        }
     };
     let key = message.key.map(|key| {
         let ty = message.fields.iter().find(|f| f.ident == key).map(|f| f.ty);

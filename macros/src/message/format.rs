@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use sluice_schema::avro::{AvroRecord, parse_record};
+use sluice_schema::protobuf::{ProtoMessage, parse_messages};
 use syn::meta::ParseNestedMeta;
 use syn::{LitBool, LitInt, LitStr};
 
@@ -18,13 +19,21 @@ pub(crate) const FORMAT_ARGS: &[&str] = &[
     "header",
     "schema",
     "schema_id",
+    "message_type",
 ];
-const FORMATS: &[&str] = &["json", "csv", "avro"];
+const FORMATS: &[&str] = &["json", "csv", "avro", "protobuf"];
 
 pub(crate) enum Format {
     Json,
     Csv(Csv),
     Avro(Avro),
+    Protobuf(Protobuf),
+}
+
+pub(crate) struct Protobuf {
+    /// The `.proto` file, absolute, for `include_bytes!` (a change rebuilds the crate).
+    pub path: PathBuf,
+    pub message: ProtoMessage,
 }
 
 pub(crate) struct Avro {
@@ -49,6 +58,7 @@ impl Format {
             Format::Json => "JSON key",
             Format::Csv(_) => "header column",
             Format::Avro(_) => "Avro field",
+            Format::Protobuf(_) => "protobuf field",
         }
     }
 }
@@ -62,6 +72,7 @@ pub(crate) struct FormatArgs {
     header: Once<bool>,
     schema: Once<LitStr>,
     schema_id: Once<Option<u32>>,
+    message_type: Once<LitStr>,
 }
 
 impl FormatArgs {
@@ -82,7 +93,7 @@ impl FormatArgs {
                     cx.error(
                         &value,
                         format!(
-                            "unsupported format `{}`: {hint}sluice reads `json`, `csv` and `avro`",
+                            "unsupported format `{}`: {hint}sluice reads `json`, `csv`, `avro` and `protobuf`",
                             value.value()
                         ),
                     );
@@ -108,6 +119,7 @@ impl FormatArgs {
                 self.header.set(cx, meta, key, value);
             }
             "schema" => self.schema.set(cx, meta, key, string_value(meta)?),
+            "message_type" => self.message_type.set(cx, meta, key, string_value(meta)?),
             "schema_id" => {
                 let value = meta.value()?.parse::<LitInt>()?;
                 let id = value.base10_parse::<u32>().ok();
@@ -127,37 +139,102 @@ impl FormatArgs {
     /// The format, with an error at every argument that does not belong to it.
     pub fn finish(self, cx: &mut Ctxt, ident: &syn::Ident) -> Format {
         let format = self.format.get().map(LitStr::value);
-        let csv_only = [
-            ("delimiter", self.delimiter.span()),
-            ("quote", self.quote.span()),
-            ("header", self.header.span()),
+        // Each argument, where it was given, and the formats it belongs to.
+        let specific = [
+            ("delimiter", self.delimiter.span(), &["csv"][..]),
+            ("quote", self.quote.span(), &["csv"][..]),
+            ("header", self.header.span(), &["csv"][..]),
+            ("schema", self.schema.span(), &["avro", "protobuf"][..]),
+            ("schema_id", self.schema_id.span(), &["avro"][..]),
+            ("message_type", self.message_type.span(), &["protobuf"][..]),
         ];
-        let avro_only = [
-            ("schema", self.schema.span()),
-            ("schema_id", self.schema_id.span()),
-        ];
-        for (belongs, shown, args) in [
-            ("csv", "CSV", &csv_only[..]),
-            ("avro", "Avro", &avro_only[..]),
-        ] {
-            if format.as_deref() == Some(belongs) {
+        for (key, span, formats) in specific {
+            let Some(span) = span else { continue };
+            if format.as_deref().is_some_and(|f| formats.contains(&f)) {
                 continue;
             }
-            for (key, span) in args {
-                if let Some(span) = span {
-                    cx.error_at(
-                        *span,
-                        format!(
-                            "`{key}` belongs to {shown} messages: add `format = \"{belongs}\"` or remove `{key}`"
-                        ),
-                    );
-                }
-            }
+            let wanted: Vec<String> = formats
+                .iter()
+                .map(|f| format!("`format = \"{f}\"`"))
+                .collect();
+            cx.error_at(
+                span,
+                format!(
+                    "`{key}` belongs to {} messages: add {} or remove `{key}`",
+                    formats.join(" and "),
+                    wanted.join(" or ")
+                ),
+            );
         }
         match format.as_deref() {
             Some("csv") => self.csv(cx),
             Some("avro") => self.avro(cx, ident),
+            Some("protobuf") => self.protobuf(cx, ident),
             _ => Format::Json,
+        }
+    }
+
+    fn protobuf(self, cx: &mut Ctxt, ident: &syn::Ident) -> Format {
+        let Some(schema) = self.schema.into_value() else {
+            cx.error(
+                ident,
+                "a protobuf message needs its definition: add `schema = \"path/to/order.proto\"` \
+                 (relative to Cargo.toml), and `message_type = \"Order\"` when the file defines \
+                 several messages",
+            );
+            return Format::Json;
+        };
+        let Some(path) = schema_path(cx, &schema) else {
+            return Format::Json;
+        };
+        let messages = match std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+            .and_then(|text| parse_messages(&text))
+        {
+            Ok(messages) => messages,
+            Err(error) => {
+                cx.error(&schema, error);
+                return Format::Json;
+            }
+        };
+        let names: Vec<&str> = messages.iter().map(|m| m.name.as_str()).collect();
+        let wanted = self.message_type.into_value();
+        let chosen = match &wanted {
+            Some(name) => messages.iter().find(|m| m.name == name.value()),
+            None if messages.len() == 1 => messages.first(),
+            None => None,
+        };
+        match (chosen, wanted) {
+            (Some(message), _) => Format::Protobuf(Protobuf {
+                path,
+                message: message.clone(),
+            }),
+            (None, Some(name)) => {
+                let hint = closest(&name.value(), names.iter().copied())
+                    .map(|c| format!("did you mean `{c}`? "))
+                    .unwrap_or_default();
+                cx.error(
+                    &name,
+                    format!(
+                        "{} defines no message `{}`: {hint}it defines {}",
+                        schema.value(),
+                        name.value(),
+                        names.join(", ")
+                    ),
+                );
+                Format::Json
+            }
+            (None, None) => {
+                cx.error(
+                    &schema,
+                    format!(
+                        "{} defines several messages ({}): name one with `message_type = \"...\"`",
+                        schema.value(),
+                        names.join(", ")
+                    ),
+                );
+                Format::Json
+            }
         }
     }
 
@@ -224,6 +301,20 @@ impl FormatArgs {
             quote,
             header: self.header.into_value().unwrap_or(false),
         })
+    }
+}
+
+/// The absolute path of a schema file named relative to the crate's `Cargo.toml`.
+fn schema_path(cx: &mut Ctxt, schema: &LitStr) -> Option<PathBuf> {
+    match std::env::var_os("CARGO_MANIFEST_DIR") {
+        Some(root) => Some(PathBuf::from(root).join(schema.value())),
+        None => {
+            cx.error(
+                schema,
+                "CARGO_MANIFEST_DIR is not set: build with cargo to read the schema",
+            );
+            None
+        }
     }
 }
 

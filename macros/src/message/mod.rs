@@ -8,6 +8,8 @@ mod csv;
 mod format;
 mod json;
 mod model;
+mod proto_check;
+mod protobuf;
 
 use proc_macro2::TokenStream;
 

@@ -11,6 +11,7 @@ use crate::ctxt::Ctxt;
 
 use super::avro_check::{self, SchemaField};
 use super::format::{FORMAT_ARGS, Format, FormatArgs};
+use super::proto_check::{self, ProtoFieldRead};
 
 const STRUCT_ARGS: &[&str] = &[
     "topic",
@@ -58,6 +59,8 @@ pub(crate) struct Message<'a> {
     pub format: Format,
     /// With `format = "avro"`: the record's fields in the schema's order.
     pub avro_fields: Vec<SchemaField>,
+    /// With `format = "protobuf"`: how each field (in the struct's order) is read.
+    pub proto_fields: Vec<ProtoFieldRead>,
     pub fields: Vec<Field<'a>>,
     pub event_time: Option<&'a Ident>,
     /// The field marked `#[message(key)]`: the Kafka record key when the message is written.
@@ -177,6 +180,10 @@ impl<'a> Message<'a> {
             Format::Avro(avro) => avro_check::check(&mut cx, &input.ident, avro, &fields),
             _ => Vec::new(),
         };
+        let proto_fields = match &format {
+            Format::Protobuf(proto) => proto_check::check(&mut cx, proto, &fields),
+            _ => Vec::new(),
+        };
         cx.finish()?;
         Ok(Message {
             ident: &input.ident,
@@ -184,6 +191,7 @@ impl<'a> Message<'a> {
             exchange: exchange.into_value(),
             format,
             avro_fields,
+            proto_fields,
             topic: topic
                 .into_value()
                 .unwrap_or_else(|| LitStr::new("", Span::call_site())),

@@ -56,6 +56,8 @@ pub enum DecodeErrorKind {
     Csv(&'static str),
     /// The payload is not a well-formed Avro record in Confluent's wire format.
     Avro(&'static str),
+    /// The payload is not a well-formed Protocol Buffers message.
+    Protobuf(&'static str),
     /// An Avro payload written with another schema than the one the struct was checked against.
     SchemaId {
         /// The registry id of the compiled schema.
@@ -137,6 +139,7 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::InvalidUtf8 => f.write_str("invalid UTF-8 in string")?,
             DecodeErrorKind::Csv(what) => write!(f, "invalid CSV: {what}")?,
             DecodeErrorKind::Avro(what) => write!(f, "invalid Avro: {what}")?,
+            DecodeErrorKind::Protobuf(what) => write!(f, "invalid protobuf: {what}")?,
             DecodeErrorKind::SchemaId { expected, found } => write!(
                 f,
                 "written with schema id {found}, but the struct was checked against schema id \

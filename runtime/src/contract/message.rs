@@ -14,6 +14,8 @@ pub enum Format {
     Csv,
     /// One Avro record in Confluent's wire format, checked against a `.avsc` schema.
     Avro,
+    /// One Protocol Buffers message, checked against a `.proto` file.
+    Protobuf,
 }
 
 impl Format {
@@ -23,6 +25,7 @@ impl Format {
             Format::Json => "application/json",
             Format::Csv => "text/csv",
             Format::Avro => "avro/binary",
+            Format::Protobuf => "application/x-protobuf",
         }
     }
 }
