@@ -2,7 +2,7 @@
 //! a derived `Deserialize`, on the W1 message of WORKLOADS.md: JSON against
 //! `serde_json::from_slice` (owned and borrowed), CSV against the `csv` crate, Avro (Confluent's
 //! wire format) against `apache-avro`'s `from_avro_datum` into its `Value` and then the struct
-//! with `apache_avro::from_value`.
+//! with `apache_avro::from_value`, protobuf against `prost`'s derive.
 //!
 //! `cargo bench --bench decode`
 
@@ -74,6 +74,38 @@ struct ReferenceAvroOrder {
     amount_cents: i64,
     currency: String,
     ts: i64,
+}
+
+/// The W1 order as `Order` of `tests/protobuf/w1_order.proto`.
+#[derive(sluice::Message)]
+#[message(
+    topic = "orders_proto",
+    format = "protobuf",
+    schema = "tests/protobuf/w1_order.proto"
+)]
+#[allow(dead_code)]
+struct ProtoOrder {
+    id: u64,
+    customer_id: u32,
+    amount_cents: i64,
+    currency: String,
+    #[message(event_time)]
+    ts_millis: i64,
+}
+
+/// The same message as prost's derive declares it.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProstOrder {
+    #[prost(uint64, tag = "1")]
+    id: u64,
+    #[prost(uint32, tag = "2")]
+    customer_id: u32,
+    #[prost(int64, tag = "3")]
+    amount_cents: i64,
+    #[prost(string, tag = "4")]
+    currency: String,
+    #[prost(int64, tag = "5")]
+    ts_millis: i64,
 }
 
 fn payloads(text: fn(&W1Order) -> String) -> Vec<Vec<u8>> {
@@ -207,5 +239,44 @@ fn decode_avro(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, decode_csv, decode_avro);
+fn decode_protobuf(c: &mut Criterion) {
+    let payloads: Vec<Vec<u8>> = (0..1_024u64)
+        .map(|i| {
+            let order = W1Order::nth(i * 977);
+            prost::Message::encode_to_vec(&ProstOrder {
+                id: order.id,
+                customer_id: order.customer_id,
+                amount_cents: order.amount_cents,
+                currency: "EUR".to_owned(),
+                ts_millis: order.ts_millis,
+            })
+        })
+        .collect();
+    assert!(
+        payloads.iter().all(|p| ProtoOrder::decode(p).is_ok()
+            && <ProstOrder as prost::Message>::decode(p.as_slice()).is_ok()),
+        "both decoders read every payload"
+    );
+    let mut group = c.benchmark_group("decode W1 order, protobuf");
+    group.throughput(Throughput::Elements(payloads.len() as u64));
+    group.bench_function("sluice generated", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(ProtoOrder::decode(black_box(payload)).ok());
+            }
+        })
+    });
+    group.bench_function("prost derive", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(
+                    <ProstOrder as prost::Message>::decode(black_box(payload.as_slice())).ok(),
+                );
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, decode_csv, decode_avro, decode_protobuf);
 criterion_main!(benches);

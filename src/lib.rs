@@ -47,7 +47,7 @@
 //! ```
 //!
 //! - [`macro@Message`] generates the decoder and encoder of a message payload (JSON, CSV, or
-//!   Avro checked against its schema file).
+//!   Avro and protobuf checked against their schema files).
 //! - [`macro@Row`] generates batched multi-row `INSERT ... ON DUPLICATE KEY UPDATE` (or, for
 //!   `#[row(append_only)]`, plain `INSERT`) statements and their bind code, and checks the
 //!   struct against the table's DDL at compile time ([`row_schema`]).
@@ -94,8 +94,11 @@ extern crate self as sluice;
 /// `format = "avro"` with `schema = "order.avsc"` (relative to `Cargo.toml`) and `schema_id = N`
 /// (its Schema Registry id): the struct is checked against the record at compile time (names,
 /// types, nullable unions, `date` and `timestamp-millis`/`-micros`), payloads are Confluent's
-/// wire format; another writer schema is resolved through `--schema-registry-url`. The rules:
-/// `docs/formats.md`.
+/// wire format; another writer schema is resolved through `--schema-registry-url`.
+///
+/// `format = "protobuf"` with `schema = "order.proto"` and `message_type = "Order"`: the struct
+/// is checked against the message (names, numbers, scalar types, `optional` as `Option`). The
+/// rules of every format: `docs/formats.md`.
 pub use sluice_macros::Message;
 /// Derives [`trait@Row`] for a struct with named fields.
 ///

@@ -50,10 +50,12 @@ impl<'de> AvroReader<'de> {
     }
 
     /// The current byte offset, for error messages.
+    #[inline]
     pub fn offset(&self) -> usize {
         self.pos
     }
 
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'de [u8]> {
         let end = self
             .pos
@@ -66,6 +68,7 @@ impl<'de> AvroReader<'de> {
     }
 
     /// A `long`: a zigzag varint of at most 10 bytes.
+    #[inline]
     pub fn read_long(&mut self) -> Result<i64> {
         let at = self.pos;
         let mut value: u64 = 0;
@@ -87,12 +90,14 @@ impl<'de> AvroReader<'de> {
     }
 
     /// An `int`: a `long` within 32 bits.
+    #[inline]
     pub fn read_int(&mut self) -> Result<i32> {
         let at = self.pos;
         let value = self.read_long()?;
         i32::try_from(value).map_err(|_| malformed(at, "an int beyond 32 bits"))
     }
 
+    #[inline]
     pub fn read_boolean(&mut self) -> Result<bool> {
         let at = self.pos;
         match self.take(1)?[0] {
@@ -102,11 +107,13 @@ impl<'de> AvroReader<'de> {
         }
     }
 
+    #[inline]
     pub fn read_float(&mut self) -> Result<f32> {
         let bytes = self.take(4)?;
         Ok(f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 
+    #[inline]
     pub fn read_double(&mut self) -> Result<f64> {
         let bytes = self.take(8)?;
         let mut array = [0u8; 8];
@@ -115,6 +122,7 @@ impl<'de> AvroReader<'de> {
     }
 
     /// `bytes`: a `long` length, then that many bytes.
+    #[inline]
     pub fn read_bytes(&mut self) -> Result<&'de [u8]> {
         let at = self.pos;
         let length = self.read_long()?;
@@ -123,6 +131,7 @@ impl<'de> AvroReader<'de> {
     }
 
     /// `string`: `bytes` that are UTF-8.
+    #[inline]
     pub fn read_string(&mut self) -> Result<&'de str> {
         let bytes = self.read_bytes()?;
         let start = self.pos - bytes.len();
@@ -131,6 +140,7 @@ impl<'de> AvroReader<'de> {
     }
 
     /// The branch index of a union of `branches`.
+    #[inline]
     pub fn read_branch(&mut self, branches: usize) -> Result<usize> {
         let at = self.pos;
         let index = self.read_long()?;
@@ -141,6 +151,7 @@ impl<'de> AvroReader<'de> {
     }
 
     /// Ends the record: no byte may follow it.
+    #[inline]
     pub fn end(&self) -> Result<()> {
         if self.pos == self.input.len() {
             Ok(())
@@ -187,6 +198,7 @@ pub fn write_bytes(value: &[u8], out: &mut Vec<u8>) {
 }
 
 /// An Avro `int` or `long` into an integer field; out of its range is an error at `offset`.
+#[inline]
 pub fn integer<T: TryFrom<i64>>(value: i64, offset: usize, expected: &'static str) -> Result<T> {
     T::try_from(value)
         .map_err(|_| DecodeError::at(offset, DecodeErrorKind::OutOfRange { expected }))
@@ -222,6 +234,7 @@ impl AvroTimestamp for NaiveDateTime {
 }
 
 /// A timestamp of `count` units of `unit_micros` microseconds.
+#[inline]
 pub fn timestamp<T: AvroTimestamp>(count: i64, unit_micros: i64, offset: usize) -> Result<T> {
     count
         .checked_mul(unit_micros)

@@ -25,16 +25,19 @@ fn malformed(offset: usize, what: &'static str) -> DecodeError {
 }
 
 impl<'de> ProtoReader<'de> {
+    #[inline]
     pub fn new(input: &'de [u8]) -> Self {
         ProtoReader { input, pos: 0 }
     }
 
     /// The current byte offset, for error messages.
+    #[inline]
     pub fn offset(&self) -> usize {
         self.pos
     }
 
     /// The next field's number and wire type; `None` at the end of the message.
+    #[inline]
     pub fn next_key(&mut self) -> Result<Option<(u32, u8)>> {
         if self.pos == self.input.len() {
             return Ok(None);
@@ -49,6 +52,7 @@ impl<'de> ProtoReader<'de> {
     }
 
     /// Checks that the value at hand has `expected`, the wire type of the field's type.
+    #[inline]
     pub fn expect(&self, found: u8, expected: u8) -> Result<()> {
         if found == expected {
             Ok(())
@@ -60,7 +64,14 @@ impl<'de> ProtoReader<'de> {
         }
     }
 
+    #[inline]
     pub fn read_varint(&mut self) -> Result<u64> {
+        if let Some(&byte) = self.input.get(self.pos)
+            && byte < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(byte));
+        }
         let at = self.pos;
         let mut value = 0u64;
         for shift in (0..70).step_by(7) {
@@ -80,6 +91,7 @@ impl<'de> ProtoReader<'de> {
         Err(malformed(at, "a varint longer than 64 bits"))
     }
 
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'de [u8]> {
         let end = self
             .pos
@@ -91,11 +103,13 @@ impl<'de> ProtoReader<'de> {
         Ok(bytes)
     }
 
+    #[inline]
     pub fn read_fixed32(&mut self) -> Result<u32> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    #[inline]
     pub fn read_fixed64(&mut self) -> Result<u64> {
         let b = self.take(8)?;
         let mut array = [0u8; 8];
@@ -103,6 +117,7 @@ impl<'de> ProtoReader<'de> {
         Ok(u64::from_le_bytes(array))
     }
 
+    #[inline]
     pub fn read_bytes(&mut self) -> Result<&'de [u8]> {
         let at = self.pos;
         let length = usize::try_from(self.read_varint()?)
@@ -110,6 +125,7 @@ impl<'de> ProtoReader<'de> {
         self.take(length)
     }
 
+    #[inline]
     pub fn read_string(&mut self) -> Result<&'de str> {
         let bytes = self.read_bytes()?;
         let start = self.pos - bytes.len();
@@ -134,6 +150,7 @@ impl<'de> ProtoReader<'de> {
 
 /// The integer of a varint field, as `int32`/`int64` (two's complement), `uint*` or
 /// `sint*` (zigzag) say, into a field of type `T`.
+#[inline]
 pub fn integer<T: TryFrom<i64> + TryFrom<u64>>(
     value: i128,
     offset: usize,
@@ -148,6 +165,7 @@ pub fn integer<T: TryFrom<i64> + TryFrom<u64>>(
 }
 
 /// What a varint holds for each varint type: `int32` is the low 32 bits as signed.
+#[inline]
 pub fn varint_value(raw: u64, scalar: Varint) -> i128 {
     match scalar {
         Varint::Int32 => i128::from(raw as u32 as i32),
@@ -246,6 +264,7 @@ pub fn write_fixed<T: TryInto<i128>>(
 }
 
 /// A fixed-width integer as the field type reads it.
+#[inline]
 pub fn fixed_value(raw: u64, bits: u32, signed: bool) -> i128 {
     match (bits, signed) {
         (32, false) => i128::from(raw as u32),

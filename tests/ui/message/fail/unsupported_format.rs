@@ -1,7 +1,7 @@
 use sluice::prelude::*;
 
 #[derive(Message)]
-#[message(topic = "orders", format = "protobuf")]
+#[message(topic = "orders", format = "thrift")]
 struct Order {
     id: u64,
 }
