@@ -56,6 +56,19 @@ struct Person {
     email: Option<String>,
 }
 
+/// One optional field, without and with a header: `None` is an empty record.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[message(topic = "single", format = "csv")]
+struct Single {
+    value: Option<i32>,
+}
+
+#[derive(Message, Debug, Clone, PartialEq)]
+#[message(topic = "single", format = "csv", header = true)]
+struct SingleWithHeader {
+    value: Option<i32>,
+}
+
 /// Tab-separated, with a single quote as the quote character.
 #[derive(Message, Debug, Clone, PartialEq)]
 #[message(topic = "tabs", format = "csv", delimiter = "\t", quote = "'")]
@@ -144,7 +157,7 @@ fn a_header_row_names_the_columns_in_any_order() {
     let twice = decode::<Person>("age;age\n1;2").expect_err("age twice");
     assert_eq!(twice.kind, DecodeErrorKind::DuplicateField);
     assert_eq!((twice.field, twice.offset), (Some("age"), 4));
-    let header_only = decode::<Person>("Full Name;age\n").expect_err("no record");
+    let header_only = decode::<Person>("Full Name;age").expect_err("no record");
     assert_eq!(
         header_only.kind,
         DecodeErrorKind::Csv("a header row without a record")
@@ -160,6 +173,19 @@ fn a_header_row_names_the_columns_in_any_order() {
     let bad_age = decode::<Person>("age;Full Name\nold;Jane").expect_err("not a number");
     assert_eq!(bad_age.field, Some("age"));
     assert_eq!(bad_age.offset, 14);
+}
+
+#[test]
+fn a_single_missing_value_reads_back() {
+    for value in [None, Some(0), Some(-7)] {
+        let single = Single { value };
+        assert_eq!(decode::<Single>(&encode(&single)), Ok(single));
+        let with_header = SingleWithHeader { value };
+        assert_eq!(
+            decode::<SingleWithHeader>(&encode(&with_header)),
+            Ok(with_header)
+        );
+    }
 }
 
 #[test]
@@ -232,7 +258,16 @@ fn malformed_records_name_the_field_and_the_byte() {
         two_records.kind,
         DecodeErrorKind::Csv("more than one record in the message")
     );
-    assert_eq!(order_error("").kind, DecodeErrorKind::Csv("no record"));
+    // An empty payload is one empty field: the first field has no value.
+    let empty = order_error("");
+    assert_eq!(empty.field, Some("id"));
+    assert!(matches!(
+        empty.kind,
+        DecodeErrorKind::WrongType {
+            found: "an empty field",
+            ..
+        }
+    ));
     let utf8 = Order::decode(b"7,55433,217,E\xffR,1767225600007").expect_err("invalid UTF-8");
     assert_eq!(
         (utf8.kind.clone(), utf8.offset),

@@ -53,6 +53,18 @@ struct Order {
     currency: String,
 }
 
+/// A plain field for an `optional` one: a default value is still written (presence).
+#[derive(Message, Debug, Clone, PartialEq)]
+#[message(
+    topic = "orders_proto",
+    format = "protobuf",
+    schema = "tests/protobuf/order.proto",
+    message_type = "Order"
+)]
+struct CouponOnly {
+    coupon: i64,
+}
+
 /// The same message as prost's derive declares it.
 #[derive(Clone, PartialEq, prost::Message)]
 struct ProstOrder {
@@ -181,6 +193,14 @@ fn what_prost_writes_sluice_reads_and_the_other_way_round_byte_for_byte() {
     let decoded = FullOrder::decode(&zero.encode_to_vec()).expect("decodes");
     assert_eq!(decoded.coupon, Some(0));
     assert_eq!(encode(&decoded), zero.encode_to_vec());
+}
+
+#[test]
+fn a_field_with_presence_is_written_even_when_it_holds_its_default() {
+    let written = encode(&CouponOnly { coupon: 0 });
+    let read = ProstOrder::decode(written.as_slice()).expect("prost reads it");
+    assert_eq!(read.coupon, Some(0));
+    assert_eq!(CouponOnly::decode(&[]), Ok(CouponOnly { coupon: 0 }));
 }
 
 #[test]

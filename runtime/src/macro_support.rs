@@ -10,6 +10,7 @@ pub use crate::codec::protobuf;
 pub use crate::codec::time::EpochField;
 pub use crate::codec::{
     CsvEpochField, DecodeError, EncodeMessageError, FromCsv, FromJson, KeyBytes, ToEpoch, ToJson,
+    narrow_float,
 };
 pub use crate::contract::message::Message;
 pub use crate::contract::message::{AvroSchema, EventTime, Format};

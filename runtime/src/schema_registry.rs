@@ -4,14 +4,20 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use apache_avro::{Schema, from_avro_datum, to_avro_datum};
 
 use crate::codec::avro::write_confluent_header;
 use crate::contract::message::AvroSchema;
 use crate::error::{Error, Result};
-use crate::run::config::secrets::redact_url;
+use crate::run::config::secrets::{percent_decode, redact_url};
+
+/// The most apache-avro may allocate for one value (a string's bytes, an array's items) while
+/// reading a writer's record: a few bytes of a hostile payload must not reserve gigabytes.
+const MAX_ALLOCATION: usize = 4 << 20;
+/// How long an id the registry did not have is remembered before it is asked again.
+const FORGET_MISSING: Duration = Duration::from_secs(30);
 
 /// How often a failed request is tried again, and the first pause (it doubles).
 const ATTEMPTS: u32 = 4;
@@ -26,8 +32,15 @@ pub(crate) struct SchemaRegistry {
     agent: ureq::Agent,
     /// Schemas by id: the writers' as the registry has them (a missing id stays missing), the
     /// compiled readers' parsed once.
-    schemas: Mutex<HashMap<u32, std::result::Result<Arc<Schema>, String>>>,
+    schemas: Mutex<HashMap<u32, Known>>,
     readers: Mutex<HashMap<u32, Arc<Schema>>>,
+}
+
+/// What the registry said of an id: its schema, or why not (remembered for a while).
+#[derive(Clone)]
+enum Known {
+    Schema(Arc<Schema>),
+    Missing(String, Instant),
 }
 
 impl std::fmt::Debug for SchemaRegistry {
@@ -51,21 +64,27 @@ impl SchemaRegistry {
         if scheme != "http" && scheme != "https" {
             return Err(bad());
         }
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let (credentials, host) = match authority.rsplit_once('@') {
-            Some((credentials, host)) => (Some(credentials), host),
-            None => (None, authority),
+        // The user information ends at the last `@` (a secret may hold a raw `/`).
+        let (credentials, location) = match rest.rsplit_once('@') {
+            Some((credentials, location)) => (Some(credentials), location),
+            None => (None, rest),
         };
+        let host = location.split('/').next().unwrap_or_default();
         if host.is_empty() {
             return Err(bad());
         }
-        let authorization = credentials.map(|c| format!("Basic {}", base64(c.as_bytes())));
+        let authorization = credentials.map(|c| {
+            let (user, password) = c.split_once(':').unwrap_or((c, ""));
+            let pair = format!("{}:{}", percent_decode(user), percent_decode(password));
+            format!("Basic {}", base64(pair.as_bytes()))
+        });
+        apache_avro::util::max_allocation_bytes(MAX_ALLOCATION);
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(10)))
             .http_status_as_error(false)
             .build();
         Ok(SchemaRegistry {
-            base: format!("{scheme}://{host}{}", path.trim_end_matches('/')),
+            base: format!("{scheme}://{}", location.trim_end_matches('/')),
             shown: redact_url(url),
             authorization,
             agent: config.into(),
@@ -126,19 +145,30 @@ impl SchemaRegistry {
     fn writer(&self, id: u32) -> std::result::Result<Arc<Schema>, String> {
         // Held while fetching: the workers that meet a new id wait for one request.
         let mut schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(known) = schemas.get(&id) {
-            return known.clone();
+        match schemas.get(&id) {
+            Some(Known::Schema(schema)) => return Ok(Arc::clone(schema)),
+            Some(Known::Missing(why, since)) if since.elapsed() < FORGET_MISSING => {
+                return Err(why.clone());
+            }
+            _ => {}
         }
-        let fetched = match self.fetch(id) {
-            Fetched::Schema(text) => Schema::parse_str(&text)
-                .map(Arc::new)
-                .map_err(|e| format!("schema id {id} from {} does not parse: {e}", self.shown)),
-            Fetched::Missing(why) => Err(why),
+        let known = match self.fetch(id) {
+            Fetched::Schema(text) => match Schema::parse_str(&text) {
+                Ok(schema) => Known::Schema(Arc::new(schema)),
+                Err(e) => Known::Missing(
+                    format!("schema id {id} from {} does not parse: {e}", self.shown),
+                    Instant::now(),
+                ),
+            },
+            Fetched::Missing(why) => Known::Missing(why, Instant::now()),
             // Not remembered: the next message asks again.
             Fetched::Unreachable(why) => return Err(why),
         };
-        schemas.insert(id, fetched.clone());
-        fetched
+        schemas.insert(id, known.clone());
+        match known {
+            Known::Schema(schema) => Ok(schema),
+            Known::Missing(why, _) => Err(why),
+        }
     }
 
     fn fetch(&self, id: u32) -> Fetched {
@@ -163,6 +193,13 @@ impl SchemaRegistry {
                             return Fetched::Missing(format!(
                                 "written with schema id {id}, which the Schema Registry at {} \
                                  does not have",
+                                self.shown
+                            ));
+                        }
+                        401 | 403 => {
+                            return Fetched::Missing(format!(
+                                "the Schema Registry at {} refused the credentials (HTTP \
+                                 {status}) for schema id {id}",
                                 self.shown
                             ));
                         }

@@ -139,8 +139,8 @@ fn parse_type(ty: &Value) -> AvroType {
                 ("int", Some("date")) => AvroType::Value(AvroValue::Date),
                 ("long", Some("timestamp-millis")) => AvroType::Value(AvroValue::TimestampMillis),
                 ("long", Some("timestamp-micros")) => AvroType::Value(AvroValue::TimestampMicros),
-                (_, Some(logical)) => AvroType::Unsupported(format!("{base} ({logical})")),
-                (base, None) => primitive(base),
+                // Readers ignore a logical type they do not know and read the type under it.
+                (base, _) => primitive(base),
             }
         }
         other => AvroType::Unsupported(other.to_string()),

@@ -136,10 +136,20 @@ pub struct ProtoMessage {
     pub fields: Vec<ProtoField>,
 }
 
-/// The top-level messages of a `.proto` file (proto3 or proto2 syntax; nested messages,
-/// enums, options and services are passed over).
+/// The top-level messages of a proto3 `.proto` file (nested messages, enums, options and
+/// services are passed over; the members of a `oneof` are fields with presence).
 pub fn parse_messages(text: &str) -> Result<Vec<ProtoMessage>, String> {
     let tokens = tokenize(text);
+    let proto2 = tokens
+        .windows(3)
+        .any(|w| w[0] == "syntax" && w[1] == "=" && w[2].trim_matches(['"', '\'']) == "proto2");
+    if proto2 {
+        return Err(
+            "sluice reads proto3 files (`syntax = \"proto3\";`); proto2's required fields and \
+             defaults are not supported yet"
+                .to_owned(),
+        );
+    }
     let mut messages = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -177,14 +187,25 @@ fn message_body(
             .ok_or_else(|| format!("message `{message}` is not closed"))?;
         match token.as_str() {
             "}" => return Ok((fields, i + 1)),
-            "message" | "enum" | "oneof" | "extensions" | "extend" => {
+            "oneof" => {
+                if tokens.get(i + 2).map(String::as_str) != Some("{") {
+                    return Err(format!("message `{message}`: a oneof without a body"));
+                }
+                let (members, end) = message_body(tokens, i + 3, message)?;
+                fields.extend(members.into_iter().map(|f| ProtoField {
+                    optional: true,
+                    ..f
+                }));
+                i = end;
+            }
+            "message" | "enum" | "extend" => {
                 let open = tokens[i..]
                     .iter()
                     .position(|t| t == "{")
                     .ok_or_else(|| format!("message `{message}`: `{token}` without a body"))?;
                 i = skip_block(tokens, i + open + 1)?;
             }
-            "option" | "reserved" => {
+            "option" | "reserved" | "extensions" => {
                 i += tokens[i..].iter().position(|t| t == ";").unwrap_or(0) + 1;
             }
             ";" => i += 1,
@@ -305,8 +326,12 @@ fn tokenize(text: &str) -> Vec<String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProtoRead {
     pub scalar: ProtoScalar,
-    /// `optional`: absent is `None`; otherwise absent is the type's default.
+    /// The struct's field is an `Option`: absent is `None`; otherwise absent is the type's
+    /// default.
     pub optional: bool,
+    /// The `.proto` field has presence (`optional`, a `oneof` member): a value is written even
+    /// when it is the type's default.
+    pub presence: bool,
 }
 
 /// The scalar of `field`, for skipping or reading; an error for what sluice cannot read.
@@ -356,6 +381,7 @@ pub fn proto_compatibility(
     Ok(ProtoRead {
         scalar,
         optional: nullable,
+        presence: field.optional,
     })
 }
 
@@ -408,6 +434,19 @@ mod tests {
             ProtoType::Other("map<string,int32>".into())
         );
         assert!(parse_messages("syntax = \"proto3\";").is_err());
+        assert!(
+            parse_messages("syntax = \"proto2\"; message A { required int32 x = 1; }").is_err()
+        );
+        let extended = parse_messages(
+            "message A { extensions 100 to 199; int32 x = 1; oneof pick { string s = 2; int64 n = 3; } }",
+        )
+        .expect("parses");
+        let fields: Vec<(&str, bool)> = extended[0]
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.optional))
+            .collect();
+        assert_eq!(fields, [("x", false), ("s", true), ("n", true)]);
         assert!(parse_messages("message A { int32 x = ; }").is_err());
     }
 

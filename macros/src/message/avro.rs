@@ -83,9 +83,14 @@ fn read_plain(value: AvroValue, ty: &Type) -> TokenStream {
         AvroValue::Boolean => quote!(#reader.read_boolean()?),
         AvroValue::Int | AvroValue::Long => {
             let expected = format!("an integer ({})", quote!(#ty));
+            let read = if value == AvroValue::Int {
+                quote!(::core::primitive::i64::from(#reader.read_int()?))
+            } else {
+                quote!(#reader.read_long()?)
+            };
             quote! {{
                 let #at = #reader.offset();
-                #p::avro::integer::<#ty>(#reader.read_long()?, #at, #expected)?
+                #p::avro::integer::<#ty>(#read, #at, #expected)?
             }}
         }
         AvroValue::Float => quote!(<#ty>::from(#reader.read_float()?)),
@@ -212,7 +217,9 @@ fn write_plain(value: AvroValue, v: &TokenStream, key: &str) -> TokenStream {
             let bits: u32 = if value == AvroValue::Int { 32 } else { 64 };
             quote!(#p::avro::write_integer(*#v, #bits, #out).map_err(|e| e.in_field(#key))?;)
         }
-        AvroValue::Float => quote!(#p::avro::write_float(*#v as f32, #out);),
+        AvroValue::Float => quote! {
+            #p::avro::write_float(#p::narrow_float(*#v).map_err(|e| e.in_field(#key))?, #out);
+        },
         AvroValue::Double => quote!(#p::avro::write_double(*#v, #out);),
         AvroValue::String => quote!(#p::avro::write_bytes(#v.as_bytes(), #out);),
         AvroValue::Bytes => quote!(#p::avro::write_bytes(#v, #out);),

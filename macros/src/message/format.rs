@@ -327,6 +327,13 @@ fn one_byte(cx: &mut Ctxt, value: &LitStr, key: &str) -> Option<u8> {
             value,
             format!("a line break cannot be the `{key}`: it ends a record"),
         ),
+        [byte] if byte.is_ascii_alphanumeric() || b"+-.".contains(byte) => cx.error(
+            value,
+            format!(
+                "the `{key}` cannot be a letter, a digit, `+`, `-` or `.`: numbers and booleans \
+                 are written without quotes, and would be split or misread"
+            ),
+        ),
         [byte] if byte.is_ascii() => return Some(*byte),
         _ => cx.error(
             value,

@@ -21,6 +21,9 @@ const STRUCT_ARGS: &[&str] = &[
     "delimiter",
     "quote",
     "header",
+    "schema",
+    "schema_id",
+    "message_type",
 ];
 const FIELD_ARGS: &[&str] = &[
     "rename",

@@ -116,7 +116,7 @@ fn varint_kind(scalar: ProtoScalar) -> TokenStream {
 }
 
 /// The body of `encode(&self, out)`, ending in its `Ok`: each field with its number, unless
-/// it holds its type's default (proto3's rule) or is an absent `optional`.
+/// it holds its type's default (proto3's rule for fields without presence) or is `None`.
 pub(super) fn encoder(message: &Message<'_>) -> TokenStream {
     let writes = message
         .fields
@@ -132,6 +132,11 @@ pub(super) fn encoder(message: &Message<'_>) -> TokenStream {
                     if let ::core::option::Option::Some(#value) = &self.#name {
                         #write
                     }
+                }
+            } else if proto.read.presence {
+                quote! {
+                    let #value = &self.#name;
+                    #write
                 }
             } else {
                 let ty = field.ty;
@@ -158,7 +163,11 @@ fn write_scalar(proto: &ProtoFieldRead, v: &TokenStream, key: &str) -> TokenStre
     let value = match scalar {
         ProtoScalar::Bool => quote!(#p::protobuf::write_varint(u64::from(*#v), #out);),
         ProtoScalar::Double => quote!(#out.extend_from_slice(&(*#v).to_le_bytes());),
-        ProtoScalar::Float => quote!(#out.extend_from_slice(&(*#v as f32).to_le_bytes());),
+        ProtoScalar::Float => quote! {
+            #out.extend_from_slice(
+                &#p::narrow_float(*#v).map_err(|e| e.in_field(#key))?.to_le_bytes(),
+            );
+        },
         ProtoScalar::String => quote!(#p::protobuf::write_bytes(#v.as_bytes(), #out);),
         ProtoScalar::Bytes => quote!(#p::protobuf::write_bytes(#v, #out);),
         ProtoScalar::Fixed32

@@ -42,18 +42,14 @@ pub struct CsvReader<'de> {
 }
 
 impl<'de> CsvReader<'de> {
-    /// A reader at the first record of `input`: an empty payload has none.
+    /// A reader at the first record of `input` (an empty payload is one empty field).
     pub fn new(input: &'de [u8], style: CsvStyle) -> Result<Self> {
-        let reader = CsvReader {
+        Ok(CsvReader {
             input,
             pos: 0,
             style,
             row_done: false,
-        };
-        if reader.rest_is_blank(0) {
-            return Err(DecodeError::at(0, DecodeErrorKind::Csv("no record")));
-        }
-        Ok(reader)
+        })
     }
 
     /// The current byte offset, for error messages.
@@ -161,12 +157,16 @@ impl<'de> CsvReader<'de> {
             }
             columns.push(index);
         }
-        if !self.next_row()? {
+        // The header row ends with a line break; what follows is the record, even an empty one
+        // (a single field without a value).
+        if !self.input.get(self.pos).is_some_and(|b| is_line_end(*b)) {
             return Err(DecodeError::at(
                 self.pos,
                 DecodeErrorKind::Csv("a header row without a record"),
             ));
         }
+        self.skip_line_end();
+        self.row_done = false;
         Ok(columns)
     }
 
@@ -315,13 +315,10 @@ mod tests {
         assert_eq!(open.offset, 2);
         let after = row("\"b\"x").expect_err("text after quote");
         assert_eq!(after.offset, 3);
+        assert_eq!(row("").expect("one empty field"), [(String::new(), false)]);
         assert_eq!(
-            row("").expect_err("empty").kind,
-            DecodeErrorKind::Csv("no record")
-        );
-        assert_eq!(
-            row("\r\n").expect_err("blank").kind,
-            DecodeErrorKind::Csv("no record")
+            row("\r\n").expect("one empty field"),
+            [(String::new(), false)]
         );
         let invalid = CsvReader::new(b"a,\xff", COMMA)
             .and_then(|mut r| {

@@ -45,3 +45,16 @@ impl std::error::Error for EncodeMessageError {}
 
 /// What writing one value gives.
 pub type Written = Result<(), EncodeMessageError>;
+
+/// A field's value as the 32-bit float its format's type holds (an `f64` field of a `float`
+/// type): a finite value beyond `f32`'s range is an error, not an infinity.
+pub fn narrow_float<T: Into<f64>>(value: T) -> Result<f32, EncodeMessageError> {
+    let wide: f64 = value.into();
+    let narrow = wide as f32;
+    if wide.is_finite() && !narrow.is_finite() {
+        return Err(EncodeMessageError::new(
+            "the value is beyond the range of its format's 32-bit float",
+        ));
+    }
+    Ok(narrow)
+}

@@ -17,6 +17,6 @@ pub mod time;
 
 pub use csv_value::{CsvEpochField, FromCsv};
 pub use decode_error::{DecodeError, DecodeErrorDetail, DecodeErrorKind};
-pub use encode_error::EncodeMessageError;
+pub use encode_error::{EncodeMessageError, narrow_float};
 pub use json_value::FromJson;
 pub use json_write::{KeyBytes, ToEpoch, ToJson, write_string};

@@ -172,7 +172,10 @@ pub fn varint_value(raw: u64, scalar: Varint) -> i128 {
         Varint::Int64 => i128::from(raw as i64),
         Varint::Uint32 => i128::from(raw as u32),
         Varint::Uint64 => i128::from(raw),
-        Varint::Sint32 => i128::from(((raw >> 1) as i64 ^ -((raw & 1) as i64)) as i32),
+        Varint::Sint32 => {
+            let low = raw as u32;
+            i128::from((low >> 1) as i32 ^ -((low & 1) as i32))
+        }
         Varint::Sint64 => i128::from((raw >> 1) as i64 ^ -((raw & 1) as i64)),
     }
 }

@@ -26,6 +26,12 @@ struct RenameWithoutHeader {
 }
 
 #[derive(Message)]
+#[message(topic = "orders", format = "csv", delimiter = "-")]
+struct SplitsNumbers {
+    amount: i64,
+}
+
+#[derive(Message)]
 #[message(topic = "orders", format = "cvs")]
 struct Misspelled {
     id: u64,
