@@ -121,47 +121,24 @@ fn avro_orders_become_rows_and_every_bad_record_a_dead_letter_at_its_offset() {
     kafka
         .create_topic("orders_avro", PARTITIONS)
         .expect("topic");
-    let producer = BulkProducer::new(&kafka.bootstrap_servers()).expect("producer");
     let schema = schema();
-    let mut expected_letters = BTreeSet::new();
-    let mut good = W1Checksum::default();
-    for i in 0..N {
-        let order = W1Order::nth(i);
-        let partition = (i % PARTITIONS as u64) as i32;
-        let payload = match corruption(&schema, i) {
-            Some((payload, kind)) => {
-                expected_letters.insert(format!("{partition} {} {kind}", i / 4));
-                payload
-            }
-            None => {
-                good.count += 1;
-                good.sum_id += order.id;
-                good.sum_amount_cents += order.amount_cents;
-                good.sum_customer_id += u64::from(order.customer_id);
-                payload(&schema, SCHEMA_ID, value(&order, "EUR"))
-            }
-        };
-        producer
-            .send_to("orders_avro", partition, order.key().as_bytes(), &payload)
-            .expect("send");
-    }
-    producer.flush().expect("flush");
+    let expected = produce_with_corruptions(
+        &kafka.bootstrap_servers(),
+        "orders_avro",
+        N,
+        |i| corruption(&schema, i),
+        |i| payload(&schema, SCHEMA_ID, value(&W1Order::nth(i), "EUR")),
+    );
 
     let report = avro_ingest::run(config(&kafka.bootstrap_servers(), &database, "orders_avro"))
         .expect("the run survives bad input");
-    let bad = expected_letters.len() as u64;
+    let bad = expected.letters.len() as u64;
     assert_eq!(bad, N / 100 * 6);
     assert_eq!(report.consumed, N);
     assert_eq!(report.dead_lettered, bad);
     assert!(report.reconciles(), "{report:?}");
-    let letters: BTreeSet<String> = query_strings(
-        &database,
-        "SELECT CONCAT_WS(' ', `partition`, `offset`, kind) FROM sluice_dead_letters",
-    )
-    .into_iter()
-    .collect();
-    assert_eq!(letters, expected_letters);
-    assert_eq!(w1_checksum(&database), good);
+    assert_eq!(dead_letter_places(&database), expected.letters);
+    assert_eq!(w1_checksum(&database), expected.good);
     // Order 23 (partition 3, offset 5) was written with schema 4: the letter says so.
     let reasons = query_strings(
         &database,
@@ -285,10 +262,7 @@ fn with_a_schema_registry_other_writer_schemas_are_resolved_against_the_compiled
             _ => payload(&current, SCHEMA_ID, value(&order, "EUR")),
         };
         if !matches!(i % 10, 7 | 9) {
-            good.count += 1;
-            good.sum_id += order.id;
-            good.sum_amount_cents += order.amount_cents;
-            good.sum_customer_id += u64::from(order.customer_id);
+            good.add(&order);
         }
         producer
             .send_to("orders_avro", partition, order.key().as_bytes(), &payload)

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use common::*;
 use prost::Message as _;
-use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
+use sluice_testkit::broker::EmbeddedKafka;
 use sluice_testkit::workload::{self, ORDERS_DDL, PARTITIONS, W1Checksum, W1Order};
 
 const N: u64 = 10_000;
@@ -126,30 +126,13 @@ fn protobuf_orders_become_rows_and_every_bad_message_a_dead_letter_at_its_offset
     kafka
         .create_topic("orders_proto", PARTITIONS)
         .expect("topic");
-    let producer = BulkProducer::new(&kafka.bootstrap_servers()).expect("producer");
-    let mut expected_letters = BTreeSet::new();
-    let mut good = W1Checksum::default();
-    for i in 0..N {
-        let order = W1Order::nth(i);
-        let partition = (i % PARTITIONS as u64) as i32;
-        let payload = match corruption(i) {
-            Some((payload, kind)) => {
-                expected_letters.insert(format!("{partition} {} {kind}", i / 4));
-                payload
-            }
-            None => {
-                good.count += 1;
-                good.sum_id += order.id;
-                good.sum_amount_cents += order.amount_cents;
-                good.sum_customer_id += u64::from(order.customer_id);
-                ProstOrder::nth(i).encode_to_vec()
-            }
-        };
-        producer
-            .send_to("orders_proto", partition, order.key().as_bytes(), &payload)
-            .expect("send");
-    }
-    producer.flush().expect("flush");
+    let expected = produce_with_corruptions(
+        &kafka.bootstrap_servers(),
+        "orders_proto",
+        N,
+        corruption,
+        |i| ProstOrder::nth(i).encode_to_vec(),
+    );
 
     let report = proto_ingest::run(config(
         &kafka.bootstrap_servers(),
@@ -157,19 +140,13 @@ fn protobuf_orders_become_rows_and_every_bad_message_a_dead_letter_at_its_offset
         "orders_proto",
     ))
     .expect("the run survives bad input");
-    let bad = expected_letters.len() as u64;
+    let bad = expected.letters.len() as u64;
     assert_eq!(bad, N / 100 * 6);
     assert_eq!(report.consumed, N);
     assert_eq!(report.dead_lettered, bad);
     assert!(report.reconciles(), "{report:?}");
-    let letters: BTreeSet<String> = query_strings(
-        &database,
-        "SELECT CONCAT_WS(' ', `partition`, `offset`, kind) FROM sluice_dead_letters",
-    )
-    .into_iter()
-    .collect();
-    assert_eq!(letters, expected_letters);
-    assert_eq!(w1_checksum(&database), good);
+    assert_eq!(dead_letter_places(&database), expected.letters);
+    assert_eq!(w1_checksum(&database), expected.good);
     // Order 37 (partition 1, offset 9): its amount does not fit the struct's i32.
     let reasons = query_strings(
         &database,

@@ -90,15 +90,19 @@ pub struct W1Checksum {
 impl W1Checksum {
     /// The expected checksum of orders `0..n`.
     pub fn expected(n: u64) -> Self {
-        (0..n)
-            .map(W1Order::nth)
-            .fold(W1Checksum::default(), |mut sum, order| {
-                sum.count += 1;
-                sum.sum_id += order.id;
-                sum.sum_amount_cents += order.amount_cents;
-                sum.sum_customer_id += u64::from(order.customer_id);
-                sum
-            })
+        let mut sum = W1Checksum::default();
+        for i in 0..n {
+            sum.add(&W1Order::nth(i));
+        }
+        sum
+    }
+
+    /// Counts `order` in.
+    pub fn add(&mut self, order: &W1Order) {
+        self.count += 1;
+        self.sum_id += order.id;
+        self.sum_amount_cents += order.amount_cents;
+        self.sum_customer_id += u64::from(order.customer_id);
     }
 
     /// Reads the checksum of the `orders` table on `conn`. MySQL's sums are `DECIMAL`, so

@@ -16,6 +16,9 @@ pub use sluice::prelude::*;
 mod mariadb;
 pub use mariadb::PrivateMariaDb;
 
+mod corrupted;
+pub use corrupted::{Expected, dead_letter_places, produce_with_corruptions};
+
 mod schema_registry;
 pub use schema_registry::TestRegistry;
 

@@ -145,10 +145,12 @@ floats! {
 impl FromCsv for bool {
     fn read_csv(field: &CsvField<'_>) -> Result<Self, DecodeError> {
         read_parsed(field, "true, false, 1 or 0", |text| {
-            match text.to_ascii_lowercase().as_str() {
-                "true" | "1" => Some(true),
-                "false" | "0" => Some(false),
-                _ => None,
+            if text == "1" || text.eq_ignore_ascii_case("true") {
+                Some(true)
+            } else if text == "0" || text.eq_ignore_ascii_case("false") {
+                Some(false)
+            } else {
+                None
             }
         })
     }

@@ -1,7 +1,7 @@
 use sluice::prelude::*;
 
 #[derive(Message)]
-#[message(topic = "orders", format = "avro", schema = "../../../../tests/ui/schema/order.avsc", schema_id = 1)]
+#[message(topic = "orders", format = "avro", schema = "../../../../tests/avro/order.avsc", schema_id = 1)]
 struct Order {
     id: Option<u64>,
     note: String,

@@ -13,13 +13,13 @@ struct NoFile {
 }
 
 #[derive(Message)]
-#[message(topic = "orders", format = "avro", schema = "../../../../tests/ui/schema/order.avsc")]
+#[message(topic = "orders", format = "avro", schema = "../../../../tests/avro/order.avsc")]
 struct NoId {
     id: u64,
 }
 
 #[derive(Message)]
-#[message(topic = "orders", schema = "../../../../tests/ui/schema/order.avsc", schema_id = -1)]
+#[message(topic = "orders", schema = "../../../../tests/avro/order.avsc", schema_id = -1)]
 struct NotAvro {
     id: u64,
 }

@@ -1,7 +1,7 @@
 use sluice::prelude::*;
 
 #[derive(Message)]
-#[message(topic = "orders", format = "protobuf", schema = "../../../../tests/ui/schema/order.proto", message_type = "Order")]
+#[message(topic = "orders", format = "protobuf", schema = "../../../../tests/protobuf/order.proto", message_type = "Order")]
 struct Mismatched {
     id: String,
     customer: u32,
@@ -11,13 +11,13 @@ struct Mismatched {
 }
 
 #[derive(Message)]
-#[message(topic = "orders", format = "protobuf", schema = "../../../../tests/ui/schema/order.proto")]
+#[message(topic = "orders", format = "protobuf", schema = "../../../../tests/protobuf/order.proto")]
 struct WhichMessage {
     id: i64,
 }
 
 #[derive(Message)]
-#[message(topic = "orders", format = "protobuf", schema = "../../../../tests/ui/schema/order.proto", message_type = "Ordr")]
+#[message(topic = "orders", format = "protobuf", schema = "../../../../tests/protobuf/order.proto", message_type = "Ordr")]
 struct NoSuchMessage {
     id: i64,
 }

@@ -1,7 +1,7 @@
 use sluice::prelude::*;
 
 #[derive(Message)]
-#[message(topic = "orders", format = "avro", schema = "../../../../tests/ui/schema/order.avsc", schema_id = 7)]
+#[message(topic = "orders", format = "avro", schema = "../../../../tests/avro/order.avsc", schema_id = 7)]
 pub struct Order {
     #[message(key)]
     pub id: u64,

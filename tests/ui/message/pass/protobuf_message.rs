@@ -1,7 +1,7 @@
 use sluice::prelude::*;
 
 #[derive(Message)]
-#[message(topic = "orders", format = "protobuf", schema = "../../../../tests/ui/schema/order.proto", message_type = "Order")]
+#[message(topic = "orders", format = "protobuf", schema = "../../../../tests/protobuf/order.proto", message_type = "Order")]
 pub struct Order {
     #[message(key)]
     pub id: i64,
@@ -13,7 +13,7 @@ pub struct Order {
 }
 
 #[derive(Message)]
-#[message(topic = "refunds", format = "protobuf", schema = "../../../../tests/ui/schema/order.proto", message_type = "Refund")]
+#[message(topic = "refunds", format = "protobuf", schema = "../../../../tests/protobuf/order.proto", message_type = "Refund")]
 pub struct Refund {
     pub order_id: u64,
 }
