@@ -133,8 +133,8 @@ pub use sluice_macros::Row;
 pub use sluice_macros::pipeline;
 
 pub use sluice_runtime::{
-    Cluster, Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Exchanged, Format, Graph,
-    GraphFormat, InMemory, Kafka, Key, KeyedStream, Lookup, Message, MySql, MySqlTable,
+    Change, Cluster, Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Exchanged, Format,
+    Graph, GraphFormat, InMemory, Kafka, Key, KeyedStream, Lookup, Message, MySql, MySqlTable,
     OffsetReset, OnMissing, Outputs, Print, Progress, RabbitMq, RabbitMqStream, Records, Result,
     Row, RunReport, Session, Sink, Sliding, Source, StartFrom, Stream, Summable, Tumbling, Window,
     WindowSpec, WindowedStream, run_in_memory,

@@ -42,6 +42,20 @@ fn message_csv_with_header() {
 }
 
 #[test]
+fn message_debezium() {
+    let input = syn::parse_quote! {
+        #[message(topic = "shop.customers", format = "debezium")]
+        struct Customer {
+            #[message(key)]
+            id: u32,
+            name: String,
+        }
+    };
+    let expanded = crate::message::expand(&input);
+    insta::assert_snapshot!(pretty(expanded));
+}
+
+#[test]
 fn row_customer_minute() {
     let input = syn::parse_quote! {
         #[row(table = "customer_minute")]

@@ -17,7 +17,7 @@ mod source;
 mod table;
 
 pub use contract::connectors::{Kafka, MySql, MySqlTable, Print, RabbitMq, RabbitMqStream};
-pub use contract::message::{DEFAULT_MAX_FUTURE_MILLIS, EventTime, Format, Message};
+pub use contract::message::{Change, DEFAULT_MAX_FUTURE_MILLIS, EventTime, Format, Message};
 pub use contract::outputs::Outputs;
 pub use contract::row::{ColumnValue, EncodeError, Row};
 pub use contract::sink::Sink;

@@ -5,6 +5,7 @@ pub use sqlx::mysql::MySqlArguments;
 
 pub use crate::codec::avro;
 pub use crate::codec::csv::{CsvReader, CsvStyle, write_field as write_csv_field};
+pub use crate::codec::debezium;
 pub use crate::codec::json::JsonReader;
 pub use crate::codec::protobuf;
 pub use crate::codec::time::EpochField;
@@ -13,7 +14,7 @@ pub use crate::codec::{
     narrow_float,
 };
 pub use crate::contract::message::Message;
-pub use crate::contract::message::{AvroSchema, EventTime, Format};
+pub use crate::contract::message::{AvroSchema, Change, EventTime, Format};
 pub use crate::contract::outputs::Outputs;
 pub use crate::contract::row::Row;
 pub use crate::contract::row::{

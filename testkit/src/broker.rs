@@ -144,6 +144,11 @@ impl BulkProducer {
         )
     }
 
+    /// Queues a tombstone (the key without a payload) for `partition`.
+    pub fn send_tombstone_to(&self, topic: &str, partition: i32, key: &[u8]) -> Result<()> {
+        self.queue(BaseRecord::to(topic).partition(partition).key(key))
+    }
+
     fn queue(&self, mut record: BaseRecord<'_, [u8], [u8]>) -> Result<()> {
         loop {
             match self.producer.send(record) {

@@ -1,5 +1,6 @@
 //! The generated `impl Message`: the names, key and event time every format shares, around
-//! the decoder and encoder of the struct's format (`json.rs`, `csv.rs`, `avro.rs`, `protobuf.rs`).
+//! the decoder and encoder of the struct's format (`json.rs`, `csv.rs`, `avro.rs`, `protobuf.rs`,
+//! `debezium.rs`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -8,7 +9,7 @@ use syn::spanned::Spanned;
 
 use super::format::Format;
 use super::model::{Field, Message};
-use super::{avro, csv, json, protobuf};
+use super::{avro, csv, debezium, json, protobuf};
 
 pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
     let ident = message.ident;
@@ -41,8 +42,14 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
         }
         _ => None,
     };
+    let mut changes = None;
     let (format, decode, encode) = match &message.format {
         Format::Json => (quote!(Json), json::decoder(message), json::encoder(message)),
+        Format::Debezium => {
+            let generated = debezium::generate(message);
+            changes = Some(generated.changes);
+            (quote!(Debezium), generated.decode, generated.encode)
+        }
         Format::Csv(style) => (
             quote!(Csv),
             csv::decoder(message, style),
@@ -114,6 +121,8 @@ pub(crate) fn generate(message: &Message<'_>) -> TokenStream {
             ) -> ::core::result::Result<(), #p::EncodeMessageError> {
                 #encode
             }
+
+            #changes
 
             #key
 

@@ -1,5 +1,6 @@
 //! The wire format of a `#[derive(Message)]` struct: `format = "..."` and the arguments that
-//! belong to one format (`delimiter`, `quote`, `header` for CSV).
+//! belong to one format (`delimiter`, `quote`, `header` for CSV; `schema`, `schema_id`,
+//! `message_type` for Avro and protobuf).
 
 use std::path::PathBuf;
 
@@ -21,10 +22,12 @@ pub(crate) const FORMAT_ARGS: &[&str] = &[
     "schema_id",
     "message_type",
 ];
-const FORMATS: &[&str] = &["json", "csv", "avro", "protobuf"];
+const FORMATS: &[&str] = &["json", "csv", "avro", "protobuf", "debezium"];
 
 pub(crate) enum Format {
     Json,
+    /// A Debezium change event in JSON, whose row image is the struct.
+    Debezium,
     Csv(Csv),
     Avro(Avro),
     Protobuf(Protobuf),
@@ -55,7 +58,7 @@ impl Format {
     /// What a field's name is matched against, for error messages.
     pub fn name_of_a_field(&self) -> &'static str {
         match self {
-            Format::Json => "JSON key",
+            Format::Json | Format::Debezium => "JSON key",
             Format::Csv(_) => "header column",
             Format::Avro(_) => "Avro field",
             Format::Protobuf(_) => "protobuf field",
@@ -93,7 +96,7 @@ impl FormatArgs {
                     cx.error(
                         &value,
                         format!(
-                            "unsupported format `{}`: {hint}sluice reads `json`, `csv`, `avro` and `protobuf`",
+                            "unsupported format `{}`: {hint}sluice reads `json`, `csv`, `avro`, `protobuf` and `debezium`",
                             value.value()
                         ),
                     );
@@ -170,6 +173,7 @@ impl FormatArgs {
             Some("csv") => self.csv(cx),
             Some("avro") => self.avro(cx, ident),
             Some("protobuf") => self.protobuf(cx, ident),
+            Some("debezium") => Format::Debezium,
             _ => Format::Json,
         }
     }

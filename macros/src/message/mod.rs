@@ -5,6 +5,7 @@ mod avro;
 mod avro_check;
 mod codegen;
 mod csv;
+mod debezium;
 mod format;
 mod json;
 mod model;

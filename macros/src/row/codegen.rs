@@ -55,6 +55,7 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
         }
     });
 
+    let deletes = deletes(row, &table);
     let schema = schema(row, checked);
     let validate = validate(row, checked);
     let reads = row.columns.iter().map(|column| {
@@ -93,6 +94,7 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
             const INSERT: &'static str = #insert;
             const ROW_PLACEHOLDERS: &'static str = #placeholders;
             const ON_DUPLICATE_KEY: &'static str = #on_duplicate_key;
+            #deletes
 
             fn bind(
                 &self,
@@ -123,6 +125,53 @@ pub(crate) fn generate(row: &Row<'_>, checked: Option<&Checked>) -> TokenStream 
             }
         }
     }
+}
+
+/// For a keyed row, how a change stream's delete removes it: the statement's head, the
+/// condition on one row's key, the key's values and their hash.
+fn deletes(row: &Row<'_>, table: &str) -> Option<TokenStream> {
+    let p = quote!(::sluice::__private);
+    let keys: Vec<_> = row.columns.iter().filter(|c| c.key).collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let delete = format!("DELETE FROM {} WHERE ", quote_identifier(table));
+    let conditions: Vec<String> = keys
+        .iter()
+        .map(|c| format!("{} = ?", quote_identifier(&c.name)))
+        .collect();
+    let key_match = match conditions.as_slice() {
+        [one] => one.clone(),
+        several => format!("({})", several.join(" AND ")),
+    };
+    let binds = keys.iter().map(|column| {
+        let field = column.ident;
+        quote_spanned! {column.ty.span()=>
+            #p::ColumnValue::bind(&self.#field, arguments)?;
+        }
+    });
+    let hashes = keys.iter().map(|column| {
+        let field = column.ident;
+        quote_spanned! {column.ty.span()=>
+            #p::ColumnValue::hash_value(&self.#field, state);
+        }
+    });
+    Some(quote! {
+        const DELETE: &'static str = #delete;
+        const KEY_MATCH: &'static str = #key_match;
+
+        fn bind_key(
+            &self,
+            arguments: &mut #p::MySqlArguments,
+        ) -> ::core::result::Result<(), #p::EncodeError> {
+            #(#binds)*
+            ::core::result::Result::Ok(())
+        }
+
+        fn hash_key(&self, state: &mut dyn ::core::hash::Hasher) {
+            #(#hashes)*
+        }
+    })
 }
 
 /// `Row::SCHEMA`: what the start-up check compares with the live table.

@@ -94,6 +94,14 @@ impl DecodeError {
         self
     }
 
+    /// Moves the error `by` bytes further into the payload: an error of a decoder that read
+    /// a part of it.
+    #[must_use]
+    pub fn shifted(mut self, by: usize) -> Self {
+        self.0.offset = self.0.offset.saturating_add(by);
+        self
+    }
+
     /// The details, owned.
     pub fn into_detail(self) -> DecodeErrorDetail {
         *self.0

@@ -5,6 +5,7 @@
 pub mod avro;
 pub mod csv;
 mod csv_value;
+pub mod debezium;
 mod decode_error;
 mod encode_error;
 pub mod json;

@@ -16,6 +16,9 @@ pub enum Format {
     Avro,
     /// One Protocol Buffers message, checked against a `.proto` file.
     Protobuf,
+    /// One Debezium change event in JSON (with or without the schema envelope): the struct is
+    /// the row image, and a delete event deletes its row.
+    Debezium,
 }
 
 impl Format {
@@ -26,8 +29,27 @@ impl Format {
             Format::Csv => "text/csv",
             Format::Avro => "avro/binary",
             Format::Protobuf => "application/x-protobuf",
+            Format::Debezium => "application/json",
         }
     }
+
+    /// Whether a message in this format can say that its record was deleted.
+    pub const fn has_deletes(self) -> bool {
+        matches!(self, Format::Debezium)
+    }
+}
+
+/// What a message says happened to its record: the record is now as given (an insert, an
+/// update, a snapshot read), or it was deleted. Every format but Debezium carries upserts only.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Change {
+    /// The record is now as given.
+    #[default]
+    Upsert,
+    /// The record, as it was, is gone.
+    Delete,
 }
 
 /// The `.avsc` schema a `format = "avro"` struct was checked against, and its id in the
@@ -77,10 +99,23 @@ pub trait Message: Sized + Send + 'static {
     /// Decodes one payload.
     fn decode(payload: &[u8]) -> Result<Self, DecodeError>;
 
+    /// Decodes one payload with what it says happened to the record: an upsert for every
+    /// format but Debezium, whose delete events give the row as it was before.
+    fn decode_change(payload: &[u8]) -> Result<(Change, Self), DecodeError> {
+        Self::decode(payload).map(|record| (Change::Upsert, record))
+    }
+
     /// Encodes the message as a payload that [`decode`](Message::decode) reads back (a
     /// message written to Kafka), appended to `out`; an error names the field whose value has
     /// no such form (a NaN, a date past year 9999).
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), crate::codec::EncodeMessageError>;
+
+    /// Encodes the message as a payload that says the record was deleted, appended to `out`;
+    /// `Ok(false)` when the format has no such payload (an output then writes a tombstone
+    /// where it can: the key without a payload).
+    fn encode_delete(&self, _out: &mut Vec<u8>) -> Result<bool, crate::codec::EncodeMessageError> {
+        Ok(false)
+    }
 
     /// Appends the record key, from the field marked `#[message(key)]`; `false` when the
     /// message has none (the record is sent without a key).

@@ -30,12 +30,29 @@ pub trait Row: Send + Sync + 'static {
     /// ` ON DUPLICATE KEY UPDATE ...` for a keyed row, empty otherwise.
     const ON_DUPLICATE_KEY: &'static str;
 
+    /// `DELETE FROM `table` WHERE ` for a keyed row, empty otherwise.
+    const DELETE: &'static str = "";
+    /// `` `id` = ? `` or `` (`a` = ? AND `b` = ?) ``: the condition that matches one row by
+    /// its key, joined with `OR` after [`DELETE`](Row::DELETE); empty for an append-only row.
+    const KEY_MATCH: &'static str = "";
+
     /// The fields, their types and key, and the DDL the struct was checked against: what the
     /// start-up check compares with the live table.
     const SCHEMA: RowSchema;
 
     /// Appends this row's values, in `COLUMNS` order.
     fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError>;
+
+    /// Appends the values of the key columns, in `KEY` order: what [`KEY_MATCH`](Row::KEY_MATCH)
+    /// binds.
+    fn bind_key(&self, _arguments: &mut MySqlArguments) -> Result<(), EncodeError> {
+        Ok(())
+    }
+
+    /// Feeds the key's values to `state`: rows with equal keys hash equally. A sink that
+    /// applies upserts and deletes in one transaction orders them by it; rows whose keys merely
+    /// hash alike are kept in order too, so the default (every key alike) is only slower.
+    fn hash_key(&self, _state: &mut dyn std::hash::Hasher) {}
 
     /// Checks the values against the limits of their columns (lengths, ranges), as the DDL
     /// declares them; a row that fails goes to the dead-letter table instead of MySQL.
@@ -87,10 +104,14 @@ pub trait ColumnValue {
     fn encoded_len(&self) -> usize {
         FIXED_WIDTH_LEN
     }
+
+    /// Feeds the value to `state` when it is part of a key (see [`Row::hash_key`]); equal
+    /// values must feed the same bytes.
+    fn hash_value(&self, _state: &mut dyn std::hash::Hasher) {}
 }
 
 macro_rules! column_values {
-    ($($ty:ty => |$value:ident| $len:expr),* $(,)?) => {$(
+    ($($ty:ty => |$value:ident| $len:expr, |$hashed:ident, $state:ident| $hash:expr);* $(;)?) => {$(
         impl ColumnValue for $ty {
             #[inline]
             fn bind(&self, arguments: &mut MySqlArguments) -> Result<(), EncodeError> {
@@ -102,32 +123,71 @@ macro_rules! column_values {
                 let $value = self;
                 $len
             }
+
+            #[inline]
+            fn hash_value(&self, $state: &mut dyn std::hash::Hasher) {
+                let $hashed = self;
+                $hash
+            }
         }
     )*};
 }
 
 column_values!(
-    i8 => |_v| 1,
-    i16 => |_v| 2,
-    i32 => |_v| 4,
-    i64 => |_v| 8,
-    u8 => |_v| 1,
-    u16 => |_v| 2,
-    u32 => |_v| 4,
-    u64 => |_v| 8,
-    f32 => |_v| 4,
-    f64 => |_v| 8,
-    bool => |_v| 1,
-    String => |v| v.len() + LENGTH_PREFIX_LEN,
-    Vec<u8> => |v| v.len() + LENGTH_PREFIX_LEN,
-    chrono::DateTime<chrono::Utc> => |_v| 12,
-    chrono::NaiveDateTime => |_v| 12,
-    chrono::NaiveDate => |_v| 5,
-    chrono::NaiveTime => |_v| 13,
-    serde_json::Value => |v| json_len(v) + LENGTH_PREFIX_LEN,
+    i8 => |_v| 1, |v, state| state.write_i64(i64::from(*v));
+    i16 => |_v| 2, |v, state| state.write_i64(i64::from(*v));
+    i32 => |_v| 4, |v, state| state.write_i64(i64::from(*v));
+    i64 => |_v| 8, |v, state| state.write_i64(*v);
+    u8 => |_v| 1, |v, state| state.write_u64(u64::from(*v));
+    u16 => |_v| 2, |v, state| state.write_u64(u64::from(*v));
+    u32 => |_v| 4, |v, state| state.write_u64(u64::from(*v));
+    u64 => |_v| 8, |v, state| state.write_u64(*v);
+    f32 => |_v| 4, |v, state| state.write_u64(f64::from(*v).to_bits());
+    f64 => |_v| 8, |v, state| state.write_u64(v.to_bits());
+    bool => |_v| 1, |v, state| state.write_u8(u8::from(*v));
+    // Keys that differ in case or trailing spaces may be equal under the column's collation:
+    // hashing the folded text keeps them in one bucket, so they stay in order.
+    String => |v| v.len() + LENGTH_PREFIX_LEN, |v, state| hash_folded(v.as_bytes(), state);
+    Vec<u8> => |v| v.len() + LENGTH_PREFIX_LEN, |v, state| state.write(v);
+    chrono::DateTime<chrono::Utc> => |_v| 12, |v, state| state.write_i64(v.timestamp_micros());
+    chrono::NaiveDateTime => |_v| 12, |v, state| state.write_i64(v.and_utc().timestamp_micros());
+    chrono::NaiveDate => |_v| 5, |v, state| state.write_i32(chrono::Datelike::num_days_from_ce(v));
+    chrono::NaiveTime => |_v| 13, |v, state| {
+        state.write_u32(chrono::Timelike::num_seconds_from_midnight(v));
+        state.write_u32(chrono::Timelike::nanosecond(v));
+    };
+    serde_json::Value => |v| json_len(v) + LENGTH_PREFIX_LEN, |_v, _state| ();
     // Sent as text: a sign, 28 digits, a point.
-    rust_decimal::Decimal => |_v| FIXED_WIDTH_LEN,
+    rust_decimal::Decimal => |_v| FIXED_WIDTH_LEN, |v, state| {
+        std::hash::Hash::hash(&v.normalize(), &mut HasherRef(state));
+    };
 );
+
+/// Lets a `dyn Hasher` take a value that hashes through a generic `H: Hasher`.
+struct HasherRef<'a>(&'a mut dyn std::hash::Hasher);
+
+impl std::hash::Hasher for HasherRef<'_> {
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+}
+
+/// Feeds text folded to ASCII lower case, without its other characters or trailing spaces, so
+/// that keys a case- and accent-insensitive, PAD SPACE collation calls equal hash alike (many
+/// others do too; that only costs statements).
+fn hash_folded(text: &[u8], state: &mut dyn std::hash::Hasher) {
+    let end = text
+        .iter()
+        .rposition(|b| *b != b' ')
+        .map_or(0, |last| last + 1);
+    for byte in text[..end].iter().filter(|b| b.is_ascii()) {
+        state.write_u8(byte.to_ascii_lowercase());
+    }
+}
 
 /// The length of a JSON value's text, which is how it is sent.
 fn json_len(value: &serde_json::Value) -> usize {
@@ -159,6 +219,11 @@ impl ColumnValue for &str {
     fn encoded_len(&self) -> usize {
         self.len() + LENGTH_PREFIX_LEN
     }
+
+    #[inline]
+    fn hash_value(&self, state: &mut dyn std::hash::Hasher) {
+        hash_folded(self.as_bytes(), state);
+    }
 }
 
 impl<T: ColumnValue> ColumnValue for Option<T> {
@@ -174,6 +239,13 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
     #[inline]
     fn encoded_len(&self) -> usize {
         self.as_ref().map_or(0, ColumnValue::encoded_len)
+    }
+
+    #[inline]
+    fn hash_value(&self, state: &mut dyn std::hash::Hasher) {
+        if let Some(value) = self {
+            value.hash_value(state);
+        }
     }
 }
 

@@ -34,6 +34,10 @@ pub trait Source: 'static {
     /// Whether records carry an event time (event-time windows need one).
     #[doc(hidden)]
     const HAS_EVENT_TIME: bool;
+    /// Whether records may be deletes (a change stream, `format = "debezium"`): the sinks
+    /// must know how to delete, and windows and stored state refuse such a stream.
+    #[doc(hidden)]
+    const HAS_DELETES: bool = false;
     /// Whether the source's positions can go into a Kafka consumer group (a Kafka input's
     /// offsets), so that a lone Kafka output may commit them in its transactions.
     #[doc(hidden)]

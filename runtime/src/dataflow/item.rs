@@ -3,15 +3,20 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Where a record came from: its source message, and that message's event time. Records
-/// derived from one message (`map`, `flat_map`) keep it, so that a row the sink rejects is
-/// reported against that message and a window knows each record's event time.
+use crate::contract::message::Change;
+
+/// Where a record came from: its source message, that message's event time, and what the
+/// message said happened to the record. Records derived from one message (`map`, `flat_map`)
+/// keep it, so that a row the sink rejects is reported against that message, a window knows
+/// each record's event time, and a delete stays a delete up to the sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Origin {
     pub partition: i32,
     pub offset: i64,
     /// Milliseconds since the Unix epoch; [`NO_EVENT_TIME`] when the message has none.
     pub event_time: i64,
+    /// A delete (a change event's) or, as for every other record, an upsert.
+    pub change: Change,
 }
 
 /// The event time of a message whose struct has no `#[message(event_time)]` field.
@@ -24,7 +29,23 @@ impl Origin {
             partition: -1,
             offset: -1,
             event_time,
+            change: Change::Upsert,
         }
+    }
+
+    /// The origin of an upsert read at `offset` of `partition`.
+    pub fn read(partition: i32, offset: i64, event_time: i64) -> Self {
+        Origin {
+            partition,
+            offset,
+            event_time,
+            change: Change::Upsert,
+        }
+    }
+
+    /// Whether the record says its row was deleted.
+    pub fn is_delete(&self) -> bool {
+        self.change == Change::Delete
     }
 
     /// Whether an aggregate produced the record, rather than one source message.

@@ -19,6 +19,9 @@ pub(crate) struct Lineage {
     pub stateful: bool,
     /// Records a stored state led to moved between workers afterwards.
     pub state_moved: bool,
+    /// Records may be deletes ([`Origin::change`](super::item::Origin)): the input is a
+    /// change stream.
+    pub deletes: bool,
     /// The node of the pipeline's graph that made the stream, in a describing run (the
     /// source is node 0).
     pub node: usize,

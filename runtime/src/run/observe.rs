@@ -252,6 +252,7 @@ impl View {
             ("window", "rows", figures.counts.window_rows),
             ("flat_map", "added", figures.counts.expanded),
             ("source", "replayed", figures.counts.replayed),
+            ("source", "tombstone", figures.counts.tombstones),
         ] {
             metrics::counter!("sluice_operator_records_total", "operator" => operator, "outcome" => outcome)
                 .absolute(count);

@@ -194,7 +194,11 @@ where
             let dataflow = worker.next_dataflow_index();
             worker.dataflow::<Epoch, _, _>(|scope| {
                 let records = S::build(&source, scope, &shared);
-                let streams = build(Stream::new(records, Rc::clone(&shared), Lineage::default()));
+                let lineage = Lineage {
+                    deletes: S::HAS_DELETES,
+                    ..Lineage::default()
+                };
+                let streams = build(Stream::new(records, Rc::clone(&shared), lineage));
                 O::build(&worker_sinks, streams, &durable);
             });
             match process {

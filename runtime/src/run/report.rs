@@ -13,6 +13,7 @@ pub(crate) struct Metrics {
     pub dead_lettered: AtomicU64,
     pub filtered: AtomicU64,
     pub replayed: AtomicU64,
+    pub tombstones: AtomicU64,
     pub written: AtomicU64,
     pub window_rows: AtomicU64,
     pub expanded: AtomicU64,
@@ -91,6 +92,7 @@ impl Metrics {
             dead_lettered: get(&self.dead_lettered),
             filtered: get(&self.filtered),
             replayed: get(&self.replayed),
+            tombstones: get(&self.tombstones),
             written: get(&self.written),
             window_rows: get(&self.window_rows),
             expanded: get(&self.expanded),
@@ -120,6 +122,9 @@ pub struct RunReport {
     pub filtered: u64,
     /// Records read again after a restart whose windows an earlier run had already written.
     pub replayed: u64,
+    /// Tombstones of a change stream (the key without a payload, after each delete event),
+    /// read and skipped.
+    pub tombstones: u64,
     /// Rows written to the sink table.
     pub written: u64,
     /// Of `written`, the rows windows produced (each from many records).
@@ -151,7 +156,7 @@ impl RunReport {
 
     /// Whether every message read is accounted for, exactly once:
     /// consumed (+ records `flat_map` added) = rows written from records + aggregated +
-    /// filtered + dead-lettered + replayed.
+    /// filtered + dead-lettered + replayed + tombstones skipped.
     pub fn reconciles(&self) -> bool {
         self.consumed + self.expanded
             == self.written_records()
@@ -159,6 +164,7 @@ impl RunReport {
                 + self.filtered
                 + self.dead_lettered
                 + self.replayed
+                + self.tombstones
     }
 
     /// Two lines: the counters with how they reconcile, then the duration and the row rate.
@@ -191,13 +197,18 @@ impl RunReport {
                 self.lookup_queries
             );
         }
+        let tombstones = if self.tombstones > 0 {
+            format!(" + {} tombstones skipped", self.tombstones)
+        } else {
+            String::new()
+        };
         let verdict = if self.reconciles() {
             "reconciled"
         } else {
             "DO NOT RECONCILE"
         };
         format!(
-            "consumed {}{expanded} = {} written + {} aggregated + {} filtered + {} dead-lettered + {} replayed ({verdict})\n\
+            "consumed {}{expanded} = {} written + {} aggregated + {} filtered + {} dead-lettered + {} replayed{tombstones} ({verdict})\n\
              wrote {} rows ({} from windows) in {} transactions{troubles}; {:.2} s, {:.0} rows/s",
             self.consumed,
             self.written_records(),

@@ -96,7 +96,8 @@ impl Confirmations {
 pub(super) struct Outgoing {
     pub epoch: Epoch,
     pub key: Option<Vec<u8>>,
-    pub payload: Vec<u8>,
+    /// `None`: a tombstone, a delete in a format that has no payload for one.
+    pub payload: Option<Vec<u8>>,
     pub origin: Origin,
     /// Its place among the records of one source message (a `flat_map` makes several).
     pub sequence: u32,
@@ -104,24 +105,41 @@ pub(super) struct Outgoing {
 
 impl Outgoing {
     /// `message` of `origin` (read from `input`), encoded for `target`; a message with no form
-    /// in its format (a NaN, a date past year 9999) is the dead letter to store.
+    /// in its format (a NaN, a date past year 9999, a delete without a key) is the dead letter
+    /// to store.
     pub fn encode<M: Message>(
         (input, target): (&str, &str),
         epoch: Epoch,
         origin: Origin,
         message: &M,
     ) -> std::result::Result<Outgoing, Box<DeadLetter>> {
-        let mut payload = Vec::new();
-        if let Err(error) = message.encode(&mut payload) {
-            return Err(Box::new(DeadLetter::of_record(
+        let refuse = |why: String| {
+            Box::new(DeadLetter::of_record(
                 input,
                 origin,
                 DeadLetterKind::Convert,
-                format!("cannot encode the record for `{target}`: {error}"),
-            )));
-        }
+                format!("cannot encode the record for `{target}`: {why}"),
+            ))
+        };
+        let mut payload = Vec::new();
+        let written = if origin.is_delete() {
+            message.encode_delete(&mut payload)
+        } else {
+            message.encode(&mut payload).map(|()| true)
+        };
+        let payload = match written {
+            Ok(written) => written.then_some(payload),
+            Err(error) => return Err(refuse(error.to_string())),
+        };
         let mut key = Vec::new();
         let key = message.encode_key(&mut key).then_some(key);
+        if payload.is_none() && key.is_none() {
+            return Err(refuse(format!(
+                "a delete is written as a tombstone (the key without a payload) in {:?}, and \
+                 the message has no #[message(key)] field",
+                M::FORMAT
+            )));
+        }
         Ok(Outgoing {
             epoch,
             key,

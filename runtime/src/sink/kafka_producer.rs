@@ -144,9 +144,10 @@ pub(super) fn kafka_record<'a, D: rdkafka::util::IntoOpaque>(
         key: SOURCE_HEADER,
         value: source.as_deref(),
     });
-    let mut base = BaseRecord::with_opaque_to(&plan.topic, opaque)
-        .payload(&outgoing.payload)
-        .headers(headers);
+    let mut base = BaseRecord::with_opaque_to(&plan.topic, opaque).headers(headers);
+    if let Some(payload) = &outgoing.payload {
+        base = base.payload(payload);
+    }
     if let Some(key) = &outgoing.key {
         base = base.key(key);
     }

@@ -1,5 +1,6 @@
 //! Sinks: operators that write a stream out and hold each epoch until it is durable.
 
+mod changes;
 mod chunks;
 mod confirmed;
 pub(crate) mod discard;

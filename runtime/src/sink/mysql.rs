@@ -20,9 +20,8 @@ use timely::dataflow::operators::generic::Operator;
 use tokio::sync::mpsc;
 
 use super::mysql_state::SinkState;
-use super::mysql_transaction::{Batch, Done, Job, commit_with_retries, writer};
+use super::mysql_transaction::{Batch, Done, Job, WritePlans, commit_with_retries, writer};
 use super::packet::ServerPacket;
-use super::statement::InsertPlan;
 use crate::contract::connectors;
 use crate::contract::row::Row;
 use crate::contract::sink::{Positions, Sink, SinkRole};
@@ -178,6 +177,13 @@ fn mysql_sink<'scope, R: Row>(
             R::TABLE
         )));
     }
+    if lineage.deletes && R::KEY.is_empty() {
+        shared.control.fail(Error::Config(format!(
+            "the input is a change stream (format = \"debezium\") whose deletes remove rows by \
+             their key, and `{}` has none: mark its key columns #[row(key)]",
+            R::TABLE
+        )));
+    }
     let scope = inner.scope();
     inner.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
         Pipeline,
@@ -243,13 +249,13 @@ fn commit_rest<R: Row>(
     if commit.is_empty() {
         return Ok(());
     }
-    let insert = InsertPlan::new::<R>(plan.rows_per_statement);
+    let statements = WritePlans::new::<R>(plan.rows_per_statement);
     let job = Job {
         upto: Epoch::MAX,
         batch: Batch::<R>::default(),
         commit,
     };
     plan.runtime
-        .block_on(commit_with_retries(plan, &insert, &job))
+        .block_on(commit_with_retries(plan, &statements, &job))
         .map(drop)
 }

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use timely::scheduling::SyncActivator;
 use tokio::sync::mpsc;
 
-use super::isolate::{Refused, write_rows};
+use super::changes::{DeletePlan, Segment, order_changes, write_changes};
+use super::isolate::Refused;
 use super::mysql::SinkPlan;
 use super::packet::{Packet, is_packet_too_large, lower_cap};
 use super::retry::{RETRY_FOR, backoff, is_transient};
@@ -27,6 +28,9 @@ use crate::run::observe;
 pub(super) struct Batch<R> {
     pub rows: Vec<R>,
     pub origins: Vec<Origin>,
+    /// With deletes among the rows: the order to write them in (see `changes.rs`); empty
+    /// when every row is an upsert.
+    pub segments: Vec<Segment>,
 }
 
 impl<R> Default for Batch<R> {
@@ -34,6 +38,7 @@ impl<R> Default for Batch<R> {
         Batch {
             rows: Vec::new(),
             origins: Vec::new(),
+            segments: Vec::new(),
         }
     }
 }
@@ -44,13 +49,34 @@ impl<R> Batch<R> {
         self.origins.append(&mut other.origins);
     }
 
-    pub fn concat(epochs: BTreeMap<Epoch, Batch<R>>) -> Batch<R> {
+    /// The rows of `epochs`, in order, ready to be written.
+    pub fn concat(epochs: BTreeMap<Epoch, Batch<R>>) -> Batch<R>
+    where
+        R: Row,
+    {
         let mut batches = epochs.into_values();
         let mut all = batches.next().unwrap_or_default();
         for batch in batches {
             all.append(batch);
         }
+        all.segments = order_changes(&mut all);
         all
+    }
+}
+
+/// The statements a writer writes with.
+#[derive(Debug)]
+pub(super) struct WritePlans {
+    pub insert: InsertPlan,
+    pub deletes: DeletePlan,
+}
+
+impl WritePlans {
+    pub fn new<R: Row>(rows_per_statement: usize) -> Self {
+        WritePlans {
+            insert: InsertPlan::new::<R>(rows_per_statement),
+            deletes: DeletePlan::new::<R>(),
+        }
     }
 }
 
@@ -84,10 +110,10 @@ pub(super) async fn writer<R: Row>(
     done: std::sync::mpsc::Sender<Done>,
     activator: SyncActivator,
 ) {
-    let insert = InsertPlan::new::<R>(plan.rows_per_statement);
+    let statements = WritePlans::new::<R>(plan.rows_per_statement);
     while let Some(job) = jobs.recv().await {
         let begun = std::time::Instant::now();
-        let result = commit_with_retries(&plan, &insert, &job)
+        let result = commit_with_retries(&plan, &statements, &job)
             .await
             .map(|written| (job.upto, written));
         if result.is_ok() {
@@ -109,7 +135,7 @@ pub(super) async fn writer<R: Row>(
 
 pub(super) async fn commit_with_retries<R: Row>(
     plan: &SinkPlan,
-    insert: &InsertPlan,
+    statements: &WritePlans,
     job: &Job<R>,
 ) -> Result<Written, Error> {
     let first_failure = std::time::Instant::now();
@@ -119,7 +145,7 @@ pub(super) async fn commit_with_retries<R: Row>(
     let mut cap = usize::MAX;
     loop {
         let mut last_sent = 0;
-        match commit::<R>(plan, insert, job, cap, &mut last_sent).await {
+        match commit::<R>(plan, statements, job, cap, &mut last_sent).await {
             Ok(mut written) => {
                 written.retries = u64::from(attempt);
                 plan.acknowledgements.committed(&job.commit.offsets);
@@ -168,14 +194,21 @@ pub(super) async fn commit_with_retries<R: Row>(
 /// size of the last one, which an error is about.
 async fn commit<R: Row>(
     plan: &SinkPlan,
-    insert: &InsertPlan,
+    statements: &WritePlans,
     job: &Job<R>,
     cap: usize,
     last_sent: &mut usize,
 ) -> Result<Written, sqlx::Error> {
     let mut tx = plan.pool.begin().await?;
     let mut packet = Packet::new(plan.packet.get(&mut tx).await?, cap);
-    let refused = write_rows(&mut tx, insert, &job.batch.rows, &mut packet).await;
+    let refused = write_changes(
+        &mut tx,
+        &statements.insert,
+        &statements.deletes,
+        &job.batch,
+        &mut packet,
+    )
+    .await;
     *last_sent = packet.last_sent;
     let refused_origins: Vec<(Origin, String)> = refused?
         .into_iter()

@@ -1,4 +1,5 @@
-//! The print sink: each record as one line of JSON on standard output, for development.
+//! The print sink: each record as one line of JSON on standard output (a delete of a change
+//! stream as `{"deleted": ...}`), for development.
 //!
 //! A line is written (and flushed) before the sink lets its epoch go, so a record a later
 //! commit point covers has been printed. When `Print` is the pipeline's committer (no output
@@ -103,6 +104,9 @@ fn print_sink<'scope, T: Serialize + 'static>(
                             }
                         };
                         line.clear();
+                        if origin.is_delete() {
+                            line.extend_from_slice(b"{\"deleted\":");
+                        }
                         if let Err(error) = serde_json::to_writer(&mut line, &record) {
                             refused += 1;
                             shared.ledger.borrow_mut().reject(DeadLetter::of_record(
@@ -112,6 +116,9 @@ fn print_sink<'scope, T: Serialize + 'static>(
                                 format!("cannot print the record as JSON: {error}"),
                             ));
                             continue;
+                        }
+                        if origin.is_delete() {
+                            line.push(b'}');
                         }
                         line.push(b'\n');
                         if let Err(error) = out.write_all(&line) {

@@ -181,6 +181,13 @@ struct Job {
 
 impl Publisher for TaskPublisher {
     fn publish(&mut self, record: &Outgoing) -> std::result::Result<(), Refused> {
+        if record.payload.is_none() {
+            return Err(Refused::Unfit(format!(
+                "it is a delete, and a RabbitMQ message has no tombstone: give the output's \
+                 message format = \"debezium\" to send deletes to {}",
+                self.plan.names.described
+            )));
+        }
         let routing_key = match (&self.plan.queue, &record.key) {
             (Some(queue), _) => queue.to_string(),
             (None, Some(key)) => String::from_utf8_lossy(key).into_owned(),
@@ -350,7 +357,7 @@ impl PublishTask {
                 self.plan.exchange.clone(),
                 job.routing_key.clone(),
                 options,
-                &job.record.payload,
+                job.record.payload.as_deref().unwrap_or_default(),
                 properties,
             )
             .await;
@@ -424,7 +431,7 @@ fn record_id(plan: &RabbitMqSinkPlan, record: &Outgoing, worker: Option<usize>) 
     let from = match record.source(&plan.names.input) {
         Some(source) => source,
         None => {
-            let digest = sha2::Sha256::digest(&record.payload);
+            let digest = sha2::Sha256::digest(record.payload.as_deref().unwrap_or_default());
             let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
             format!("{}/window/{hex}", plan.names.input)
         }

@@ -1,11 +1,11 @@
 //! What every message source does with a payload: decode it (an Avro payload of another
-//! schema through the Schema Registry), and refuse an event time too far ahead, as a dead
-//! letter with its reason.
+//! schema through the Schema Registry), skip a change stream's tombstone, and refuse an event
+//! time too far ahead, as a dead letter with its reason.
 
 use std::sync::Arc;
 
 use crate::codec::DecodeErrorKind;
-use crate::contract::message::Message;
+use crate::contract::message::{Change, Message};
 use crate::dataflow::item::NO_EVENT_TIME;
 use crate::dataflow::operators::MAX_EVENT_TIME_MILLIS;
 use crate::dead_letter::DeadLetterKind;
@@ -14,8 +14,16 @@ use crate::run::config::{Config, millis_or};
 use crate::run::control::RunControl;
 use crate::schema_registry::SchemaRegistry;
 
-/// A payload, decoded: the record and its event time, or why it is a dead letter.
-pub(crate) type Decoded<M> = std::result::Result<(M, i64), (DeadLetterKind, String)>;
+/// A payload, decoded.
+#[derive(Debug)]
+pub(crate) enum Decoded<M> {
+    /// The record, its event time and what the message says happened to it.
+    Record(M, i64, Change),
+    /// Nothing to do: a tombstone after a change stream's delete event.
+    Skipped,
+    /// Why the message is a dead letter.
+    Dead(DeadLetterKind, String),
+}
 
 /// How a source decodes the payloads of its message type.
 #[derive(Debug, Clone)]
@@ -43,24 +51,32 @@ impl Decoding {
     /// Decodes `payload` (`None`: a message without one, a Kafka tombstone).
     pub fn decode<M: Message>(&self, payload: Option<&[u8]>, future_limit: i64) -> Decoded<M> {
         let Some(payload) = payload else {
-            return Err((
+            // Debezium follows each delete event with a tombstone, for log compaction.
+            if M::FORMAT.has_deletes() {
+                return Decoded::Skipped;
+            }
+            return Decoded::Dead(
                 DeadLetterKind::Decode,
                 "message has no payload (tombstone)".to_owned(),
-            ));
+            );
         };
-        let record = match M::decode(payload) {
-            Ok(record) => record,
+        let (change, record) = match M::decode_change(payload) {
+            Ok(decoded) => decoded,
             Err(error) => match (&self.registry, M::AVRO_SCHEMA, &error.kind) {
                 (Some(registry), Some(reader), DecodeErrorKind::SchemaId { .. }) => {
-                    let resolved = registry
-                        .resolve(payload, reader)
-                        .map_err(|why| (DeadLetterKind::Decode, why))?;
-                    M::decode(&resolved).map_err(|e| (DeadLetterKind::Decode, e.to_string()))?
+                    let resolved = match registry.resolve(payload, reader) {
+                        Ok(resolved) => resolved,
+                        Err(why) => return Decoded::Dead(DeadLetterKind::Decode, why),
+                    };
+                    match M::decode_change(&resolved) {
+                        Ok(decoded) => decoded,
+                        Err(e) => return Decoded::Dead(DeadLetterKind::Decode, e.to_string()),
+                    }
                 }
-                _ => return Err((DeadLetterKind::Decode, error.to_string())),
+                _ => return Decoded::Dead(DeadLetterKind::Decode, error.to_string()),
             },
         };
-        checked_event_time(record, future_limit, self.max_future)
+        checked_event_time(record, change, future_limit, self.max_future)
     }
 }
 
@@ -77,7 +93,12 @@ pub(crate) fn future_limit(control: &RunControl, max_future: i64) -> i64 {
 }
 
 /// The record with its event time, unless that lies past `future_limit`.
-fn checked_event_time<M: Message>(record: M, future_limit: i64, max_future: i64) -> Decoded<M> {
+fn checked_event_time<M: Message>(
+    record: M,
+    change: Change,
+    future_limit: i64,
+    max_future: i64,
+) -> Decoded<M> {
     let event_time = record.event_time_millis().unwrap_or(NO_EVENT_TIME);
     if event_time > future_limit {
         let reason = format!(
@@ -85,9 +106,9 @@ fn checked_event_time<M: Message>(record: M, future_limit: i64, max_future: i64)
              ({max_future} ms) ahead of the wall clock, or past the last millisecond a window \
              holds; not windowed, the watermark does not move"
         );
-        return Err((DeadLetterKind::Future, reason));
+        return Decoded::Dead(DeadLetterKind::Future, reason);
     }
-    Ok((record, event_time))
+    Decoded::Record(record, event_time, change)
 }
 
 /// The wall clock in milliseconds since the Unix epoch.

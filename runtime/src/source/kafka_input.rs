@@ -28,6 +28,7 @@ impl<M: Message> Source for Kafka<M> {
     type Record = M;
     type Plan = KafkaSourcePlan;
     const HAS_EVENT_TIME: bool = M::HAS_EVENT_TIME;
+    const HAS_DELETES: bool = M::FORMAT.has_deletes();
     const POSITIONS_FIT_A_KAFKA_GROUP: bool = true;
 
     fn validate(config: &Config) -> Result<()> {

@@ -9,7 +9,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Message as _};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::decode_payload::{Decoding, future_limit};
+use super::decode_payload::{Decoded, Decoding, future_limit};
 use super::kafka::{KafkaSourcePlan, consumer_config};
 use super::kafka_context::SourceContext;
 use crate::contract::message::Message;
@@ -296,6 +296,7 @@ impl Reader {
     ) -> Polled {
         let mut consumed = 0u64;
         let mut dead = 0u64;
+        let mut tombstones = 0u64;
         let mut polled = Polled::Busy;
         let now = Instant::now();
         let future_limit = future_limit(control, self.decoding.max_future);
@@ -313,16 +314,18 @@ impl Reader {
                     consumed += 1;
                     record(&mut self.partitions, &message, now);
                     match self.decoding.decode::<M>(message.payload(), future_limit) {
-                        Ok((record, event_time)) => {
+                        Decoded::Record(record, event_time, change) => {
                             note_event_time(&mut self.partitions, message.partition(), event_time);
                             let origin = Origin {
                                 partition: message.partition(),
                                 offset: message.offset(),
                                 event_time,
+                                change,
                             };
                             give(Item::Record(origin, record));
                         }
-                        Err((kind, reason)) => {
+                        Decoded::Skipped => tombstones += 1,
+                        Decoded::Dead(kind, reason) => {
                             dead += 1;
                             ledger.dead_letter(dead_letter(&self.topic, &message, kind, reason));
                         }
@@ -347,6 +350,7 @@ impl Reader {
         }
         Metrics::add(&control.metrics.consumed, consumed);
         Metrics::add(&control.metrics.dead_lettered, dead);
+        Metrics::add(&control.metrics.tombstones, tombstones);
         polled
     }
 }

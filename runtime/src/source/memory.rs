@@ -56,11 +56,7 @@ where
                             break;
                         };
                         watermark = watermark.max(event_time);
-                        let origin = Origin {
-                            partition,
-                            offset,
-                            event_time,
-                        };
+                        let origin = Origin::read(partition, offset, event_time);
                         session.give(Item::Record(origin, record));
                         offset += 1;
                         given += 1;

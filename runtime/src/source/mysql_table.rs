@@ -273,11 +273,7 @@ fn table_source<'scope, R: Row>(
                             break;
                         }
                         consumed += 1;
-                        let mut origin = Origin {
-                            partition: page.range,
-                            offset: key,
-                            event_time: NO_EVENT_TIME,
-                        };
+                        let mut origin = Origin::read(page.range, key, NO_EVENT_TIME);
                         reached.insert(page.range, key.saturating_add(1));
                         match row {
                             Ok(row) => {

@@ -60,6 +60,7 @@ impl<M: Message> Source for RabbitMq<M> {
     type Record = M;
     type Plan = RabbitMqPlan;
     const HAS_EVENT_TIME: bool = M::HAS_EVENT_TIME;
+    const HAS_DELETES: bool = M::FORMAT.has_deletes();
     const REPLAYS_IN_ORDER: bool = false;
 
     fn validate(config: &Config) -> Result<()> {

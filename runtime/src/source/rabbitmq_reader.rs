@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use tokio::sync::mpsc;
 
-use super::decode_payload::future_limit;
+use super::decode_payload::{Decoded, future_limit};
 use super::delivery_source::DeliveryReader;
 use super::kafka_reader::Polled;
 use super::rabbitmq::RabbitMqPlan;
@@ -109,6 +109,7 @@ impl DeliveryReader for QueueReader {
         };
         let future_limit = future_limit(control, plan.decoding.max_future);
         let (mut consumed, mut dead, mut replayed) = (0u64, 0u64, 0u64);
+        let mut tombstones = 0u64;
         let mut polled = Polled::Busy;
         for received in taken {
             if !control.take_one() {
@@ -124,11 +125,11 @@ impl DeliveryReader for QueueReader {
                 .message_id()
                 .as_ref()
                 .map(|id| id.as_str().as_bytes());
-            let origin = Origin {
-                partition: self.partition,
-                offset: received.position,
-                event_time: crate::dataflow::item::NO_EVENT_TIME,
-            };
+            let origin = Origin::read(
+                self.partition,
+                received.position,
+                crate::dataflow::item::NO_EVENT_TIME,
+            );
             let letter = |kind, reason| DeadLetter {
                 topic: plan.queue.to_string(),
                 partition: origin.partition,
@@ -166,16 +167,18 @@ impl DeliveryReader for QueueReader {
                 .decoding
                 .decode::<M>(Some(&delivery.data), future_limit)
             {
-                Ok((record, event_time)) => {
+                Decoded::Record(record, event_time, change) => {
                     give(Item::Record(
                         Origin {
                             event_time,
+                            change,
                             ..origin
                         },
                         record,
                     ));
                 }
-                Err((kind, reason)) => {
+                Decoded::Skipped => tombstones += 1,
+                Decoded::Dead(kind, reason) => {
                     dead += 1;
                     ledger.dead_letter(letter(kind, reason));
                 }
@@ -183,6 +186,7 @@ impl DeliveryReader for QueueReader {
         }
         Metrics::add(&control.metrics.consumed, consumed);
         Metrics::add(&control.metrics.dead_lettered, dead);
+        Metrics::add(&control.metrics.tombstones, tombstones);
         Metrics::add(&control.metrics.replayed, replayed);
         polled
     }

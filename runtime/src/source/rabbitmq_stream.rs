@@ -72,6 +72,7 @@ impl<M: Message> Source for RabbitMqStream<M> {
     type Record = M;
     type Plan = RabbitMqStreamPlan;
     const HAS_EVENT_TIME: bool = M::HAS_EVENT_TIME;
+    const HAS_DELETES: bool = M::FORMAT.has_deletes();
 
     fn validate(config: &Config) -> Result<()> {
         validate_queue(config, &Self::input_name(config))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use lapin::message::Delivery;
 use tokio::sync::mpsc;
 
-use super::decode_payload::future_limit;
+use super::decode_payload::{Decoded, future_limit};
 use super::delivery_source::DeliveryReader;
 use super::kafka_reader::Polled;
 use super::rabbitmq_stream::{RabbitMqStreamPlan, StreamStart};
@@ -95,7 +95,7 @@ impl DeliveryReader for StreamReader {
             return Polled::Idle;
         };
         let future_limit = future_limit(control, self.plan.decoding.max_future);
-        let (mut consumed, mut dead) = (0u64, 0u64);
+        let (mut consumed, mut dead, mut tombstones) = (0u64, 0u64, 0u64);
         let mut polled = Polled::Busy;
         for _ in 0..DELIVERIES_PER_ACTIVATION.min(room) {
             let Ok((offset, delivery)) = deliveries.try_recv() else {
@@ -114,16 +114,18 @@ impl DeliveryReader for StreamReader {
                 .decoding
                 .decode::<M>(Some(&delivery.data), future_limit)
             {
-                Ok((record, event_time)) => {
+                Decoded::Record(record, event_time, change) => {
                     self.max_event_time = self.max_event_time.max(event_time);
                     let origin = Origin {
                         partition: 0,
                         offset,
                         event_time,
+                        change,
                     };
                     give(Item::Record(origin, record));
                 }
-                Err((kind, reason)) => {
+                Decoded::Skipped => tombstones += 1,
+                Decoded::Dead(kind, reason) => {
                     dead += 1;
                     ledger.dead_letter(DeadLetter {
                         topic: self.plan.stream.to_string(),
@@ -143,6 +145,7 @@ impl DeliveryReader for StreamReader {
         }
         Metrics::add(&control.metrics.consumed, consumed);
         Metrics::add(&control.metrics.dead_lettered, dead);
+        Metrics::add(&control.metrics.tombstones, tombstones);
         polled
     }
 }

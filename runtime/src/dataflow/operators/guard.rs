@@ -189,14 +189,7 @@ mod tests {
     use super::*;
 
     fn record(offset: i64, value: i64) -> Item<i64> {
-        Item::Record(
-            Origin {
-                partition: 0,
-                offset,
-                event_time: 0,
-            },
-            value,
-        )
+        Item::Record(Origin::read(0, offset, 0), value)
     }
 
     #[test]

@@ -124,6 +124,11 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
                     .into(),
             ));
         }
+        if lineage.deletes {
+            shared
+                .control
+                .fail(Error::Config(super::DELETES_REFUSED.to_owned()));
+        }
         if stores && !shared.input_replays_in_order {
             shared
                 .control

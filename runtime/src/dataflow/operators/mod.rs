@@ -35,3 +35,9 @@ pub use window_spec::{Session, Sliding, Tumbling, Window, WindowSpec};
 
 /// Why windows and stored keyed state refuse an input that cannot replay in order.
 const REPLAY_NEEDED: &str = "windows and `map_with_state` rebuild what a restart lost by      reading the input again from the stored positions, in order, and a RabbitMQ classic or      quorum queue gives unacknowledged messages back in any order, to any worker: read a stream      queue (RabbitMqStream<M>) or a Kafka topic for them";
+
+/// Why windows and `map_with_state` refuse a change stream.
+const DELETES_REFUSED: &str = "the input is a change stream (format = \"debezium\"), and windows and \
+     `map_with_state` take each record as an event: a delete would be counted as one, and \
+     cannot be taken out of an aggregate or a state. Write the change stream to a keyed table, \
+     and aggregate that table";

@@ -41,6 +41,11 @@ where
         shared,
         lineage,
     } = keyed;
+    if lineage.deletes {
+        shared.control.fail(crate::error::Error::Config(
+            super::DELETES_REFUSED.to_owned(),
+        ));
+    }
     if !shared.has_event_time {
         shared.control.fail(crate::error::Error::Config(
             "windows group records by event time, and the source's message has none: mark a \

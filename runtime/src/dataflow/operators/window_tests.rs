@@ -22,11 +22,7 @@ const DELAY: i64 = 5_000;
 
 /// The origin of a record at event time `ts`.
 fn at(ts: i64) -> Origin {
-    Origin {
-        partition: 0,
-        offset: 0,
-        event_time: ts,
-    }
+    Origin::read(0, 0, ts)
 }
 
 fn fold() -> Fold<i64, Vec<i64>> {
