@@ -2,7 +2,8 @@
 //! a derived `Deserialize`, on the W1 message of WORKLOADS.md: JSON against
 //! `serde_json::from_slice` (owned and borrowed), CSV against the `csv` crate, Avro (Confluent's
 //! wire format) against `apache-avro`'s `from_avro_datum` into its `Value` and then the struct
-//! with `apache_avro::from_value`, protobuf against `prost`'s derive.
+//! with `apache_avro::from_value`, protobuf against `prost`'s derive, and a Debezium change
+//! event holding the order against `serde_json` into a derived envelope.
 //!
 //! `cargo bench --bench decode`
 
@@ -106,6 +107,38 @@ struct ProstOrder {
     currency: String,
     #[prost(int64, tag = "5")]
     ts_millis: i64,
+}
+
+/// The W1 order as the row image of a Debezium change event.
+#[derive(sluice::Message)]
+#[message(topic = "shop.orders", format = "debezium")]
+#[allow(dead_code)]
+struct DebeziumOrder {
+    id: u64,
+    customer_id: u32,
+    amount_cents: i64,
+    currency: String,
+    #[message(event_time, with = "epoch_millis")]
+    ts: DateTime<Utc>,
+}
+
+/// A change event as a hand-written serde consumer reads it.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct SerdeEnvelope {
+    before: Option<SerdeOrder>,
+    after: Option<SerdeOrder>,
+    op: String,
+}
+
+/// Order `order` created, as Debezium's MySQL connector writes it without schemas.
+fn change_event(order: &W1Order) -> String {
+    format!(
+        r#"{{"before":null,"after":{},"source":{{"version":"2.7.3.Final","connector":"mysql","name":"shop","ts_ms":{ts},"snapshot":"false","db":"shop","sequence":null,"table":"orders","server_id":1,"gtid":null,"file":"mysql-bin.000003","pos":{pos},"row":0,"thread":7,"query":null}},"op":"c","ts_ms":{ts},"transaction":null}}"#,
+        order.json(),
+        ts = order.ts_millis,
+        pos = order.id * 311,
+    )
 }
 
 fn payloads(text: fn(&W1Order) -> String) -> Vec<Vec<u8>> {
@@ -278,5 +311,33 @@ fn decode_protobuf(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, decode_csv, decode_avro, decode_protobuf);
+fn decode_debezium(c: &mut Criterion) {
+    let payloads = payloads(change_event);
+    let mut group = c.benchmark_group("decode W1 order, Debezium change event");
+    group.throughput(Throughput::Elements(payloads.len() as u64));
+    group.bench_function("sluice generated", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(DebeziumOrder::decode_change(black_box(payload)).ok());
+            }
+        })
+    });
+    group.bench_function("serde_json derive, envelope", |b| {
+        b.iter(|| {
+            for payload in &payloads {
+                black_box(serde_json::from_slice::<SerdeEnvelope>(black_box(payload)).ok());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    decode,
+    decode_csv,
+    decode_avro,
+    decode_protobuf,
+    decode_debezium
+);
 criterion_main!(benches);

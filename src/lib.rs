@@ -70,11 +70,13 @@ extern crate self as sluice;
 /// Derives [`trait@Message`] for a struct with named fields.
 ///
 /// Struct attributes: `#[message(topic = "...", format = "json")]` (`topic`, or `queue` for a
-/// RabbitMQ input, is required; `format` is `json`, the default, or `csv`), `queue = "..."`
+/// RabbitMQ input, is required; `format` is `json`, the default, `csv`, `avro`, `protobuf` or
+/// `debezium`), `queue = "..."`
 /// (the RabbitMQ queue a `RabbitMq` or `RabbitMqStream` input reads), `exchange = "..."` (the
 /// exchange a `RabbitMq` output publishes to). Field attributes: `rename = "key"` (the JSON
 /// key, or the CSV header column), `with = "epoch_millis"` (also `epoch_seconds`,
-/// `epoch_micros`: an integer timestamp read into a chrono date-time), `event_time` (the field
+/// `epoch_micros`: an integer timestamp read into a chrono date-time; `epoch_days` into a
+/// `NaiveDate`), `event_time` (the field
 /// that carries the event time), `key` (the Kafka record key, or the RabbitMQ routing key, of a
 /// message written).
 ///
@@ -97,8 +99,13 @@ extern crate self as sluice;
 /// wire format; another writer schema is resolved through `--schema-registry-url`.
 ///
 /// `format = "protobuf"` with `schema = "order.proto"` and `message_type = "Order"`: the struct
-/// is checked against the message (names, numbers, scalar types, `optional` as `Option`). The
-/// rules of every format: `docs/formats.md`.
+/// is checked against the message (names, numbers, scalar types, `optional` as `Option`).
+///
+/// `format = "debezium"`: a Debezium change event in JSON (with or without the schema
+/// envelope) whose row image (`after`, or `before` for a delete) is read as the JSON struct;
+/// `c`/`r`/`u` events are upserts, `d` events delete the row from a MySQL output by its
+/// `#[row(key)]` ([`Message::decode_change`]), tombstones are skipped. The rules of every
+/// format: `docs/formats.md`.
 pub use sluice_macros::Message;
 /// Derives [`trait@Row`] for a struct with named fields.
 ///

@@ -20,6 +20,9 @@ struct Customer {
     #[message(with = "epoch_millis")]
     updated: NaiveDateTime,
     score: Option<f64>,
+    /// DATE as days since the epoch (`io.debezium.time.Date`).
+    #[message(with = "epoch_days")]
+    born: Option<NaiveDate>,
 }
 
 fn anne() -> Customer {
@@ -32,11 +35,12 @@ fn anne() -> Customer {
             .expect("in range")
             .naive_utc(),
         score: Some(0.5),
+        born: NaiveDate::from_ymd_opt(1961, 4, 12),
     }
 }
 
-const ANNE: &str = r#"{"id":1004,"first_name":"Anne","email":"anne@example.org","balance_cents":-250,"updated":1767225600123,"score":0.5}"#;
-const ANNE_BEFORE: &str = r#"{"id":1004,"first_name":"Anne","email":null,"balance_cents":0,"updated":1767225600000,"score":null}"#;
+const ANNE: &str = r#"{"id":1004,"first_name":"Anne","email":"anne@example.org","balance_cents":-250,"updated":1767225600123,"score":0.5,"born":-3186}"#;
+const ANNE_BEFORE: &str = r#"{"id":1004,"first_name":"Anne","email":null,"balance_cents":0,"updated":1767225600000,"score":null,"born":null}"#;
 
 const SOURCE: &str = r#"{"version":"2.7.3.Final","connector":"mysql","name":"shop","ts_ms":1767225600123,"snapshot":"false","db":"inventory","sequence":null,"table":"customers","server_id":223344,"gtid":null,"file":"mysql-bin.000003","pos":1204,"row":0,"thread":12,"query":null}"#;
 
@@ -49,7 +53,7 @@ fn event(op: &str, before: &str, after: &str) -> String {
 
 /// The same event under `"payload"`, beside the schema the converter writes by default.
 fn with_schema(event: &str) -> String {
-    let row = r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":false,"field":"first_name"},{"type":"string","optional":true,"field":"email"},{"type":"int64","optional":false,"field":"balance_cents"},{"type":"int64","optional":false,"name":"io.debezium.time.Timestamp","version":1,"field":"updated"},{"type":"double","optional":true,"field":"score"}],"optional":true,"name":"shop.inventory.customers.Value","field":"before"}"#;
+    let row = r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"string","optional":false,"field":"first_name"},{"type":"string","optional":true,"field":"email"},{"type":"int64","optional":false,"field":"balance_cents"},{"type":"int64","optional":false,"name":"io.debezium.time.Timestamp","version":1,"field":"updated"},{"type":"double","optional":true,"field":"score"},{"type":"int32","optional":true,"name":"io.debezium.time.Date","version":1,"field":"born"}],"optional":true,"name":"shop.inventory.customers.Value","field":"before"}"#;
     format!(
         r#"{{"schema":{{"type":"struct","fields":[{row},{after},{{"type":"string","optional":false,"field":"op"}}],"optional":false,"name":"shop.inventory.customers.Envelope","version":2}},"payload":{event}}}"#,
         after = row.replace(r#""field":"before""#, r#""field":"after""#),
@@ -207,6 +211,7 @@ proptest! {
         millis in -62_000_000_000_000i64..250_000_000_000_000,
         score in proptest::option::of(-1e300f64..1e300),
         delete: bool,
+        born in proptest::option::of(-700_000i64..2_900_000),
     ) {
         let customer = Customer {
             id,
@@ -215,6 +220,9 @@ proptest! {
             balance_cents,
             updated: DateTime::from_timestamp_millis(millis).expect("in range").naive_utc(),
             score,
+            born: born.map(|day| {
+                DateTime::from_timestamp(day * 86_400, 0).expect("in range").date_naive()
+            }),
         };
         let mut out = Vec::new();
         let expected = if delete {

@@ -16,45 +16,10 @@ use sluice_testkit::broker::{BulkProducer, EmbeddedKafka};
 const PARTITIONS: i32 = 4;
 const OPERATIONS: u64 = 3_000;
 
-/// A row of `customers_src`, as the change events carry it.
-#[derive(Message, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[message(topic = "shop.customers", format = "debezium")]
-struct CustomerChange {
-    #[message(key)]
-    id: u32,
-    first_name: String,
-    email: Option<String>,
-    balance_cents: i64,
-    #[message(with = "epoch_millis")]
-    updated: NaiveDateTime,
-    score: Option<f64>,
-}
+#[path = "../examples/shared/cdc.rs"]
+mod cdc;
 
-/// The copy of `customers_src` the changes are applied to.
-#[derive(Row, Debug)]
-#[row(table = "customers")]
-struct CustomerRow {
-    #[row(key)]
-    id: u32,
-    first_name: String,
-    email: Option<String>,
-    balance_cents: i64,
-    updated: NaiveDateTime,
-    score: Option<f64>,
-}
-
-impl From<CustomerChange> for CustomerRow {
-    fn from(c: CustomerChange) -> Self {
-        CustomerRow {
-            id: c.id,
-            first_name: c.first_name,
-            email: c.email,
-            balance_cents: c.balance_cents,
-            updated: c.updated,
-            score: c.score,
-        }
-    }
-}
+use cdc::{CUSTOMERS_DDL, CustomerChange, CustomerRow, replicate};
 
 /// The same rows as plain JSON, keyed: a delete becomes a tombstone.
 #[derive(Message, Debug, Clone, PartialEq)]
@@ -82,11 +47,6 @@ struct CustomerEvent {
 struct CustomerLog {
     id: u32,
     first_name: String,
-}
-
-#[pipeline]
-fn replicate(changes: Kafka<CustomerChange>) -> MySql<CustomerRow> {
-    changes.map(CustomerRow::from)
 }
 
 #[pipeline]
@@ -126,23 +86,14 @@ fn count_changes(changes: Kafka<CustomerChange>) -> Print<u64> {
         .aggregate(|_window, _key, records| records.count() as u64)
 }
 
-const TABLE_DDL: &str = "CREATE TABLE `{}` (
-    id INT UNSIGNED NOT NULL PRIMARY KEY,
-    first_name VARCHAR(64) NOT NULL,
-    email VARCHAR(128) NULL,
-    balance_cents BIGINT NOT NULL,
-    updated DATETIME(3) NOT NULL,
-    score DOUBLE NULL
-)";
-
 /// The row image of `row` (`NEW` or `OLD`) as Debezium's MySQL connector writes it by default:
-/// DATETIME(3) as milliseconds since the epoch.
+/// DATETIME(3) as milliseconds since the epoch, DATE as days.
 fn image(row: &str) -> String {
     format!(
         "JSON_OBJECT('id', {row}.id, 'first_name', {row}.first_name, 'email', {row}.email, \
          'balance_cents', {row}.balance_cents, \
          'updated', TIMESTAMPDIFF(MICROSECOND, '1970-01-01', {row}.updated) DIV 1000, \
-         'score', {row}.score)"
+         'score', {row}.score, 'born', DATEDIFF({row}.born, '1970-01-01'))"
     )
 }
 
@@ -159,8 +110,8 @@ fn envelope(op: &str, before: &str, after: &str) -> String {
 /// `customers_src`, the capture table and the triggers that fill it in commit order, and the
 /// (empty) copy.
 fn capture_schema(database: &str) {
-    execute(database, &TABLE_DDL.replace("{}", "customers_src"));
-    execute(database, &TABLE_DDL.replace("{}", "customers"));
+    execute(database, &CUSTOMERS_DDL.replace("{}", "customers_src"));
+    execute(database, &CUSTOMERS_DDL.replace("{}", "customers"));
     execute(
         database,
         "CREATE TABLE customer_log (id INT UNSIGNED NOT NULL, first_name VARCHAR(64) NOT NULL)",
@@ -233,15 +184,22 @@ fn change_the_source(database: &str, random: &mut Seeded) {
             0 => "NULL".to_owned(),
             _ => format!("{}", random.between(0, 4000) as f64 / 8.0 - 250.0),
         };
+        let born = match random.between(0, 3) {
+            0 => "NULL".to_owned(),
+            _ => format!(
+                "DATE_ADD('1900-01-01', INTERVAL {} DAY)",
+                random.between(0, 60_000)
+            ),
+        };
         let statement = match random.between(0, 100) {
             0..40 => format!(
                 "INSERT INTO customers_src VALUES ({id}, '{name}', {email}, {balance}, {updated}, \
-                 {score}) ON DUPLICATE KEY UPDATE first_name = VALUES(first_name), \
+                 {score}, {born}) ON DUPLICATE KEY UPDATE first_name = VALUES(first_name), \
                  balance_cents = VALUES(balance_cents), updated = VALUES(updated)"
             ),
             40..70 => format!(
                 "UPDATE customers_src SET email = {email}, balance_cents = {balance}, \
-                 score = {score} WHERE id = {id}"
+                 score = {score}, born = {born} WHERE id = {id}"
             ),
             70..85 => format!("DELETE FROM customers_src WHERE id = {id}"),
             // To a key no row has (MariaDB runs the AFTER UPDATE trigger of an UPDATE IGNORE
@@ -337,7 +295,7 @@ fn produce(brokers: &str, events: &[Captured], first: usize, every: usize) -> u6
 }
 
 const COLUMNS: &str = "id, first_name, IFNULL(email, '-'), balance_cents, updated, \
-                       IFNULL(score, '-')";
+                       IFNULL(score, '-'), IFNULL(born, '-')";
 
 fn table(database: &str, name: &str) -> Vec<String> {
     dump(database, name, COLUMNS, "id")
@@ -397,6 +355,51 @@ fn a_captured_change_stream_leaves_the_copy_equal_to_the_source_table() {
             .iter()
             .any(|r| r.contains("`id`") || r.contains("id")),
         "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_copy_killed_while_changes_arrive_ends_equal_to_the_source_after_a_restart() {
+    let (database, kafka, events) = captured("debezium_kill");
+    let brokers = kafka.bootstrap_servers();
+    let mut random = Seeded::from_env("debezium_kill kills");
+    let job = |extra: &[&str]| {
+        pipeline_command("replicate", (&brokers, &database, "shop.customers"), extra)
+    };
+    let kills = 3;
+    let slice = events.len() / (kills + 1);
+    for k in 0..kills {
+        let mut child = job(&["--epoch", "20ms"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the job");
+        std::thread::sleep(std::time::Duration::from_millis(random.between(150, 600)));
+        produce(
+            &brokers,
+            &events[k * slice..(k + 1) * slice],
+            k * slice,
+            usize::MAX,
+        );
+        std::thread::sleep(std::time::Duration::from_millis(random.between(0, 100)));
+        assert!(child.try_wait().expect("poll").is_none(), "the job ended");
+        child.kill().expect("kill -9");
+        child.wait().expect("reap the job");
+    }
+    produce(
+        &brokers,
+        &events[kills * slice..],
+        kills * slice,
+        usize::MAX,
+    );
+    let output = job(&["--until-end"]).output().expect("run to the end");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        table(&database, "customers"),
+        table(&database, "customers_src")
     );
 }
 

@@ -50,6 +50,11 @@ pub(crate) const EPOCH_UNITS: &[(&str, i64, &str)] = &[
         1,
         "an integer of microseconds since 1970-01-01",
     ),
+    (
+        "epoch_days",
+        86_400_000_000,
+        "an integer of days since 1970-01-01",
+    ),
 ];
 
 pub(crate) struct Message<'a> {

@@ -129,6 +129,13 @@ impl ToEpoch for NaiveDateTime {
     }
 }
 
+impl ToEpoch for NaiveDate {
+    fn write_epoch(&self, unit_micros: i64, out: &mut Vec<u8>) {
+        self.and_time(chrono::NaiveTime::MIN)
+            .write_epoch(unit_micros, out);
+    }
+}
+
 impl<T: ToEpoch> ToEpoch for Option<T> {
     fn write_epoch(&self, unit_micros: i64, out: &mut Vec<u8>) {
         match self {

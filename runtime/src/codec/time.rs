@@ -57,7 +57,7 @@ fn four_digit_year(year: i32) -> Result<(), EncodeMessageError> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot hold an epoch timestamp",
     label = "`with = \"epoch_...\"` needs a date-time or integer field",
-    note = "use chrono::DateTime<Utc> or chrono::NaiveDateTime, or an Option of one of them"
+    note = "use chrono::DateTime<Utc>, chrono::NaiveDateTime or (with `epoch_days`) chrono::NaiveDate, or an Option of one of them"
 )]
 pub trait FromEpoch: Sized + super::json_write::ToEpoch {
     /// Converts `micros` microseconds since the epoch; `None` when out of range.
@@ -80,6 +80,13 @@ impl FromEpoch for NaiveDateTime {
             u32::try_from(in_day % 1_000_000 * 1_000).ok()?,
         )?;
         Some(date_of_day(day)?.and_time(time))
+    }
+}
+
+impl FromEpoch for NaiveDate {
+    fn from_epoch_micros(micros: i64) -> Option<Self> {
+        const MICROS_PER_DAY: i64 = 86_400_000_000;
+        date_of_day(micros.div_euclid(MICROS_PER_DAY))
     }
 }
 
