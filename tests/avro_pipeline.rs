@@ -304,3 +304,84 @@ fn with_a_schema_registry_other_writer_schemas_are_resolved_against_the_compiled
         "{requests:?}"
     );
 }
+
+/// Orders `0..n` with every other one written with the evolved schema, on a new topic.
+fn evolved_orders(test: &str, n: u64) -> (String, EmbeddedKafka) {
+    let database = fresh_database(test);
+    execute(&database, ORDERS_DDL);
+    let kafka = EmbeddedKafka::start().expect("mock cluster");
+    kafka
+        .create_topic("orders_avro", PARTITIONS)
+        .expect("topic");
+    let producer = BulkProducer::new(&kafka.bootstrap_servers()).expect("producer");
+    let evolved = Schema::parse_str(EVOLVED_AVSC).expect("parses");
+    for i in 0..n {
+        let order = W1Order::nth(i);
+        let payload = if i % 2 == 0 {
+            payload(&schema(), SCHEMA_ID, value(&order, "EUR"))
+        } else {
+            let record = Value::Record(vec![
+                ("ts".into(), Value::TimestampMillis(order.ts_millis)),
+                ("channel".into(), Value::String("shop".into())),
+                ("currency".into(), Value::String("EUR".into())),
+                ("amount_cents".into(), Value::Int(order.amount_cents as i32)),
+                ("customer_id".into(), Value::Int(order.customer_id as i32)),
+                ("id".into(), Value::Long(order.id as i64)),
+            ]);
+            payload(&evolved, EVOLVED_ID, record)
+        };
+        let partition = (i % PARTITIONS as u64) as i32;
+        producer
+            .send_to("orders_avro", partition, order.key().as_bytes(), &payload)
+            .expect("send");
+    }
+    producer.flush().expect("flush");
+    (database, kafka)
+}
+
+#[test]
+fn a_registry_that_does_not_answer_stops_the_run_and_loses_nothing() {
+    const N: u64 = 400;
+    let (database, kafka) = evolved_orders("avro_registry_down", N);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let down = format!("http://{}", closed.local_addr().expect("an address"));
+    drop(closed);
+    let mut config = config(&kafka.bootstrap_servers(), &database, "orders_avro");
+    config.schema_registry_url = Some(down);
+    let error = avro_ingest::run(config.clone())
+        .expect_err("no schema for id 5")
+        .to_string();
+    assert!(
+        error.contains("schema registry") && error.contains("schema id 5"),
+        "{error}"
+    );
+    assert_eq!(
+        count(&database, "SELECT COUNT(*) FROM sluice_dead_letters"),
+        0
+    );
+
+    // Credentials the registry refuses stop the run too, rather than filling the dead letters.
+    let registry = TestRegistry::requiring(
+        [(EVOLVED_ID, EVOLVED_AVSC.to_owned())].into(),
+        Some("Basic cmVhZGVyOnMzY3JldA==".to_owned()),
+    );
+    config.schema_registry_url = Some(registry.url.replace("http://", "http://reader:wrong@"));
+    let error = avro_ingest::run(config.clone())
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        error.contains("refused the credentials (HTTP 401)"),
+        "{error}"
+    );
+    assert_eq!(
+        count(&database, "SELECT COUNT(*) FROM sluice_dead_letters"),
+        0
+    );
+
+    // Once it answers, a restart reads every order.
+    config.schema_registry_url = Some(registry.url.replace("http://", "http://reader:s3cret@"));
+    let report = avro_ingest::run(config).expect("run");
+    assert!(report.reconciles(), "{}", report.summary());
+    assert_eq!(report.dead_lettered, 0);
+    assert_eq!(w1_checksum(&database), W1Checksum::expected(N));
+}

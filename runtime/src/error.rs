@@ -46,6 +46,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// The Schema Registry could not be reached, or refused the credentials, after the retries
+    /// it was allowed: the messages that need it cannot be decoded until it answers.
+    #[error("schema registry ({server}): {reason}")]
+    SchemaRegistry {
+        /// The URL, its password shown as `***`.
+        server: String,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// A statement against MySQL failed after the retries it was allowed.
     #[error("mysql{}: {source}", Context(.table))]
     MySql {

@@ -36,6 +36,17 @@ pub(crate) struct SchemaRegistry {
     readers: Mutex<HashMap<u32, Arc<Schema>>>,
 }
 
+/// Why a payload could not be resolved.
+#[derive(Debug)]
+pub(crate) enum Unresolved {
+    /// Because of the payload (an id the registry does not have, a schema that does not
+    /// resolve against the compiled one): the message is a dead letter.
+    Message(String),
+    /// Because the registry did not answer, or refused the credentials: no message that needs
+    /// it can be decoded, and the run stops (a restart resumes from the stored positions).
+    Registry(Error),
+}
+
 /// What the registry said of an id: its schema, or why not (remembered for a while).
 #[derive(Clone)]
 enum Known {
@@ -100,30 +111,48 @@ impl SchemaRegistry {
         &self,
         payload: &[u8],
         reader: AvroSchema,
-    ) -> std::result::Result<Vec<u8>, String> {
+    ) -> std::result::Result<Vec<u8>, Unresolved> {
+        self.resolve_payload(payload, reader)
+            .map_err(|failure| match failure {
+                Failure::Payload(why) => Unresolved::Message(why),
+                Failure::Registry(reason) => Unresolved::Registry(Error::SchemaRegistry {
+                    server: self.shown.clone(),
+                    reason,
+                }),
+            })
+    }
+
+    fn resolve_payload(
+        &self,
+        payload: &[u8],
+        reader: AvroSchema,
+    ) -> std::result::Result<Vec<u8>, Failure> {
         let header = payload
             .get(1..5)
-            .ok_or("the payload ends inside the schema id")?;
+            .ok_or_else(|| Failure::Payload("the payload ends inside the schema id".into()))?;
         let writer_id = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
         let writer = self.writer(writer_id)?;
-        let reader_schema = self.reader(reader)?;
+        let reader_schema = self.reader(reader).map_err(Failure::Payload)?;
         let mut datum = &payload[5..];
         let value = from_avro_datum(&writer, &mut datum, Some(&reader_schema)).map_err(|e| {
-            format!(
+            Failure::Payload(format!(
                 "written with schema id {writer_id}, which does not resolve against the compiled \
                  schema (id {}): {e}",
                 reader.id
-            )
+            ))
         })?;
         if !datum.is_empty() {
-            return Err(format!(
+            return Err(Failure::Payload(format!(
                 "bytes after the end of the record written with schema id {writer_id}"
-            ));
+            )));
         }
         let mut resolved = Vec::with_capacity(payload.len());
         write_confluent_header(reader.id, &mut resolved);
-        let record = to_avro_datum(&reader_schema, value)
-            .map_err(|e| format!("the resolved record does not fit the compiled schema: {e}"))?;
+        let record = to_avro_datum(&reader_schema, value).map_err(|e| {
+            Failure::Payload(format!(
+                "the resolved record does not fit the compiled schema: {e}"
+            ))
+        })?;
         resolved.extend_from_slice(&record);
         Ok(resolved)
     }
@@ -142,13 +171,13 @@ impl SchemaRegistry {
 
     /// Schema `id` from the registry, fetched once; an id the registry does not have is an
     /// error each time, an unreachable registry is retried first.
-    fn writer(&self, id: u32) -> std::result::Result<Arc<Schema>, String> {
+    fn writer(&self, id: u32) -> std::result::Result<Arc<Schema>, Failure> {
         // Held while fetching: the workers that meet a new id wait for one request.
         let mut schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
         match schemas.get(&id) {
             Some(Known::Schema(schema)) => return Ok(Arc::clone(schema)),
             Some(Known::Missing(why, since)) if since.elapsed() < FORGET_MISSING => {
-                return Err(why.clone());
+                return Err(Failure::Payload(why.clone()));
             }
             _ => {}
         }
@@ -161,13 +190,12 @@ impl SchemaRegistry {
                 ),
             },
             Fetched::Missing(why) => Known::Missing(why, Instant::now()),
-            // Not remembered: the next message asks again.
-            Fetched::Unreachable(why) => return Err(why),
+            Fetched::Unreachable(why) => return Err(Failure::Registry(why)),
         };
         schemas.insert(id, known.clone());
         match known {
             Known::Schema(schema) => Ok(schema),
-            Known::Missing(why, _) => Err(why),
+            Known::Missing(why, _) => Err(Failure::Payload(why)),
         }
     }
 
@@ -197,10 +225,8 @@ impl SchemaRegistry {
                             ));
                         }
                         401 | 403 => {
-                            return Fetched::Missing(format!(
-                                "the Schema Registry at {} refused the credentials (HTTP \
-                                 {status}) for schema id {id}",
-                                self.shown
+                            return Fetched::Unreachable(format!(
+                                "it refused the credentials (HTTP {status}) for schema id {id}"
                             ));
                         }
                         _ => last = format!("HTTP {status}: {}", body.trim()),
@@ -214,10 +240,15 @@ impl SchemaRegistry {
             }
         }
         Fetched::Unreachable(format!(
-            "the Schema Registry at {} did not give schema id {id}: {last}",
-            self.shown
+            "it did not give schema id {id} in {ATTEMPTS} attempts: {last}"
         ))
     }
+}
+
+/// Why a payload was not resolved, before the registry's URL is added.
+enum Failure {
+    Payload(String),
+    Registry(String),
 }
 
 enum Fetched {

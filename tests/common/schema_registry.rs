@@ -18,6 +18,11 @@ pub struct TestRegistry {
 
 impl TestRegistry {
     pub fn start(schemas: BTreeMap<u32, String>) -> TestRegistry {
+        TestRegistry::requiring(schemas, None)
+    }
+
+    /// A registry that answers 401 to a request without the `Authorization` header `required`.
+    pub fn requiring(schemas: BTreeMap<u32, String>, required: Option<String>) -> TestRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let url = format!("http://{}", listener.local_addr().expect("an address"));
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -47,14 +52,19 @@ impl TestRegistry {
                     .nth(1)
                     .unwrap_or("")
                     .to_owned();
-                seen.lock()
-                    .expect("requests")
-                    .push((path.clone(), authorization));
                 let schema = path
                     .strip_prefix("/schemas/ids/")
                     .and_then(|id| id.parse::<u32>().ok())
                     .and_then(|id| schemas.get(&id));
+                let refused = required.is_some() && authorization != required;
+                seen.lock()
+                    .expect("requests")
+                    .push((path.clone(), authorization));
                 let (status, body) = match schema {
+                    _ if refused => (
+                        "401 Unauthorized",
+                        r#"{"error_code":401,"message":"Unauthorized"}"#.to_owned(),
+                    ),
                     Some(schema) => (
                         "200 OK",
                         serde_json::json!({ "schema": schema }).to_string(),

@@ -9,10 +9,10 @@ use crate::contract::message::{Change, Message};
 use crate::dataflow::item::NO_EVENT_TIME;
 use crate::dataflow::operators::MAX_EVENT_TIME_MILLIS;
 use crate::dead_letter::DeadLetterKind;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::run::config::{Config, millis_or};
 use crate::run::control::RunControl;
-use crate::schema_registry::SchemaRegistry;
+use crate::schema_registry::{SchemaRegistry, Unresolved};
 
 /// A payload, decoded.
 #[derive(Debug)]
@@ -23,6 +23,9 @@ pub(crate) enum Decoded<M> {
     Skipped,
     /// Why the message is a dead letter.
     Dead(DeadLetterKind, String),
+    /// Why no message can be decoded now (the Schema Registry does not answer): the run stops,
+    /// and this message is read again by the next one.
+    Failed(Error),
 }
 
 /// How a source decodes the payloads of its message type.
@@ -66,7 +69,10 @@ impl Decoding {
                 (Some(registry), Some(reader), DecodeErrorKind::SchemaId { .. }) => {
                     let resolved = match registry.resolve(payload, reader) {
                         Ok(resolved) => resolved,
-                        Err(why) => return Decoded::Dead(DeadLetterKind::Decode, why),
+                        Err(Unresolved::Message(why)) => {
+                            return Decoded::Dead(DeadLetterKind::Decode, why);
+                        }
+                        Err(Unresolved::Registry(error)) => return Decoded::Failed(error),
                     };
                     match M::decode_change(&resolved) {
                         Ok(decoded) => decoded,

@@ -325,6 +325,11 @@ impl Reader {
                             give(Item::Record(origin, record));
                         }
                         Decoded::Skipped => tombstones += 1,
+                        Decoded::Failed(error) => {
+                            control.fail(error);
+                            polled = Polled::Idle;
+                            break;
+                        }
                         Decoded::Dead(kind, reason) => {
                             dead += 1;
                             ledger.dead_letter(dead_letter(&self.topic, &message, kind, reason));

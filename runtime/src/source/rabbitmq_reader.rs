@@ -178,6 +178,11 @@ impl DeliveryReader for QueueReader {
                     ));
                 }
                 Decoded::Skipped => tombstones += 1,
+                Decoded::Failed(error) => {
+                    control.fail(error);
+                    polled = Polled::Idle;
+                    break;
+                }
                 Decoded::Dead(kind, reason) => {
                     dead += 1;
                     ledger.dead_letter(letter(kind, reason));

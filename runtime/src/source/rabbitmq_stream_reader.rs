@@ -125,6 +125,11 @@ impl DeliveryReader for StreamReader {
                     give(Item::Record(origin, record));
                 }
                 Decoded::Skipped => tombstones += 1,
+                Decoded::Failed(error) => {
+                    control.fail(error);
+                    polled = Polled::Idle;
+                    break;
+                }
                 Decoded::Dead(kind, reason) => {
                     dead += 1;
                     ledger.dead_letter(DeadLetter {
