@@ -95,8 +95,8 @@ extern crate self as sluice;
 ///
 /// `format = "avro"` with `schema = "order.avsc"` (relative to `Cargo.toml`) and `schema_id = N`
 /// (its Schema Registry id): the struct is checked against the record at compile time (names,
-/// types, nullable unions, `date` and `timestamp-millis`/`-micros`), payloads are Confluent's
-/// wire format; another writer schema is resolved through `--schema-registry-url`.
+/// types, nullable unions, `date`, `timestamp-millis`/`-micros` and `decimal`), payloads are
+/// Confluent's wire format; another writer schema is resolved through `--schema-registry-url`.
 ///
 /// `format = "protobuf"` with `schema = "order.proto"` and `message_type = "Order"`: the struct
 /// is checked against the message (names, numbers, scalar types, `optional` as `Option`).

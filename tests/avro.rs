@@ -282,3 +282,181 @@ proptest! {
         let _ = Order::decode(&framed(SCHEMA_ID, &tail));
     }
 }
+
+/// `tests/avro/invoice.avsc`: decimals of `bytes`, one nullable, one without a scale.
+#[derive(Message, Debug, Clone, PartialEq)]
+#[message(
+    topic = "invoices",
+    format = "avro",
+    schema = "tests/avro/invoice.avsc",
+    schema_id = 43
+)]
+struct Invoice {
+    id: i64,
+    total: rust_decimal::Decimal,
+    rate: Option<rust_decimal::Decimal>,
+    units: rust_decimal::Decimal,
+}
+
+fn decimal(text: &str) -> rust_decimal::Decimal {
+    text.parse().expect("a decimal")
+}
+
+fn invoice_schema() -> Schema {
+    Schema::parse_str(include_str!("avro/invoice.avsc")).expect("the schema parses")
+}
+
+/// The record as the reference holds it: each decimal as its unscaled two's-complement bytes.
+fn invoice_value(id: i64, total: &[u8], rate: Option<&[u8]>, units: &[u8]) -> Value {
+    let decimal = |bytes: &[u8]| Value::Decimal(apache_avro::Decimal::from(bytes));
+    Value::Record(vec![
+        ("id".into(), Value::Long(id)),
+        ("total".into(), decimal(total)),
+        ("rate".into(), union(rate.map(decimal))),
+        ("units".into(), decimal(units)),
+    ])
+}
+
+/// A decimal's text and its bytes: `total`, then `rate`, `units`.
+type Text<'a> = (&'a str, &'a [u8]);
+type Case<'a> = (&'a str, &'a [u8], Option<Text<'a>>, &'a str, &'a [u8]);
+
+#[test]
+fn decimals_are_unscaled_twos_complement_both_ways() {
+    // Unscaled values and their shortest big-endian two's complement, by the specification.
+    let cases: [Case<'_>; 5] = [
+        ("1234.56", &[0x01, 0xe2, 0x40], None, "0", &[0x00]),
+        (
+            "-1.00",
+            &[0x9c],
+            Some(("0.000127", &[0x7f])),
+            "128",
+            &[0x00, 0x80],
+        ),
+        (
+            "-1.28",
+            &[0x80],
+            Some(("-0.000129", &[0xff, 0x7f])),
+            "-128",
+            &[0x80],
+        ),
+        (
+            "9999999999.99",
+            &[0x00, 0xe8, 0xd4, 0xa5, 0x0f, 0xff],
+            Some((
+                "12345678901234.567890",
+                &[0x00, 0xab, 0x54, 0xa9, 0x8c, 0xeb, 0x1f, 0x0a, 0xd2],
+            )),
+            "79228162514264337593543950335",
+            &[
+                0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            ],
+        ),
+        (
+            "0.10",
+            &[0x0a],
+            Some(("1.5", &[0x16, 0xe3, 0x60])),
+            "-7",
+            &[0xf9],
+        ),
+    ];
+    for (i, (total, total_bytes, rate, units, units_bytes)) in cases.into_iter().enumerate() {
+        let invoice = Invoice {
+            id: i as i64,
+            total: decimal(total),
+            rate: rate.map(|(text, _)| decimal(text)),
+            units: decimal(units),
+        };
+        let reference = framed(
+            43,
+            &to_avro_datum(
+                &invoice_schema(),
+                invoice_value(i as i64, total_bytes, rate.map(|(_, b)| b), units_bytes),
+            )
+            .expect("the reference writes it"),
+        );
+        let mut written = Vec::new();
+        invoice.encode(&mut written).expect("encode");
+        assert_eq!(written, reference, "{total} {rate:?} {units}");
+        assert_eq!(Invoice::decode(&reference), Ok(invoice));
+    }
+}
+
+#[test]
+fn decimals_that_do_not_fit_are_errors() {
+    let encode = |total: &str, units: &str| {
+        let invoice = Invoice {
+            id: 1,
+            total: decimal(total),
+            rate: None,
+            units: decimal(units),
+        };
+        invoice.encode(&mut Vec::new()).map_err(|e| e.to_string())
+    };
+    let places = encode("1.005", "0").expect_err("three places into a scale of 2");
+    assert!(
+        places.contains("total") && places.contains("scale"),
+        "{places}"
+    );
+    let digits = encode("10000000000.00", "0").expect_err("13 digits into a precision of 12");
+    assert!(digits.contains("precision"), "{digits}");
+    // Trailing zeros beyond the scale are not places.
+    assert!(encode("1.50000", "2").is_ok());
+
+    // 97 bits do not fit rust_decimal's 96.
+    let mut too_large = vec![0x01];
+    too_large.extend([0u8; 12]);
+    let payload = framed(
+        43,
+        &to_avro_datum(
+            &invoice_schema(),
+            invoice_value(1, &[0x01], None, &too_large),
+        )
+        .expect("the reference writes it"),
+    );
+    let error = Invoice::decode(&payload).expect_err("out of range");
+    assert_eq!(error.field, Some("units"));
+    assert!(
+        matches!(error.kind, DecodeErrorKind::OutOfRange { .. }),
+        "{error:?}"
+    );
+    // Sign extension beyond 16 bytes is still the same number.
+    let mut extended = vec![0xff; 20];
+    extended.push(0x9c);
+    let payload = framed(
+        43,
+        &to_avro_datum(
+            &invoice_schema(),
+            invoice_value(1, &extended, None, &[0x00]),
+        )
+        .expect("the reference writes it"),
+    );
+    assert_eq!(
+        Invoice::decode(&payload).map(|i| i.total),
+        Ok(decimal("-1.00"))
+    );
+}
+
+proptest! {
+    /// Any decimal that fits the schema round-trips, and the reference reads the same number.
+    #[test]
+    fn decimals_round_trip(total in -99_999_999_999i64..99_999_999_999, units: i64) {
+        let invoice = Invoice {
+            id: 7,
+            total: rust_decimal::Decimal::new(total, 2),
+            rate: Some(rust_decimal::Decimal::new(total / 3, 6)),
+            units: rust_decimal::Decimal::from(units),
+        };
+        let mut written = Vec::new();
+        invoice.encode(&mut written).expect("encode");
+        prop_assert_eq!(Invoice::decode(&written), Ok(invoice.clone()));
+        let mut datum = &written[5..];
+        let read = from_avro_datum(&invoice_schema(), &mut datum, None).expect("the reference reads it");
+        let Value::Record(fields) = read else { panic!("a record") };
+        let Value::Decimal(total_read) = &fields[1].1 else { panic!("a decimal") };
+        let bytes: Vec<u8> = total_read.try_into().expect("bytes");
+        let mut wide = if bytes[0] & 0x80 != 0 { [0xff; 16] } else { [0; 16] };
+        wide[16 - bytes.len()..].copy_from_slice(&bytes);
+        prop_assert_eq!(i128::from_be_bytes(wide), i128::from(total));
+    }
+}

@@ -14,8 +14,8 @@ pub enum AvroType {
     Null,
     /// A union: `["null", "long"]` and the like. The branches in schema order.
     Union(Vec<AvroType>),
-    /// A type sluice neither reads nor skips yet (`array`, `map`, `record`, `enum`, `fixed`,
-    /// `decimal`, a named reference), by its name for error messages.
+    /// A type sluice neither reads nor skips yet (`array`, `map`, `record`, `enum`, `fixed`, a
+    /// named reference), by its name for error messages.
     Unsupported(String),
 }
 
@@ -42,6 +42,14 @@ pub enum AvroValue {
     TimestampMillis,
     /// `{"type": "long", "logicalType": "timestamp-micros"}`.
     TimestampMicros,
+    /// `{"type": "bytes", "logicalType": "decimal", "precision": P, "scale": S}`: the unscaled
+    /// value as a big-endian two's-complement integer; the value is that times 10^-S.
+    Decimal {
+        /// The most digits a value has.
+        precision: u32,
+        /// Digits after the point.
+        scale: u32,
+    },
 }
 
 impl AvroValue {
@@ -58,6 +66,7 @@ impl AvroValue {
             AvroValue::Date => "int (date)",
             AvroValue::TimestampMillis => "long (timestamp-millis)",
             AvroValue::TimestampMicros => "long (timestamp-micros)",
+            AvroValue::Decimal { .. } => "bytes (decimal)",
         }
     }
 
@@ -74,6 +83,7 @@ impl AvroValue {
             AvroValue::TimestampMillis | AvroValue::TimestampMicros => {
                 "chrono::DateTime<Utc> or NaiveDateTime"
             }
+            AvroValue::Decimal { .. } => "rust_decimal::Decimal",
         }
     }
 }
@@ -139,12 +149,30 @@ fn parse_type(ty: &Value) -> AvroType {
                 ("int", Some("date")) => AvroType::Value(AvroValue::Date),
                 ("long", Some("timestamp-millis")) => AvroType::Value(AvroValue::TimestampMillis),
                 ("long", Some("timestamp-micros")) => AvroType::Value(AvroValue::TimestampMicros),
+                ("bytes", Some("decimal")) => match decimal(object) {
+                    Some(value) => AvroType::Value(value),
+                    // An invalid decimal is read as the type under it, as the specification says.
+                    None => primitive(base),
+                },
                 // Readers ignore a logical type they do not know and read the type under it.
                 (base, _) => primitive(base),
             }
         }
         other => AvroType::Unsupported(other.to_string()),
     }
+}
+
+/// A decimal's precision (at least 1) and scale (0 to the precision); `None` when invalid.
+fn decimal(object: &serde_json::Map<String, Value>) -> Option<AvroValue> {
+    let number = |key: &str| object.get(key).and_then(Value::as_u64);
+    let precision = u32::try_from(number("precision")?)
+        .ok()
+        .filter(|p| *p >= 1)?;
+    let scale = match object.get("scale") {
+        None => 0,
+        Some(_) => u32::try_from(number("scale")?).ok()?,
+    };
+    (scale <= precision).then_some(AvroValue::Decimal { precision, scale })
 }
 
 fn primitive(name: &str) -> AvroType {
@@ -214,6 +242,7 @@ pub fn avro_compatibility(
         AvroValue::TimestampMillis | AvroValue::TimestampMicros => {
             matches!(rust, RustType::DateTimeUtc | RustType::NaiveDateTime)
         }
+        AvroValue::Decimal { .. } => rust == RustType::Decimal,
     };
     if fits {
         Ok(read)

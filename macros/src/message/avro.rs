@@ -110,6 +110,10 @@ fn read_plain(value: AvroValue, ty: &Type) -> TokenStream {
                 #p::avro::timestamp::<#ty>(#reader.read_long()?, #unit, #at)?
             }}
         }
+        AvroValue::Decimal { scale, .. } => quote! {{
+            let #at = #reader.offset();
+            #p::avro::decimal(#reader.read_bytes()?, #scale, #at)?
+        }},
     }
 }
 
@@ -132,7 +136,9 @@ fn skip_value(read: AvroRead) -> TokenStream {
         }
         AvroValue::Float => quote!(#reader.read_float()?),
         AvroValue::Double => quote!(#reader.read_double()?),
-        AvroValue::String | AvroValue::Bytes => quote!(#reader.read_bytes()?),
+        AvroValue::String | AvroValue::Bytes | AvroValue::Decimal { .. } => {
+            quote!(#reader.read_bytes()?)
+        }
     };
     match read.union {
         None => quote!(#plain;),
@@ -228,5 +234,8 @@ fn write_plain(value: AvroValue, v: &TokenStream, key: &str) -> TokenStream {
             let unit = timestamp_unit(value);
             quote!(#p::avro::write_timestamp(#v, #unit, #out);)
         }
+        AvroValue::Decimal { precision, scale } => quote! {
+            #p::avro::write_decimal(#v, #precision, #scale, #out).map_err(|e| e.in_field(#key))?;
+        },
     }
 }

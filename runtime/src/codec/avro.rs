@@ -271,6 +271,77 @@ pub fn write_date(value: &NaiveDate, out: &mut Vec<u8>) {
     write_long(i64::from(value.num_days_from_ce()) - 719_163, out);
 }
 
+/// A `decimal`: `unscaled` (big-endian two's complement) times 10^-`scale`. Values beyond
+/// `rust_decimal`'s 96 bits or 28 places are out of range.
+pub fn decimal(unscaled: &[u8], scale: u32, offset: usize) -> Result<rust_decimal::Decimal> {
+    let out_of_range = || {
+        DecodeError::at(
+            offset,
+            DecodeErrorKind::OutOfRange {
+                expected: "a decimal of at most 96 bits and 28 places (rust_decimal)",
+            },
+        )
+    };
+    let negative = unscaled.first().is_some_and(|b| b & 0x80 != 0);
+    let fill = if negative { 0xff } else { 0x00 };
+    let split = unscaled.len().saturating_sub(16);
+    let (extension, low) = unscaled.split_at(split);
+    if extension.iter().any(|b| *b != fill) {
+        return Err(out_of_range());
+    }
+    let mut bytes = [fill; 16];
+    bytes[16 - low.len()..].copy_from_slice(low);
+    rust_decimal::Decimal::try_from_i128_with_scale(i128::from_be_bytes(bytes), scale)
+        .map_err(|_| out_of_range())
+}
+
+/// Writes `value` as a `decimal` of `precision` digits, `scale` of them after the point: an
+/// error when it has more places than `scale` or more digits than `precision`.
+pub fn write_decimal(
+    value: &rust_decimal::Decimal,
+    precision: u32,
+    scale: u32,
+    out: &mut Vec<u8>,
+) -> Written {
+    let mut unscaled = value.mantissa();
+    let places = value.scale();
+    if places > scale {
+        let divisor = 10i128.pow(places - scale);
+        if unscaled % divisor != 0 {
+            return Err(EncodeMessageError::new(
+                "the value has more places than the schema's decimal scale",
+            ));
+        }
+        unscaled /= divisor;
+    } else {
+        unscaled = 10i128
+            .checked_pow(scale - places)
+            .and_then(|factor| unscaled.checked_mul(factor))
+            .ok_or_else(|| {
+                EncodeMessageError::new("the value is beyond the decimal's precision")
+            })?;
+    }
+    let limit = 10u128.checked_pow(precision);
+    if limit.is_some_and(|limit| unscaled.unsigned_abs() >= limit) {
+        return Err(EncodeMessageError::new(
+            "the value has more digits than the schema's decimal precision",
+        ));
+    }
+    let bytes = unscaled.to_be_bytes();
+    // The shortest two's complement: drop leading bytes that only repeat the sign.
+    let mut start = 0;
+    while start < 15 {
+        let (byte, next) = (bytes[start], bytes[start + 1]);
+        if (byte == 0x00 && next & 0x80 == 0) || (byte == 0xff && next & 0x80 != 0) {
+            start += 1;
+        } else {
+            break;
+        }
+    }
+    write_bytes(&bytes[start..], out);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
