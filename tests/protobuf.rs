@@ -283,3 +283,57 @@ proptest! {
         let _ = Order::decode(&payload);
     }
 }
+
+/// A message with enum fields, read as their numbers.
+#[derive(sluice::Message, Debug, Clone, PartialEq)]
+#[message(
+    topic = "payments",
+    format = "protobuf",
+    schema = "tests/protobuf/payment.proto"
+)]
+struct Payment {
+    id: u64,
+    status: i32,
+    previous: Option<i32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+enum ProstStatus {
+    New = 0,
+    Paid = 1,
+    Refunded = -1,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct ProstPayment {
+    #[prost(uint64, tag = "1")]
+    id: u64,
+    #[prost(enumeration = "ProstStatus", tag = "2")]
+    status: i32,
+    #[prost(enumeration = "ProstStatus", optional, tag = "3")]
+    previous: Option<i32>,
+}
+
+#[test]
+fn enums_are_read_and_written_as_their_numbers_as_prost_does() {
+    let statuses = [ProstStatus::New, ProstStatus::Paid, ProstStatus::Refunded];
+    for (i, status) in statuses.into_iter().enumerate() {
+        for previous in [None, Some(ProstStatus::New), Some(ProstStatus::Refunded)] {
+            let prost = ProstPayment {
+                id: i as u64,
+                status: status as i32,
+                previous: previous.map(|p| p as i32),
+            };
+            let payment = Payment {
+                id: i as u64,
+                status: status as i32,
+                previous: previous.map(|p| p as i32),
+            };
+            let mut written = Vec::new();
+            payment.encode(&mut written).expect("encode");
+            assert_eq!(written, prost.encode_to_vec(), "{payment:?}");
+            assert_eq!(Payment::decode(&written), Ok(payment));
+        }
+    }
+}

@@ -136,8 +136,9 @@ pub struct ProtoMessage {
     pub fields: Vec<ProtoField>,
 }
 
-/// The top-level messages of a proto3 `.proto` file (nested messages, enums, options and
-/// services are passed over; the members of a `oneof` are fields with presence).
+/// The top-level messages of a proto3 `.proto` file (nested messages, options and services are
+/// passed over; a field of an enum type is an `int32`, its number; the members of a `oneof`
+/// are fields with presence).
 pub fn parse_messages(text: &str) -> Result<Vec<ProtoMessage>, String> {
     let tokens = tokenize(text);
     let proto2 = tokens
@@ -150,6 +151,12 @@ pub fn parse_messages(text: &str) -> Result<Vec<ProtoMessage>, String> {
                 .to_owned(),
         );
     }
+    // An enum is an int32 on the wire, wherever the file defines it.
+    let enums: Vec<&str> = tokens
+        .windows(2)
+        .filter(|w| w[0] == "enum")
+        .map(|w| w[1].as_str())
+        .collect();
     let mut messages = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -158,7 +165,14 @@ pub fn parse_messages(text: &str) -> Result<Vec<ProtoMessage>, String> {
             if tokens.get(i + 2).map(String::as_str) != Some("{") {
                 return Err(format!("message `{name}`: expected `{{`"));
             }
-            let (fields, end) = message_body(&tokens, i + 3, &name)?;
+            let (mut fields, end) = message_body(&tokens, i + 3, &name)?;
+            for field in &mut fields {
+                if let ProtoType::Other(ty) = &field.ty
+                    && enums.contains(&ty.rsplit('.').next().unwrap_or(ty))
+                {
+                    field.ty = ProtoType::Scalar(ProtoScalar::Int32);
+                }
+            }
             messages.push(ProtoMessage { name, fields });
             i = end;
         } else if tokens[i] == "{" {
@@ -404,9 +418,28 @@ mod tests {
           enum Kind { A = 0; }
           reserved 9;
           sint32 delta = 5;
+          Kind kind = 6;
+          optional shop.Status status = 7;
+          Line line = 8;
         }
+        enum Status { NEW = 0; PAID = 1; }
         message Other { bool flag = 1; }
     "#;
+
+    #[test]
+    fn enums_are_int32_and_messages_are_not() {
+        let messages = parse_messages(ORDER).expect("parses");
+        let ty = |name: &str| {
+            messages[0]
+                .fields
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.ty.clone())
+        };
+        assert_eq!(ty("kind"), Some(ProtoType::Scalar(ProtoScalar::Int32)));
+        assert_eq!(ty("status"), Some(ProtoType::Scalar(ProtoScalar::Int32)));
+        assert_eq!(ty("line"), Some(ProtoType::Other("Line".into())));
+    }
 
     #[test]
     fn messages_and_their_fields() {
@@ -426,7 +459,10 @@ mod tests {
                 ("note", 2, true, false),
                 ("tags", 3, false, true),
                 ("counts", 4, false, false),
-                ("delta", 5, false, false)
+                ("delta", 5, false, false),
+                ("kind", 6, false, false),
+                ("status", 7, true, false),
+                ("line", 8, false, false),
             ]
         );
         assert_eq!(
