@@ -2,8 +2,8 @@
 //! (or `before`, for a delete) by the struct's JSON decoder; writing, the JSON object inside
 //! an envelope.
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
 
 use super::codegen::out;
 use super::json;
@@ -24,17 +24,22 @@ pub(super) fn generate(message: &Message<'_>) -> Generated {
     let out = out();
     let read_image = json::decoder(message);
     let write_image = json::encoder(message);
+    let (event, image, record) = (
+        quote_spanned!(Span::mixed_site()=> __event),
+        quote_spanned!(Span::mixed_site()=> __image),
+        quote_spanned!(Span::mixed_site()=> __record),
+    );
     let changes = quote! {
         fn decode_change(
             payload: &[u8],
         ) -> ::core::result::Result<(#p::Change, Self), #p::DecodeError> {
-            let event = #p::debezium::read_envelope(payload)?;
-            let image = |payload: &[u8]| -> ::core::result::Result<Self, #p::DecodeError> {
+            let #event = #p::debezium::read_envelope(payload)?;
+            let #image = |payload: &[u8]| -> ::core::result::Result<Self, #p::DecodeError> {
                 #read_image
             };
-            let record = image(payload.get(event.image.clone()).unwrap_or_default())
-                .map_err(|error| #p::debezium::in_image(error, &event))?;
-            ::core::result::Result::Ok((event.change, record))
+            let #record = #image(payload.get(#event.image.clone()).unwrap_or_default())
+                .map_err(|error| #p::debezium::in_image(error, &#event))?;
+            ::core::result::Result::Ok((#event.change, #record))
         }
 
         fn encode_delete(

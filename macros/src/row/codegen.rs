@@ -150,6 +150,12 @@ fn deletes(row: &Row<'_>, table: &str) -> Option<TokenStream> {
             #p::ColumnValue::bind(&self.#field, arguments)?;
         }
     });
+    let lengths = keys.iter().map(|column| {
+        let field = column.ident;
+        quote_spanned! {column.ty.span()=>
+            + #p::ColumnValue::encoded_len(&self.#field)
+        }
+    });
     let hashes = keys.iter().map(|column| {
         let field = column.ident;
         quote_spanned! {column.ty.span()=>
@@ -166,6 +172,10 @@ fn deletes(row: &Row<'_>, table: &str) -> Option<TokenStream> {
         ) -> ::core::result::Result<(), #p::EncodeError> {
             #(#binds)*
             ::core::result::Result::Ok(())
+        }
+
+        fn encoded_key_len(&self) -> usize {
+            0 #(#lengths)*
         }
 
         fn hash_key(&self, state: &mut dyn ::core::hash::Hasher) {

@@ -5,8 +5,7 @@
 use std::ops::Range;
 
 use super::json::JsonReader;
-use super::{DecodeError, DecodeErrorKind};
-use crate::contract::message::Change;
+use super::{Change, DecodeError, DecodeErrorKind};
 
 /// What a change event holds: what happened, and where its row image lies in the payload (the
 /// row after a create, read or update; before a delete).

@@ -3,6 +3,7 @@
 //! only knows how to read and write one value of a given Rust type in each format (JSON, CSV, Avro, Protocol Buffers).
 
 pub mod avro;
+mod change;
 pub mod csv;
 mod csv_value;
 pub mod debezium;
@@ -16,6 +17,7 @@ mod json_write;
 pub mod protobuf;
 pub mod time;
 
+pub use change::Change;
 pub use csv_value::{CsvEpochField, FromCsv};
 pub use decode_error::{DecodeError, DecodeErrorDetail, DecodeErrorKind};
 pub use encode_error::{EncodeMessageError, narrow_float};

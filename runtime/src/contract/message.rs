@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+pub use crate::codec::Change;
 use crate::codec::DecodeError;
 
 /// The wire format of a message, as declared by `#[message(format = "...")]`.
@@ -37,19 +38,6 @@ impl Format {
     pub const fn has_deletes(self) -> bool {
         matches!(self, Format::Debezium)
     }
-}
-
-/// What a message says happened to its record: the record is now as given (an insert, an
-/// update, a snapshot read), or it was deleted. Every format but Debezium carries upserts only.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-)]
-pub enum Change {
-    /// The record is now as given.
-    #[default]
-    Upsert,
-    /// The record, as it was, is gone.
-    Delete,
 }
 
 /// The `.avsc` schema a `format = "avro"` struct was checked against, and its id in the

@@ -49,6 +49,11 @@ pub trait Row: Send + Sync + 'static {
         Ok(())
     }
 
+    /// At most how many bytes `bind_key` appends.
+    fn encoded_key_len(&self) -> usize {
+        Self::KEY.len() * FIXED_WIDTH_LEN
+    }
+
     /// Feeds the key's values to `state`: rows with equal keys hash equally. A sink that
     /// applies upserts and deletes in one transaction orders them by it; rows whose keys merely
     /// hash alike are kept in order too, so the default (every key alike) is only slower.
@@ -145,8 +150,8 @@ column_values!(
     f32 => |_v| 4, |v, state| state.write_u64(f64::from(*v).to_bits());
     f64 => |_v| 8, |v, state| state.write_u64(v.to_bits());
     bool => |_v| 1, |v, state| state.write_u8(u8::from(*v));
-    // Keys that differ in case or trailing spaces may be equal under the column's collation:
-    // hashing the folded text keeps them in one bucket, so they stay in order.
+    // Keys that differ in ASCII case or trailing spaces may be equal under the column's
+    // collation: hashing the folded text keeps them in one bucket, so they stay in order.
     String => |v| v.len() + LENGTH_PREFIX_LEN, |v, state| hash_folded(v.as_bytes(), state);
     Vec<u8> => |v| v.len() + LENGTH_PREFIX_LEN, |v, state| state.write(v);
     chrono::DateTime<chrono::Utc> => |_v| 12, |v, state| state.write_i64(v.timestamp_micros());
@@ -176,9 +181,10 @@ impl std::hash::Hasher for HasherRef<'_> {
     }
 }
 
-/// Feeds text folded to ASCII lower case, without its other characters or trailing spaces, so
-/// that keys a case- and accent-insensitive, PAD SPACE collation calls equal hash alike (many
-/// others do too; that only costs statements).
+/// Feeds text folded to ASCII lower case, without its non-ASCII bytes or trailing spaces, so
+/// that keys a case-insensitive, PAD SPACE collation calls equal hash alike (many unequal keys
+/// do too, which only costs statements). A change stream carries each row's key as stored, so
+/// a key written once with and once without an accent does not occur in it.
 fn hash_folded(text: &[u8], state: &mut dyn std::hash::Hasher) {
     let end = text
         .iter()

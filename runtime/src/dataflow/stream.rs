@@ -47,6 +47,14 @@ impl<'scope, T: 'static> Stream<'scope, T> {
                  keys it by, or write its records without another `key_by`"
                     .to_owned(),
             )
+        } else if self.lineage.deletes && !self.shared.input_replays_in_order {
+            Some(
+                "the input is a change stream (format = \"debezium\") read from a RabbitMQ \
+                 classic or quorum queue, whose messages reach any worker, and come back in any \
+                 order after a failure: a key's update could be applied after its delete. Read \
+                 the changes from a Kafka topic or a stream queue (RabbitMqStream<M>)"
+                    .to_owned(),
+            )
         } else if self.lineage.stateful && !commits {
             Some(format!(
                 "output {} receives `map_with_state`'s records, but only the first MySQL output \

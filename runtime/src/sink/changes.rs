@@ -1,26 +1,20 @@
 //! Upserts and deletes in one transaction (a change stream): the batch is ordered into segments
-//! that keep each key's changes in order, each segment's deletes written before its upserts,
-//! and deletes are `DELETE ... WHERE key = ? OR ...` statements of a few fixed sizes.
+//! that keep each key's changes in order, each segment's deletes written before its upserts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 use std::ops::Range;
-use std::sync::Arc;
 
-use sqlx::mysql::MySqlArguments;
-use sqlx::{AssertSqlSafe, MySqlConnection};
+use sqlx::MySqlConnection;
 
-use super::chunks::{Sizes, byte_ranges, sizes_below};
-use super::isolate::{Refused, Statements, write_isolating, write_rows};
+use super::delete_statement::{DeletePlan, delete_rows};
+use super::isolate::{Refused, write_rows};
 use super::mysql_transaction::Batch;
-use super::packet::{PER_VALUE, Packet};
-use super::statement::{InsertPlan, MAX_PLACEHOLDERS};
-use crate::contract::message::Change;
+use super::packet::Packet;
+use super::statement::InsertPlan;
+use crate::codec::Change;
 use crate::contract::row::Row;
 use crate::dataflow::item::Origin;
-
-/// The most rows one `DELETE` names: the server's range optimizer handles lists this long.
-const DELETES_PER_STATEMENT: usize = 1024;
 
 /// Rows of a batch written alike: `rows` of the batch, all upserts or all deletes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,103 +112,149 @@ pub(super) async fn write_changes<R: Row>(
     Ok(refused)
 }
 
-/// The `DELETE` statements of a keyed [`Row`] type, by how many rows they name: whole
-/// statements and every power of two below (see `chunks.rs`).
-#[derive(Debug)]
-pub(super) struct DeletePlan {
-    rows_per_statement: usize,
-    texts: HashMap<usize, Arc<str>>,
-}
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
 
-impl DeletePlan {
-    pub fn new<R: Row>() -> Self {
-        let by_placeholders = MAX_PLACEHOLDERS / R::KEY.len().max(1);
-        let rows_per_statement = DELETES_PER_STATEMENT.min(by_placeholders);
-        let texts = if R::DELETE.is_empty() {
-            HashMap::new()
-        } else {
-            sizes_below(rows_per_statement)
-                .chain([rows_per_statement])
-                .map(|rows| (rows, Arc::from(delete_statement::<R>(rows))))
-                .collect()
+    use proptest::prelude::*;
+    use sqlx::mysql::MySqlArguments;
+
+    use super::*;
+    use crate::contract::row::EncodeError;
+    use crate::table::{RowSchema, ValueError};
+
+    /// A row of key `0` and a value; `hashed`: whether it hashes its key (otherwise every key
+    /// hashes alike, the most conservative case).
+    struct Keyed<const HASHED: bool>(u8, u32);
+
+    impl<const HASHED: bool> Row for Keyed<HASHED> {
+        const TABLE: &'static str = "keyed";
+        const COLUMNS: &'static [&'static str] = &["k", "v"];
+        const KEY: &'static [&'static str] = &["k"];
+        const INSERT: &'static str = "INSERT INTO `keyed` (`k`, `v`) VALUES ";
+        const ROW_PLACEHOLDERS: &'static str = "(?,?)";
+        const ON_DUPLICATE_KEY: &'static str = " ON DUPLICATE KEY UPDATE `v` = VALUES(`v`)";
+        const DELETE: &'static str = "DELETE FROM `keyed` WHERE ";
+        const KEY_MATCH: &'static str = "`k` = ?";
+        const SCHEMA: RowSchema = RowSchema {
+            shape: sluice_schema::RowShape {
+                fields: &[],
+                append_only: false,
+                allow_other_unique_keys: false,
+            },
+            declared: None,
         };
-        DeletePlan {
-            rows_per_statement,
-            texts,
+
+        fn bind(&self, _: &mut MySqlArguments) -> Result<(), EncodeError> {
+            Ok(())
         }
-    }
 
-    /// The most rows a statement names when its text must also fit in `bytes`.
-    fn rows_within(&self, bytes: usize) -> usize {
-        let text = |rows: usize| self.texts.get(&rows).map_or(usize::MAX, |t| t.len());
-        let full = self.rows_per_statement;
-        if text(full) <= bytes {
-            return full;
+        fn validate(&self) -> Result<(), ValueError> {
+            Ok(())
         }
-        sizes_below(full)
-            .take_while(|rows| text(*rows) <= bytes)
-            .last()
-            .unwrap_or(1)
-    }
-}
 
-fn delete_statement<R: Row>(rows: usize) -> String {
-    let mut sql = String::with_capacity(R::DELETE.len() + rows * (R::KEY_MATCH.len() + 4));
-    sql.push_str(R::DELETE);
-    for i in 0..rows {
-        if i > 0 {
-            sql.push_str(" OR ");
-        }
-        sql.push_str(R::KEY_MATCH);
-    }
-    sql
-}
-
-/// Deletes `rows` by their keys; returns those MySQL refused (a foreign key) and those too
-/// large to be sent.
-async fn delete_rows<R: Row>(
-    conn: &mut MySqlConnection,
-    plan: &DeletePlan,
-    rows: &[R],
-    packet: &mut Packet,
-) -> Result<Vec<Refused>, sqlx::Error> {
-    let per_row = R::KEY.len() * PER_VALUE;
-    let sizes = Sizes::new(rows.iter().map(|row| row.encoded_len() + per_row));
-    let full = plan.rows_within(packet.statement_bytes);
-    let ranges = byte_ranges(0..rows.len(), full, packet.statement_bytes, &sizes);
-    let mut statements = DeleteStatements { plan, rows };
-    write_isolating(conn, &mut statements, ranges, &sizes, packet).await
-}
-
-struct DeleteStatements<'a, R> {
-    plan: &'a DeletePlan,
-    rows: &'a [R],
-}
-
-impl<R: Row> Statements for DeleteStatements<'_, R> {
-    async fn execute(
-        &mut self,
-        conn: &mut MySqlConnection,
-        range: Range<usize>,
-    ) -> Result<(), sqlx::Error> {
-        let chunk = &self.rows[range];
-        let text = match self.plan.texts.get(&chunk.len()) {
-            Some(text) => Arc::clone(text),
-            None if R::DELETE.is_empty() => {
-                return Err(sqlx::Error::Protocol(format!(
-                    "`{}` has no key to delete rows by",
-                    R::TABLE
-                )));
+        fn hash_key(&self, state: &mut dyn std::hash::Hasher) {
+            if HASHED {
+                state.write_u8(self.0);
             }
-            None => Arc::from(delete_statement::<R>(chunk.len())),
-        };
-        let mut arguments = MySqlArguments::default();
-        for row in chunk {
-            row.bind_key(&mut arguments).map_err(sqlx::Error::Encode)?;
         }
-        sqlx::query_with(AssertSqlSafe(text), arguments)
-            .execute(&mut *conn)
-            .await
-            .map(drop)
+
+        fn read(_: &sqlx::mysql::MySqlRow) -> Result<Self, String> {
+            Ok(Keyed(0, 0))
+        }
+    }
+
+    fn batch<const HASHED: bool>(changes: &[(u8, u32, bool)]) -> Batch<Keyed<HASHED>> {
+        let mut batch = Batch::default();
+        for (offset, &(key, value, delete)) in changes.iter().enumerate() {
+            batch.rows.push(Keyed(key, value));
+            let mut origin = Origin::read(0, offset as i64, 0);
+            if delete {
+                origin.change = Change::Delete;
+            }
+            batch.origins.push(origin);
+        }
+        batch
+    }
+
+    /// The table after the changes one by one.
+    fn in_order(changes: &[(u8, u32, bool)]) -> BTreeMap<u8, u32> {
+        let mut table = BTreeMap::new();
+        for &(key, value, delete) in changes {
+            if delete {
+                table.remove(&key);
+            } else {
+                table.insert(key, value);
+            }
+        }
+        table
+    }
+
+    /// The table after the segments, each a statement: deletes of any keys, or upserts in order.
+    fn by_segments<const HASHED: bool>(changes: &[(u8, u32, bool)]) -> BTreeMap<u8, u32> {
+        let mut batch = batch::<HASHED>(changes);
+        batch.segments = order_changes(&mut batch);
+        assert_eq!(batch.rows.len(), changes.len());
+        let mut table = BTreeMap::new();
+        if batch.segments.is_empty() {
+            assert!(changes.iter().all(|c| !c.2), "no segments without deletes");
+            batch.segments.push(Segment {
+                change: Change::Upsert,
+                rows: 0..batch.rows.len(),
+            });
+        }
+        let mut covered = 0;
+        for segment in &batch.segments {
+            assert_eq!(segment.rows.start, covered, "segments follow each other");
+            covered = segment.rows.end;
+            for (row, origin) in batch.rows[segment.rows.clone()]
+                .iter()
+                .zip(&batch.origins[segment.rows.clone()])
+            {
+                assert_eq!(origin.is_delete(), segment.change == Change::Delete);
+                if origin.is_delete() {
+                    table.remove(&row.0);
+                } else {
+                    table.insert(row.0, row.1);
+                }
+            }
+        }
+        assert_eq!(covered, batch.rows.len());
+        table
+    }
+
+    #[test]
+    fn a_delete_after_an_upsert_of_its_key_starts_a_segment() {
+        let changes = [(1, 10, false), (2, 20, false), (1, 0, true), (1, 11, false)];
+        let mut ordered = batch::<true>(&changes);
+        let segments = order_changes(&mut ordered);
+        let kinds: Vec<(Change, usize)> =
+            segments.iter().map(|s| (s.change, s.rows.len())).collect();
+        assert_eq!(
+            kinds,
+            [
+                (Change::Upsert, 2),
+                (Change::Delete, 1),
+                (Change::Upsert, 1)
+            ]
+        );
+        assert_eq!(by_segments::<true>(&changes), in_order(&changes));
+        // A delete before the key's upsert stays in the segment, ahead of it.
+        let changes = [(1, 0, true), (1, 10, false), (2, 0, true)];
+        let mut ordered = batch::<true>(&changes);
+        assert_eq!(order_changes(&mut ordered).len(), 2);
+        assert_eq!(by_segments::<true>(&changes), in_order(&changes));
+    }
+
+    proptest! {
+        /// Whatever the changes, applying the segments leaves the table applying them in order
+        /// would, with keys hashed or all alike.
+        #[test]
+        fn segments_keep_each_keys_order(
+            changes in proptest::collection::vec((0u8..6, any::<u32>(), any::<bool>()), 0..60)
+        ) {
+            prop_assert_eq!(by_segments::<true>(&changes), in_order(&changes));
+            prop_assert_eq!(by_segments::<false>(&changes), in_order(&changes));
+        }
     }
 }

@@ -101,6 +101,19 @@ pub(crate) fn byte_ranges(
     pieces
 }
 
+/// The most rows a statement carries when its text, `text_len(rows)` bytes, must also fit in
+/// `bytes` (the text is a packet of its own when it is prepared): `full`, or the largest power
+/// of two below it that fits, at least 1.
+pub(crate) fn rows_within(full: usize, bytes: usize, text_len: impl Fn(usize) -> usize) -> usize {
+    if text_len(full) <= bytes {
+        return full;
+    }
+    sizes_below(full)
+        .take_while(|rows| text_len(*rows) <= bytes)
+        .last()
+        .unwrap_or(1)
+}
+
 /// Every row count [`statement_ranges`] and [`split_refused`] can produce below `full`.
 pub(crate) fn sizes_below(full: usize) -> impl Iterator<Item = usize> {
     (0..usize::BITS)

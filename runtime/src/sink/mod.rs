@@ -3,6 +3,7 @@
 mod changes;
 mod chunks;
 mod confirmed;
+mod delete_statement;
 pub(crate) mod discard;
 mod isolate;
 mod kafka_producer;

@@ -177,7 +177,7 @@ fn mysql_sink<'scope, R: Row>(
             R::TABLE
         )));
     }
-    if lineage.deletes && R::KEY.is_empty() {
+    if lineage.deletes && R::DELETE.is_empty() {
         shared.control.fail(Error::Config(format!(
             "the input is a change stream (format = \"debezium\") whose deletes remove rows by \
              their key, and `{}` has none: mark its key columns #[row(key)]",

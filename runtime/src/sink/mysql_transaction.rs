@@ -9,7 +9,8 @@ use std::sync::Arc;
 use timely::scheduling::SyncActivator;
 use tokio::sync::mpsc;
 
-use super::changes::{DeletePlan, Segment, order_changes, write_changes};
+use super::changes::{Segment, order_changes, write_changes};
+use super::delete_statement::DeletePlan;
 use super::isolate::Refused;
 use super::mysql::SinkPlan;
 use super::packet::{Packet, is_packet_too_large, lower_cap};

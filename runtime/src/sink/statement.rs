@@ -6,7 +6,7 @@ use std::sync::Arc;
 use sqlx::mysql::MySqlArguments;
 use sqlx::{Arguments, AssertSqlSafe, MySqlConnection};
 
-use super::chunks::sizes_below;
+use super::chunks::{rows_within, sizes_below};
 use super::isolate::database_number;
 use crate::contract::row::Row;
 
@@ -54,17 +54,21 @@ impl Texts {
 }
 
 fn statement_for<R: Row>(rows: usize, on_duplicate_key: &str) -> String {
-    let mut sql = String::with_capacity(
-        R::INSERT.len() + rows * (R::ROW_PLACEHOLDERS.len() + 1) + on_duplicate_key.len(),
-    );
-    sql.push_str(R::INSERT);
+    repeated(R::INSERT, R::ROW_PLACEHOLDERS, ",", rows, on_duplicate_key)
+}
+
+/// `head`, `part` `rows` times with `separator` between, then `tail`: a statement's text.
+pub(crate) fn repeated(head: &str, part: &str, separator: &str, rows: usize, tail: &str) -> String {
+    let mut sql =
+        String::with_capacity(head.len() + rows * (part.len() + separator.len()) + tail.len());
+    sql.push_str(head);
     for i in 0..rows {
         if i > 0 {
-            sql.push(',');
+            sql.push_str(separator);
         }
-        sql.push_str(R::ROW_PLACEHOLDERS);
+        sql.push_str(part);
     }
-    sql.push_str(on_duplicate_key);
+    sql.push_str(tail);
     sql
 }
 
@@ -99,15 +103,9 @@ impl InsertPlan {
     /// The most rows a statement carries when its text must also fit in `bytes` (the text is
     /// a packet of its own when it is prepared): the plan's full size, or a power of two.
     pub fn rows_within(&self, bytes: usize) -> usize {
-        let full = self.rows_per_statement;
-        let text = |rows: usize| self.texts.get(&rows).map_or(usize::MAX, |t| t.longest());
-        if text(full) <= bytes {
-            return full;
-        }
-        sizes_below(full)
-            .take_while(|rows| text(*rows) <= bytes)
-            .last()
-            .unwrap_or(1)
+        rows_within(self.rows_per_statement, bytes, |rows| {
+            self.texts.get(&rows).map_or(usize::MAX, Texts::longest)
+        })
     }
 
     /// Writes `chunk` in one statement on `conn`, which the caller has put in a transaction.
