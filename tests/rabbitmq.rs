@@ -338,3 +338,31 @@ fn windows_over_a_queue_are_refused_before_anything_is_written() {
     }
     rabbit.delete_queue(&queue).expect("delete the queue");
 }
+
+#[path = "../examples/shared/cdc.rs"]
+mod cdc;
+
+/// Change events over a queue: refused at start, a key's changes could reach two workers.
+#[pipeline]
+fn queue_replicate(changes: RabbitMq<cdc::CustomerChange>) -> MySql<cdc::CustomerRow> {
+    changes.map(cdc::CustomerRow::from)
+}
+
+#[test]
+fn a_change_stream_over_a_queue_is_refused_before_anything_is_written() {
+    let test = "rmq_changes";
+    let (database, queue, rabbit) = database_and_queue(test, QueueKind::Classic);
+    execute(&database, &cdc::CUSTOMERS_DDL.replace("{}", "customers"));
+    let mut config = sluice::Config::default();
+    config.database_url = database.clone();
+    config.topic = Some(queue.clone());
+    config.until_end = true;
+    let error = queue_replicate::run(config)
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        error.contains("change stream") && error.contains("RabbitMqStream"),
+        "{error}"
+    );
+    rabbit.delete_queue(&queue).expect("delete the queue");
+}

@@ -29,6 +29,23 @@ impl<'de> JsonReader<'de> {
         .map_err(|_| DecodeError::at(open, DecodeErrorKind::InvalidUtf8))
     }
 
+    /// Skips the string starting at the current `"`, checking it as [`read_str`] would,
+    /// without copying it.
+    pub(super) fn skip_string(&mut self) -> Result<()> {
+        let open = self.pos;
+        let rest = self.input.get(open + 1..).unwrap_or_default();
+        let plain = special_byte(rest);
+        if let Some(end) = plain
+            && rest[end] == b'"'
+        {
+            std::str::from_utf8(&rest[..end])
+                .map_err(|_| DecodeError::at(open, DecodeErrorKind::InvalidUtf8))?;
+            self.pos = open + end + 2;
+            return Ok(());
+        }
+        self.read_string_body().map(drop)
+    }
+
     /// Reads the bytes of the string starting at the current `"`, unescaped, without checking
     /// that they are UTF-8: borrowed from the input unless the string contains escapes.
     pub(super) fn read_string_bytes(&mut self) -> Result<Cow<'de, [u8]>> {
@@ -36,10 +53,7 @@ impl<'de> JsonReader<'de> {
         let start = self.pos;
         let input = self.input;
         let rest = input.get(start..).unwrap_or_default();
-        let plain = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .unwrap_or(rest.len());
+        let plain = special_byte(rest).unwrap_or(rest.len());
         self.pos += plain;
         match input.get(self.pos) {
             Some(b'"') => {
@@ -129,5 +143,70 @@ impl<'de> JsonReader<'de> {
             first
         };
         char::from_u32(code).ok_or_else(|| self.syntax("invalid \\u escape"))
+    }
+}
+
+/// The index of the first byte in `bytes` that ends a string's plain run: `"`, `\\` or a
+/// control character. Eight bytes are tested at a time: a byte's high bit in `found` is set
+/// when it equals `"` or `\\`, or is below 0x20 (a borrow can set bits above a byte that
+/// matches, never below it, so the lowest set bit is the first match).
+#[inline]
+fn special_byte(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut start = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let found = zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGHS);
+        if found != 0 {
+            return Some(start + (found.trailing_zeros() / 8) as usize);
+        }
+        start += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| start + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::special_byte;
+
+    #[test]
+    fn the_first_special_byte_is_found_in_words_and_in_the_rest() {
+        let naive = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        };
+        let mut cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"plain text without an end".to_vec(),
+            "caf\u{e9} \u{1f980} \u{ff}".as_bytes().to_vec(),
+        ];
+        for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+            for at in 0..20 {
+                for filler in [b'a', 0x7f, 0x80, 0xff, 0x20, 0x21] {
+                    let mut bytes = vec![filler; 20];
+                    bytes[at] = special;
+                    // A second special byte after the first must not hide it.
+                    if at + 3 < 20 {
+                        bytes[at + 3] = b'"';
+                    }
+                    cases.push(bytes);
+                }
+            }
+        }
+        for case in &cases {
+            assert_eq!(special_byte(case), naive(case), "{case:?}");
+        }
     }
 }
