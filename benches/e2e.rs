@@ -15,7 +15,9 @@
 //! - `rabbitmq`: W1's orders from a RabbitMQ queue into `orders` against a plain lapin
 //!   consume + decode loop over the same queue (RabbitMQ on 127.0.0.1:5672);
 //! - `avro`: W1's orders as Avro records in Confluent's wire format into `orders`, against
-//!   W1's JSON pipeline over the same orders.
+//!   W1's JSON pipeline over the same orders;
+//! - `debezium`: W1's orders as Debezium snapshot events (a table's capture starting) applied
+//!   to `orders`, against W1's JSON pipeline over the same orders.
 //!
 //! ```text
 //! cargo bench --bench e2e                                   # embedded broker, 150,000 orders
@@ -40,6 +42,8 @@ mod connectors;
 mod database;
 #[path = "e2e/db_cpu.rs"]
 mod db_cpu;
+#[path = "e2e/debezium.rs"]
+mod debezium;
 #[path = "e2e/handwritten.rs"]
 mod handwritten;
 #[path = "../examples/shared/orders_topic.rs"]
@@ -90,7 +94,7 @@ fn run() -> Result<(), database::BoxError> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     let mut broker = None;
-    let on_orders_topic = ["w1", "w2", "k2k", "cluster", "avro"];
+    let on_orders_topic = ["w1", "w2", "k2k", "cluster", "avro", "debezium"];
     if on_orders_topic.iter().any(|w| args.runs(w)) {
         let topic = workloads::orders_topic(&runtime, &args)?;
         broker = Some(topic.brokers.clone());
@@ -108,6 +112,9 @@ fn run() -> Result<(), database::BoxError> {
         }
         if args.runs("avro") {
             results.extend(workloads::avro(&runtime, &args, &topic)?);
+        }
+        if args.runs("debezium") {
+            results.extend(workloads::debezium(&runtime, &args, &topic)?);
         }
     }
     if args.runs("scan") {

@@ -29,7 +29,7 @@ const QUEUE_ORDERS: u64 = 200_000;
 
 const USAGE: &str = "cargo bench --bench e2e -- [--brokers HOST:PORT] [--orders N] \
                      [--events N] [--queue-orders N] [--workers N] [--repeat N] \
-                     [--only w1,w2,w3,scan,k2k,cluster,rabbitmq,avro]";
+                     [--only w1,w2,w3,scan,k2k,cluster,rabbitmq,avro,debezium]";
 
 pub fn parse() -> Result<Args, String> {
     let mut brokers = std::env::var("SLUICE_BROKERS").ok();

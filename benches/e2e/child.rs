@@ -9,7 +9,9 @@ use std::time::Instant;
 use sluice_testkit::workload;
 
 use super::database::{self, BoxError};
-use super::{avro, ceiling, connectors, handwritten, queue, rabbitmq, rss, table_copy, w1, w2, w3};
+use super::{
+    avro, ceiling, connectors, debezium, handwritten, queue, rabbitmq, rss, table_copy, w1, w2, w3,
+};
 
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +55,10 @@ pub enum Run {
     },
     /// W1 from the Avro topic named by `Input::topic`.
     SluiceAvro {
+        workers: usize,
+    },
+    /// W1 from the Debezium topic named by `Input::topic`.
+    SluiceDebezium {
         workers: usize,
     },
 }
@@ -102,6 +108,7 @@ impl Run {
             Run::ConsumeQueue => "consume-queue:1".into(),
             Run::SluiceQueue { workers } => format!("sluice-queue:{workers}"),
             Run::SluiceAvro { workers } => format!("sluice-avro:{workers}"),
+            Run::SluiceDebezium { workers } => format!("sluice-debezium:{workers}"),
         }
     }
 
@@ -125,6 +132,7 @@ impl Run {
             "consume-queue" => Run::ConsumeQueue,
             "sluice-queue" => Run::SluiceQueue { workers: n },
             "sluice-avro" => Run::SluiceAvro { workers: n },
+            "sluice-debezium" => Run::SluiceDebezium { workers: n },
             _ => return None,
         })
     }
@@ -247,6 +255,9 @@ impl Run {
             Run::ConsumeQueue => (rabbitmq::consume_decode(&input.topic, input.orders)?, 0),
             Run::SluiceQueue { workers } => (queue::queue_ingest::run(config(workers))?.written, 0),
             Run::SluiceAvro { workers } => (avro::avro_ingest::run(config(workers))?.written, 0),
+            Run::SluiceDebezium { workers } => {
+                (debezium::debezium_ingest::run(config(workers))?.written, 0)
+            }
         })
     }
 }

@@ -464,17 +464,54 @@ pub fn rabbitmq(runtime: &tokio::runtime::Runtime, args: &Args) -> Result<Vec<Me
     Ok(runs)
 }
 
-/// W1's orders as Avro into `orders` against W1's JSON pipeline, in `args.repeat` rounds over
-/// the same orders (a topic of their own on the same broker).
+/// W1's orders as Avro records against W1's JSON pipeline over the same orders.
 pub fn avro(
     runtime: &tokio::runtime::Runtime,
     args: &Args,
     topic: &OrdersTopic,
 ) -> Result<Vec<Measured>, BoxError> {
-    let avro_topic = format!("{}_avro", topic.topic);
-    topic.create_topic(&avro_topic).map_err(|e| e.to_string())?;
-    eprintln!("avro: producing {} orders ...", args.orders);
-    super::avro::produce(&topic.brokers, &avro_topic, args.orders)?;
+    let run = Run::SluiceAvro {
+        workers: args.workers,
+    };
+    against_json(
+        runtime,
+        args,
+        topic,
+        ("avro", "Avro"),
+        super::avro::produce,
+        run,
+    )
+}
+
+/// W1's orders as Debezium snapshot events against W1's JSON pipeline over the same orders.
+pub fn debezium(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    topic: &OrdersTopic,
+) -> Result<Vec<Measured>, BoxError> {
+    let run = Run::SluiceDebezium {
+        workers: args.workers,
+    };
+    let produce = super::debezium::produce;
+    against_json(runtime, args, topic, ("debezium", "Debezium"), produce, run)
+}
+
+/// The orders in another format, on a topic of their own (`produce`), written by `run`, each
+/// round next to W1's JSON pipeline.
+fn against_json(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    topic: &OrdersTopic,
+    (workload, format): (&'static str, &str),
+    produce: fn(&str, &str, u64) -> Result<(), BoxError>,
+    run: Run,
+) -> Result<Vec<Measured>, BoxError> {
+    let format_topic = format!("{}_{workload}", topic.topic);
+    topic
+        .create_topic(&format_topic)
+        .map_err(|e| e.to_string())?;
+    eprintln!("{workload}: producing {} orders ...", args.orders);
+    produce(&topic.brokers, &format_topic, args.orders)?;
     let mut rounds = Vec::new();
     for _ in 0..args.repeat {
         let json = w1_run(
@@ -487,23 +524,21 @@ pub fn avro(
             },
         )?;
         empty(runtime, "orders")?;
-        let mut on_avro = input(args, Some(topic));
-        on_avro.topic = avro_topic.clone();
-        let (avro, _) = measure(
-            "avro",
-            format!("sluice Avro, {} workers", args.workers),
+        let mut on_format = input(args, Some(topic));
+        on_format.topic = format_topic.clone();
+        let (other, _) = measure(
+            workload,
+            format!("sluice {format}, {} workers", args.workers),
             "rows",
-            Run::SluiceAvro {
-                workers: args.workers,
-            },
-            &on_avro,
+            run,
+            &on_format,
         )?;
-        check_w1(runtime, args, &avro)?;
-        rounds.push(vec![json, avro]);
+        check_w1(runtime, args, &other)?;
+        rounds.push(vec![json, other]);
     }
     let mut runs = median_of(rounds);
-    let (json, avro) = runs.split_at_mut(1);
-    avro[0].against("sluice JSON", &json[0]);
+    let (json, other) = runs.split_at_mut(1);
+    other[0].against("sluice JSON", &json[0]);
     Ok(runs)
 }
 

@@ -286,8 +286,8 @@ pub fn readable(avro: &AvroType) -> Result<AvroRead, String> {
 
 fn unsupported(avro: &AvroType) -> String {
     format!(
-        "sluice reads Avro primitives, date, timestamp-millis/micros and their unions with \
-         null; this field is {}",
+        "sluice reads Avro primitives, date, timestamp-millis/micros, decimal and their unions \
+         with null; this field is {}",
         describe(avro)
     )
 }
