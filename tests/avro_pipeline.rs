@@ -207,6 +207,18 @@ const EVOLVED_ID: u32 = 5;
 const WITHOUT_CURRENCY_ID: u32 = 2;
 const UNKNOWN_ID: u32 = 9;
 
+/// An order as `EVOLVED_AVSC` holds it: fields reordered, one added, narrower integers.
+fn evolved_value(order: &W1Order) -> Value {
+    Value::Record(vec![
+        ("ts".into(), Value::TimestampMillis(order.ts_millis)),
+        ("channel".into(), Value::String("shop".into())),
+        ("currency".into(), Value::String("EUR".into())),
+        ("amount_cents".into(), Value::Int(order.amount_cents as i32)),
+        ("customer_id".into(), Value::Int(order.customer_id as i32)),
+        ("id".into(), Value::Long(order.id as i64)),
+    ])
+}
+
 #[test]
 fn with_a_schema_registry_other_writer_schemas_are_resolved_against_the_compiled_one() {
     const N: u64 = 2_000;
@@ -234,17 +246,7 @@ fn with_a_schema_registry_other_writer_schemas_are_resolved_against_the_compiled
         let partition = (i % PARTITIONS as u64) as i32;
         let at = format!("{partition} {}", i / 4);
         let payload = match i % 10 {
-            3 => {
-                let record = Value::Record(vec![
-                    ("ts".into(), Value::TimestampMillis(order.ts_millis)),
-                    ("channel".into(), Value::String("shop".into())),
-                    ("currency".into(), Value::String("EUR".into())),
-                    ("amount_cents".into(), Value::Int(order.amount_cents as i32)),
-                    ("customer_id".into(), Value::Int(order.customer_id as i32)),
-                    ("id".into(), Value::Long(order.id as i64)),
-                ]);
-                payload(&evolved, EVOLVED_ID, record)
-            }
+            3 => payload(&evolved, EVOLVED_ID, evolved_value(&order)),
             7 => {
                 expected_letters.insert(format!("{at} {WITHOUT_CURRENCY_ID}"));
                 let record = Value::Record(vec![
@@ -320,15 +322,7 @@ fn evolved_orders(test: &str, n: u64) -> (String, EmbeddedKafka) {
         let payload = if i % 2 == 0 {
             payload(&schema(), SCHEMA_ID, value(&order, "EUR"))
         } else {
-            let record = Value::Record(vec![
-                ("ts".into(), Value::TimestampMillis(order.ts_millis)),
-                ("channel".into(), Value::String("shop".into())),
-                ("currency".into(), Value::String("EUR".into())),
-                ("amount_cents".into(), Value::Int(order.amount_cents as i32)),
-                ("customer_id".into(), Value::Int(order.customer_id as i32)),
-                ("id".into(), Value::Long(order.id as i64)),
-            ]);
-            payload(&evolved, EVOLVED_ID, record)
+            payload(&evolved, EVOLVED_ID, evolved_value(&order))
         };
         let partition = (i % PARTITIONS as u64) as i32;
         producer

@@ -473,14 +473,9 @@ pub fn avro(
     let run = Run::SluiceAvro {
         workers: args.workers,
     };
-    against_json(
-        runtime,
-        args,
-        topic,
-        ("avro", "Avro"),
-        super::avro::produce,
-        run,
-    )
+    let produce = super::avro::produce;
+    let topic_of = ("avro", "Avro", sluice_testkit::workload::PARTITIONS);
+    against_json(runtime, args, topic, topic_of, produce, run)
 }
 
 /// W1's orders as Debezium snapshot events against W1's JSON pipeline over the same orders.
@@ -493,7 +488,9 @@ pub fn debezium(
         workers: args.workers,
     };
     let produce = super::debezium::produce;
-    against_json(runtime, args, topic, ("debezium", "Debezium"), produce, run)
+    // The embedded broker keeps 5 MB of a partition: 150,000 events of some 440 bytes need 16.
+    let topic_of = ("debezium", "Debezium", 16);
+    against_json(runtime, args, topic, topic_of, produce, run)
 }
 
 /// The orders in another format, on a topic of their own (`produce`), written by `run`, each
@@ -502,13 +499,13 @@ fn against_json(
     runtime: &tokio::runtime::Runtime,
     args: &Args,
     topic: &OrdersTopic,
-    (workload, format): (&'static str, &str),
+    (workload, format, partitions): (&'static str, &str, i32),
     produce: fn(&str, &str, u64) -> Result<(), BoxError>,
     run: Run,
 ) -> Result<Vec<Measured>, BoxError> {
     let format_topic = format!("{}_{workload}", topic.topic);
     topic
-        .create_topic(&format_topic)
+        .create_topic_of(&format_topic, partitions)
         .map_err(|e| e.to_string())?;
     eprintln!("{workload}: producing {} orders ...", args.orders);
     produce(&topic.brokers, &format_topic, args.orders)?;

@@ -95,11 +95,18 @@ impl OrdersTopic {
 
     /// Creates another topic with W1's partitions on the same broker.
     pub fn create_topic(&self, topic: &str) -> Result<(), Box<dyn std::error::Error>> {
+        self.create_topic_of(topic, workload::PARTITIONS)
+    }
+
+    /// `topic` with `partitions` partitions on the same broker.
+    pub fn create_topic_of(
+        &self,
+        topic: &str,
+        partitions: i32,
+    ) -> Result<(), Box<dyn std::error::Error>> {
         match &self.embedded {
-            Some(kafka) => kafka.create_topic(topic, workload::PARTITIONS)?,
-            None => {
-                sluice_testkit::broker::create_topic(&self.brokers, topic, workload::PARTITIONS)?
-            }
+            Some(kafka) => kafka.create_topic(topic, partitions)?,
+            None => sluice_testkit::broker::create_topic(&self.brokers, topic, partitions)?,
         }
         Ok(())
     }
