@@ -158,7 +158,7 @@ fn events_without_the_row_they_need_are_errors() {
         (field, kind),
         (Some("before"), DecodeErrorKind::MissingField)
     );
-    let (field, _, kind) = failure(r#"{"before":null,"after":{"id":1}}"#);
+    let (field, _, kind) = failure(&format!(r#"{{"before":null,"after":{ANNE}}}"#));
     assert_eq!((field, kind), (Some("op"), DecodeErrorKind::MissingField));
     let (field, _, kind) = failure(&event("c", "null", "[1]"));
     assert_eq!(field, Some("after"));

@@ -1,11 +1,11 @@
-//! A Debezium change event: the envelope is read by the runtime, the row image under `after`
-//! (or `before`, for a delete) by the struct's JSON decoder; writing, the JSON object inside
-//! an envelope.
+//! A Debezium change event: the envelope is read by the runtime, which has the struct's JSON
+//! object reader read the row image under `after` in place (or `before`, for a delete);
+//! writing, the JSON object inside an envelope.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::TokenStream;
+use quote::quote;
 
-use super::codegen::out;
+use super::codegen::{out, reader};
 use super::json;
 use super::model::Message;
 
@@ -22,24 +22,20 @@ pub(super) struct Generated {
 pub(super) fn generate(message: &Message<'_>) -> Generated {
     let p = quote!(::sluice::__private);
     let out = out();
-    let read_image = json::decoder(message);
+    let reader = reader();
+    let json::ObjectReader { statements, build } = json::object_reader(message);
     let write_image = json::encoder(message);
-    let (event, image, record) = (
-        quote_spanned!(Span::mixed_site()=> __event),
-        quote_spanned!(Span::mixed_site()=> __image),
-        quote_spanned!(Span::mixed_site()=> __record),
-    );
     let changes = quote! {
         fn decode_change(
             payload: &[u8],
         ) -> ::core::result::Result<(#p::Change, Self), #p::DecodeError> {
-            let #event = #p::debezium::read_envelope(payload)?;
-            let #image = |payload: &[u8]| -> ::core::result::Result<Self, #p::DecodeError> {
-                #read_image
-            };
-            let #record = #image(payload.get(#event.image.clone()).unwrap_or_default())
-                .map_err(|error| #p::debezium::in_image(error, &#event))?;
-            ::core::result::Result::Ok((#event.change, #record))
+            #p::debezium::read_change(
+                payload,
+                |#reader: &mut #p::JsonReader<'_>| -> ::core::result::Result<Self, #p::DecodeError> {
+                    #statements
+                    #build
+                },
+            )
         }
 
         fn encode_delete(

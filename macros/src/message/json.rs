@@ -12,35 +12,60 @@ use super::model::{Field, Message};
 pub(super) fn decoder(message: &Message<'_>) -> TokenStream {
     let p = quote!(::sluice::__private);
     let reader = reader();
+    let whole = quote_spanned!(Span::mixed_site()=> __whole);
+    let ObjectReader { statements, build } = object_reader(message);
+    quote! {
+        let mut #whole = #p::JsonReader::new(payload);
+        let #reader = &mut #whole;
+        #statements
+        #reader.end()?;
+        #build
+    }
+}
+
+/// Reading one JSON object into the struct from `__reader`, a `&mut JsonReader` in scope: the
+/// statements that read it, and the expression that builds the `Ok(Struct { .. })`.
+pub(super) struct ObjectReader {
+    pub statements: TokenStream,
+    pub build: TokenStream,
+}
+
+pub(super) fn object_reader(message: &Message<'_>) -> ObjectReader {
+    let p = quote!(::sluice::__private);
+    let reader = reader();
+    let (first, key) = (
+        quote_spanned!(Span::mixed_site()=> __first),
+        quote_spanned!(Span::mixed_site()=> __key),
+    );
     let slots = slots(message);
     let declare = declare_slots(message, &slots);
     let arms = message.fields.iter().zip(&slots).map(|(field, slot)| {
-        let key = &field.name;
-        let key_bytes = syn::LitByteStr::new(key.as_bytes(), Span::call_site());
+        let name = &field.name;
+        let key_bytes = syn::LitByteStr::new(name.as_bytes(), Span::call_site());
         let read = read_value(field, &reader);
         quote! {
             #key_bytes => {
                 if #slot.is_some() {
-                    return ::core::result::Result::Err(#p::DecodeError::duplicate(#key, #reader.offset()));
+                    return ::core::result::Result::Err(#p::DecodeError::duplicate(#name, #reader.offset()));
                 }
-                #slot = ::core::option::Option::Some(#read.map_err(|e| e.in_field(#key))?);
+                #slot = ::core::option::Option::Some(#read.map_err(|e| e.in_field(#name))?);
             }
         }
     });
-    let build = build_from_slots(message, &slots, absent_value);
-    quote! {
-        let mut #reader = #p::JsonReader::new(payload);
+    let statements = quote! {
         #reader.begin_object("a JSON object")?;
         #declare
-        let mut first = true;
-        while let ::core::option::Option::Some(key) = #reader.next_key(&mut first)? {
-            match &*key {
+        let mut #first = true;
+        while let ::core::option::Option::Some(#key) = #reader.next_key(&mut #first)? {
+            match &*#key {
                 #(#arms)*
                 _ => #reader.skip_value()?,
             }
         }
-        #reader.end()?;
-        #build
+    };
+    ObjectReader {
+        statements,
+        build: build_from_slots(message, &slots, absent_value),
     }
 }
 
@@ -105,10 +130,10 @@ fn read_value(field: &Field<'_>, reader: &TokenStream) -> TokenStream {
     let p = quote!(::sluice::__private);
     match field.epoch {
         Some((micros, expected)) => quote_spanned! {ty.span()=>
-            <#ty as #p::EpochField>::read_epoch(&mut #reader, #micros, #expected)
+            <#ty as #p::EpochField>::read_epoch(#reader, #micros, #expected)
         },
         None => quote_spanned! {ty.span()=>
-            <#ty as #p::FromJson>::read_json(&mut #reader)
+            <#ty as #p::FromJson>::read_json(#reader)
         },
     }
 }

@@ -1,52 +1,52 @@
 //! The envelope of a Debezium change event in JSON: `{"before": ..., "after": ..., "op": "c",
 //! ...}`, or the same under `"payload"` beside a `"schema"` when the converter writes schemas.
-//! The generated decoder reads the row image this finds with the struct's JSON decoder.
+//! The row images are read by the struct's generated JSON object reader, given to
+//! [`read_change`].
 
 use std::ops::Range;
 
 use super::json::JsonReader;
 use super::{Change, DecodeError, DecodeErrorKind};
 
-/// What a change event holds: what happened, and where its row image lies in the payload (the
-/// row after a create, read or update; before a delete).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangeEvent {
-    pub change: Change,
-    pub image: Range<usize>,
-    /// The envelope key the image was found under, for errors: `after` or `before`.
-    pub side: &'static str,
-}
-
 const EXPECTED_OP: &str = "an operation: \"c\", \"r\", \"u\" or \"d\"";
 
-/// Finds the operation and the row image of the change event in `payload`.
-pub fn read_envelope(payload: &[u8]) -> Result<ChangeEvent, DecodeError> {
+/// Reads the change event in `payload`: what happened, and the row image `read` reads from the
+/// reader it is given (a JSON object: the row after a create, read or update, in place; before
+/// a delete).
+pub fn read_change<'de, T>(
+    payload: &'de [u8],
+    mut read: impl FnMut(&mut JsonReader<'de>) -> Result<T, DecodeError>,
+) -> Result<(Change, T), DecodeError> {
     let mut reader = JsonReader::new(payload);
-    let found = read_object(&mut reader, true)?;
+    let event = read_object(&mut reader, payload, &mut read, true)?;
     reader.end()?;
-    Ok(found)
+    Ok(event)
 }
 
 /// Reads one envelope object; `outer`: a `"payload"` key may hold the envelope instead.
-fn read_object(reader: &mut JsonReader<'_>, outer: bool) -> Result<ChangeEvent, DecodeError> {
+fn read_object<'de, T>(
+    reader: &mut JsonReader<'de>,
+    payload: &'de [u8],
+    read: &mut impl FnMut(&mut JsonReader<'de>) -> Result<T, DecodeError>,
+    outer: bool,
+) -> Result<(Change, T), DecodeError> {
     reader.begin_object("a Debezium change event (a JSON object)")?;
-    let (mut before, mut after, mut op) = (None, None, None);
+    let (mut before, mut after, mut change) = (None, None, None);
     let mut inner = None;
     let mut first = true;
     while let Some(key) = reader.next_key(&mut first)? {
         match &*key {
-            b"before" => before = Some(image(reader, "before")?),
-            b"after" => after = Some(image(reader, "after")?),
-            b"op" => {
-                let at = reader.offset();
-                let text = reader.read_str(EXPECTED_OP).map_err(|e| e.in_field("op"))?;
-                op = Some((text.into_owned(), at));
-            }
-            b"payload" if outer => {
-                if reader.take_null()? {
-                    continue;
+            b"before" => before = image_span(reader)?,
+            b"after" => {
+                if !reader.take_null().map_err(|e| e.in_field("after"))? {
+                    after = Some(read(reader).map_err(|e| e.in_field("after"))?);
                 }
-                inner = Some(read_object(reader, false)?);
+            }
+            b"op" => change = Some(operation(reader)?),
+            b"payload" if outer => {
+                if !reader.take_null()? {
+                    inner = Some(read_object(reader, payload, read, false)?);
+                }
             }
             _ => reader.skip_value()?,
         }
@@ -54,45 +54,52 @@ fn read_object(reader: &mut JsonReader<'_>, outer: bool) -> Result<ChangeEvent, 
     if let Some(event) = inner {
         return Ok(event);
     }
-    let Some((op, at)) = op else {
-        return Err(DecodeError::missing("op", reader.offset()));
-    };
-    let (change, side, image) = match op.as_str() {
-        "c" | "r" | "u" => (Change::Upsert, "after", after),
-        "d" => (Change::Delete, "before", before),
-        "t" => {
-            return Err(invalid(
-                at,
-                "a truncate event (\"t\"): sluice does not empty tables".to_owned(),
-            ));
+    let missing = |side| DecodeError::missing(side, reader.offset());
+    match change.ok_or_else(|| missing("op"))? {
+        Change::Upsert => after
+            .map(|row| (Change::Upsert, row))
+            .ok_or_else(|| missing("after")),
+        Change::Delete => {
+            let span = before.ok_or_else(|| missing("before"))?;
+            let image = payload.get(span.clone()).unwrap_or_default();
+            let mut own = JsonReader::new(image);
+            read(&mut own)
+                .and_then(|row| own.end().map(|()| row))
+                .map(|row| (Change::Delete, row))
+                .map_err(|e| e.shifted(span.start).in_field("before"))
         }
-        other => return Err(invalid(at, format!("{other:?}"))),
-    };
-    match image.flatten() {
-        Some(image) => Ok(ChangeEvent {
-            change,
-            image,
-            side,
-        }),
-        None => Err(DecodeError::missing(side, reader.offset())),
     }
 }
 
-/// The byte range of the row image under `side`, or `None` for `null`.
-fn image(
-    reader: &mut JsonReader<'_>,
-    side: &'static str,
-) -> Result<Option<Range<usize>>, DecodeError> {
-    if reader.take_null().map_err(|e| e.in_field(side))? {
+/// What `op` says: an upsert (`c`, `r`, `u`) or a delete (`d`); an error for a truncate or
+/// anything else.
+fn operation(reader: &mut JsonReader<'_>) -> Result<Change, DecodeError> {
+    let at = reader.offset();
+    let op = reader.read_str(EXPECTED_OP).map_err(|e| e.in_field("op"))?;
+    match &*op {
+        "c" | "r" | "u" => Ok(Change::Upsert),
+        "d" => Ok(Change::Delete),
+        "t" => Err(invalid(
+            at,
+            "a truncate event (\"t\"): sluice does not empty tables".to_owned(),
+        )),
+        other => Err(invalid(at, format!("{other:?}"))),
+    }
+}
+
+/// The byte range of the row image under `before` (read only for a delete), or `None` for
+/// `null`.
+fn image_span(reader: &mut JsonReader<'_>) -> Result<Option<Range<usize>>, DecodeError> {
+    if reader.take_null().map_err(|e| e.in_field("before"))? {
         return Ok(None);
     }
     if reader.peek() != Some(b'{') {
         return Err(reader
             .wrong_type("a row image (a JSON object)")
-            .in_field(side));
+            .in_field("before"));
     }
     let start = reader.offset();
-    reader.skip_value().map_err(|e| e.in_field(side))?;
+    reader.skip_value().map_err(|e| e.in_field("before"))?;
     Ok(Some(start..reader.offset()))
 }
 
@@ -105,11 +112,6 @@ fn invalid(offset: usize, found: String) -> DecodeError {
         },
     )
     .in_field("op")
-}
-
-/// Moves an error of the row image's decoder to its place in the whole payload.
-pub fn in_image(error: DecodeError, event: &ChangeEvent) -> DecodeError {
-    error.shifted(event.image.start).in_field(event.side)
 }
 
 /// Writes a change event: `{"before":null,"after":<row>,"op":"c"}` for an upsert, or
