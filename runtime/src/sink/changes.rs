@@ -7,11 +7,10 @@ use std::ops::Range;
 
 use sqlx::MySqlConnection;
 
-use super::delete_statement::{DeletePlan, delete_rows};
+use super::delete_statement::delete_rows;
 use super::isolate::{Refused, write_rows};
-use super::mysql_transaction::Batch;
+use super::mysql_transaction::{Batch, WritePlans};
 use super::packet::Packet;
-use super::statement::InsertPlan;
 use crate::codec::Change;
 use crate::contract::row::Row;
 use crate::dataflow::item::Origin;
@@ -85,24 +84,23 @@ fn close_segment(
     }
 }
 
-/// Writes the batch's rows: upserts with `insert`, deletes with `deletes`, segment by
+/// Writes the batch's rows: upserts and deletes with their `plans`, segment by
 /// segment. Returns the rows MySQL refused, by their index in the batch.
 pub(super) async fn write_changes<R: Row>(
     conn: &mut MySqlConnection,
-    insert: &InsertPlan,
-    deletes: &DeletePlan,
+    plans: &WritePlans,
     batch: &Batch<R>,
     packet: &mut Packet,
 ) -> Result<Vec<Refused>, sqlx::Error> {
     if batch.segments.is_empty() {
-        return write_rows(conn, insert, &batch.rows, packet).await;
+        return write_rows(conn, &plans.insert, &batch.rows, packet).await;
     }
     let mut refused = Vec::new();
     for segment in &batch.segments {
         let rows = &batch.rows[segment.rows.clone()];
         let mut these = match segment.change {
-            Change::Upsert => write_rows(conn, insert, rows, packet).await?,
-            Change::Delete => delete_rows(conn, deletes, rows, packet).await?,
+            Change::Upsert => write_rows(conn, &plans.insert, rows, packet).await?,
+            Change::Delete => delete_rows(conn, &plans.deletes, rows, packet).await?,
         };
         for one in &mut these {
             one.index += segment.rows.start;

@@ -249,13 +249,13 @@ fn commit_rest<R: Row>(
     if commit.is_empty() {
         return Ok(());
     }
-    let statements = WritePlans::new::<R>(plan.rows_per_statement);
+    let plans = WritePlans::new::<R>(plan.rows_per_statement);
     let job = Job {
         upto: Epoch::MAX,
         batch: Batch::<R>::default(),
         commit,
     };
     plan.runtime
-        .block_on(commit_with_retries(plan, &statements, &job))
+        .block_on(commit_with_retries(plan, &plans, &job))
         .map(drop)
 }

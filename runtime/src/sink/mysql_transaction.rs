@@ -111,10 +111,10 @@ pub(super) async fn writer<R: Row>(
     done: std::sync::mpsc::Sender<Done>,
     activator: SyncActivator,
 ) {
-    let statements = WritePlans::new::<R>(plan.rows_per_statement);
+    let plans = WritePlans::new::<R>(plan.rows_per_statement);
     while let Some(job) = jobs.recv().await {
         let begun = std::time::Instant::now();
-        let result = commit_with_retries(&plan, &statements, &job)
+        let result = commit_with_retries(&plan, &plans, &job)
             .await
             .map(|written| (job.upto, written));
         if result.is_ok() {
@@ -136,7 +136,7 @@ pub(super) async fn writer<R: Row>(
 
 pub(super) async fn commit_with_retries<R: Row>(
     plan: &SinkPlan,
-    statements: &WritePlans,
+    plans: &WritePlans,
     job: &Job<R>,
 ) -> Result<Written, Error> {
     let first_failure = std::time::Instant::now();
@@ -146,7 +146,7 @@ pub(super) async fn commit_with_retries<R: Row>(
     let mut cap = usize::MAX;
     loop {
         let mut last_sent = 0;
-        match commit::<R>(plan, statements, job, cap, &mut last_sent).await {
+        match commit::<R>(plan, plans, job, cap, &mut last_sent).await {
             Ok(mut written) => {
                 written.retries = u64::from(attempt);
                 plan.acknowledgements.committed(&job.commit.offsets);
@@ -195,21 +195,14 @@ pub(super) async fn commit_with_retries<R: Row>(
 /// size of the last one, which an error is about.
 async fn commit<R: Row>(
     plan: &SinkPlan,
-    statements: &WritePlans,
+    plans: &WritePlans,
     job: &Job<R>,
     cap: usize,
     last_sent: &mut usize,
 ) -> Result<Written, sqlx::Error> {
     let mut tx = plan.pool.begin().await?;
     let mut packet = Packet::new(plan.packet.get(&mut tx).await?, cap);
-    let refused = write_changes(
-        &mut tx,
-        &statements.insert,
-        &statements.deletes,
-        &job.batch,
-        &mut packet,
-    )
-    .await;
+    let refused = write_changes(&mut tx, plans, &job.batch, &mut packet).await;
     *last_sent = packet.last_sent;
     let refused_origins: Vec<(Origin, String)> = refused?
         .into_iter()
