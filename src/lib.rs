@@ -54,8 +54,9 @@
 //! - [`macro@pipeline`] turns the function into a module with `run(Config)` and `main()`.
 //! - [`Stream`] has `map`, `filter`, `flat_map`, `inspect`, and [`Stream::key_by`], after
 //!   which come event-time windows ([`Tumbling`], [`Sliding`], [`Session`]) with
-//!   [`WindowedStream::aggregate`] or [`WindowedStream::reduce`], or keyed state with
-//!   [`KeyedStream::map_with_state`].
+//!   [`WindowedStream::summarize`] (one state per key and window),
+//!   [`WindowedStream::aggregate`] (every record kept) or [`WindowedStream::reduce`], or keyed
+//!   state with [`KeyedStream::map_with_state`].
 //!
 //! ## Delivery
 //!
@@ -143,10 +144,10 @@ pub use sluice_runtime::{
     Change, Cluster, Config, DEFAULT_DATABASE_URL, Epoch, Error, EventTime, Exchanged, Format,
     Graph, GraphFormat, InMemory, Kafka, Key, KeyedStream, Lookup, Message, MySql, MySqlTable,
     OffsetReset, OnMissing, Outputs, Print, Progress, RabbitMq, RabbitMqStream, Records, Result,
-    Row, RunReport, Session, Sink, Sliding, Source, StartFrom, Stream, Summable, Tumbling, Window,
-    WindowSpec, WindowedStream, run_in_memory,
+    Row, RunReport, Session, Sink, Sliding, Source, StartFrom, Stream, Summable, Summaries,
+    Summary, Tumbling, Window, WindowSpec, WindowedStream, run_in_memory,
 };
-pub use sluice_runtime::{cli, codec, dead_letter};
+pub use sluice_runtime::{cli, codec, dead_letter, summary};
 
 #[doc = include_str!("../docs/schema.md")]
 pub mod row_schema {}

@@ -66,3 +66,110 @@ fn two_workers_emit_the_same_windows() {
     assert_eq!(report.consumed, EVENTS);
     assert_eq!(sums, expected());
 }
+
+/// What a window's summaries hold: count, sum, min, max, the mean's bits, and the sum again
+/// through a fold.
+type Summed = (i64, i64, Option<i64>, Option<i64>, Option<u64>, i64);
+type SummedWindows = BTreeMap<(u64, i64, i64), Summed>;
+
+/// Events with gaps between bursts, so that sessions form and merge: key `i % 7`, value
+/// `i % 100`, event time 37 ms apart within a burst of 500 and 90 s between bursts.
+fn bursts(worker: usize, peers: usize) -> impl Iterator<Item = (i64, (u64, i64))> {
+    (worker as u64..20_000).step_by(peers).map(|i| {
+        (
+            (i * 37 + (i / 500) * 90_000) as i64,
+            (i % 7, (i % 100) as i64),
+        )
+    })
+}
+
+/// The windows of `spec` over the bursts, made by `summarize` (`true`) or from every record
+/// by `aggregate` (`false`).
+fn summed(spec: sluice::WindowSpec, summarize: bool) -> SummedWindows {
+    let found = Arc::new(Mutex::new(SummedWindows::new()));
+    let sink = Arc::clone(&found);
+    run_in_memory(InMemory::workers(2), bursts, move |events| {
+        let sink = Arc::clone(&sink);
+        let windows = events.key_by(|&(key, _)| key).window(spec);
+        let rows = if summarize {
+            windows.summarize(
+                |values| {
+                    (
+                        values.count(),
+                        values.sum(|&(_, v)| v),
+                        values.min(|&(_, v)| v),
+                        values.max(|&(_, v)| v),
+                        values.avg(|&(_, v)| v as f64),
+                        values.fold(0, |a, &(_, v)| a + v).merged_by(|a, b| a + b),
+                    )
+                },
+                |window, key, (n, sum, min, max, avg, folded)| {
+                    (
+                        *window,
+                        *key,
+                        (n, sum, min, max, avg.map(f64::to_bits), folded),
+                    )
+                },
+            )
+        } else {
+            windows.aggregate(|window, key, values| {
+                let summed = (
+                    values.count(),
+                    values.sum(|&(_, v)| v),
+                    values.min(|&(_, v)| v),
+                    values.max(|&(_, v)| v),
+                    values.avg(|&(_, v)| v as f64).map(f64::to_bits),
+                    values.fold(0, |a, &(_, v)| a + v),
+                );
+                (*window, *key, summed)
+            })
+        };
+        rows.inspect(move |(window, key, summed)| {
+            let at = (
+                *key,
+                window.start.timestamp_millis(),
+                window.end.timestamp_millis(),
+            );
+            let previous = sink.lock().expect("lock").insert(at, *summed);
+            assert!(previous.is_none(), "window {at:?} emitted twice");
+        })
+    })
+    .expect("run");
+    let windows = found.lock().expect("lock").clone();
+    windows
+}
+
+#[test]
+fn summaries_equal_the_aggregates_of_every_record_in_every_kind_of_window() {
+    use sluice::{Session, Sliding};
+    use std::time::Duration;
+    let specs = [
+        Tumbling::minutes(1),
+        Sliding::of(Duration::from_secs(60), Duration::from_secs(20)),
+        Session::gap(Duration::from_secs(10)),
+    ];
+    for spec in specs {
+        let summarized = summed(spec, true);
+        let aggregated = summed(spec, false);
+        assert!(summarized.len() > 40, "{spec:?}: {}", summarized.len());
+        assert_eq!(summarized, aggregated, "{spec:?}");
+    }
+}
+
+#[test]
+fn a_fold_in_session_windows_without_a_merge_stops_at_start_up() {
+    use sluice::Session;
+    use std::time::Duration;
+    let error = run_in_memory(InMemory::workers(1), bursts, |events| {
+        events
+            .key_by(|&(key, _)| key)
+            .window(Session::gap(Duration::from_secs(10)))
+            .summarize(
+                |values| values.fold(0, |a, &(_, v)| a + v),
+                |_, key, sum| (*key, sum),
+            )
+    })
+    .expect_err("a fold that cannot merge sessions");
+    let text = error.to_string();
+    assert!(text.contains("merged_by"), "{text}");
+}

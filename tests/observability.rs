@@ -164,9 +164,11 @@ fn on_a_terminal_a_live_line_shows_the_progress() {
     let topic = "orders_terminal";
     let (database, tansu) = orders("observability_terminal", topic);
     let binary = example_binary("ingest");
-    // `script` gives the job a pseudo-terminal; `timeout` sends it SIGTERM after 8 s.
+    // `script` gives the job a pseudo-terminal; `timeout` sends it SIGTERM after 8 s. Without
+    // `--foreground`, timeout signals its whole process group too: the job can then see two
+    // SIGTERMs, and the second one exits at once with 130, as it should.
     let job = format!(
-        "timeout --preserve-status -s TERM 8 {} --brokers {} --database-url {database} --topic {topic}",
+        "timeout --foreground --preserve-status -s TERM 8 {} --brokers {} --database-url {database} --topic {topic}",
         binary.display(),
         tansu.brokers
     );

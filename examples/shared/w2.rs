@@ -33,10 +33,13 @@ pub fn customer_minutes<'s>(amounts: Stream<'s, (u32, i64)>) -> Stream<'s, Custo
     amounts
         .key_by(|&(customer, _)| customer)
         .window(Tumbling::minutes(1))
-        .aggregate(|window, &customer_id, orders| CustomerMinute {
-            customer_id,
-            window_start: window.start,
-            orders: orders.count(),
-            amount_cents: orders.sum(|&(_, amount)| amount),
-        })
+        .summarize(
+            |orders| (orders.count(), orders.sum(|&(_, amount)| amount)),
+            |window, &customer_id, (orders, amount_cents)| CustomerMinute {
+                customer_id,
+                window_start: window.start,
+                orders,
+                amount_cents,
+            },
+        )
 }

@@ -24,8 +24,8 @@ pub use contract::sink::Sink;
 pub use contract::source::Source;
 pub use dataflow::graph::{Graph, GraphFormat};
 pub use dataflow::operators::{
-    Exchanged, Key, KeyedStream, Lookup, OnMissing, Records, Session, Sliding, Summable, Tumbling,
-    Window, WindowSpec, WindowedStream,
+    Exchanged, Key, KeyedStream, Lookup, OnMissing, Records, Session, Sliding, Summable, Summaries,
+    Summary, Tumbling, Window, WindowSpec, WindowedStream, summary,
 };
 pub use dataflow::stream::Stream;
 pub use delivery::Epoch;

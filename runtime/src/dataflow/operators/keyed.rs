@@ -12,6 +12,7 @@ use timely::dataflow::StreamVec;
 use timely::dataflow::channels::pact::Exchange;
 
 use super::records::Records;
+use super::summary::{Summaries, Summary};
 use super::window_book::Fold;
 use super::window_operator::window_operator;
 use super::window_spec::{Window, WindowSpec};
@@ -90,6 +91,11 @@ impl<'scope, K: Key, T: Exchanged + Clone> WindowedStream<'scope, K, T> {
     /// Turns each window of each key into one record, from all the window's records:
     /// `|window, key, records| Row { start: window.start, n: records.count(), .. }`.
     ///
+    /// Every record of an open window is kept until the window is dropped (a sliding window's
+    /// records are kept once per window they fall in), so that `logic` can see them all
+    /// ([`Records::iter`]). When counts, sums, extremes, means or a fold are all a window
+    /// needs, [`WindowedStream::summarize`] keeps one small state per key and window instead.
+    ///
     /// When `logic` panics (a `Records::sum` past its type's range, for one), the window is not
     /// written: a dead letter of kind `panic` names the window, its key and the panic, filed
     /// under one of its records. Records whose event time no window can hold (null, or a
@@ -100,11 +106,65 @@ impl<'scope, K: Key, T: Exchanged + Clone> WindowedStream<'scope, K, T> {
     ) -> Stream<'scope, R> {
         let fold = Fold {
             new: Box::new(Vec::new),
+            add_shared: Box::new(|acc: &mut Vec<T>, record: &T| acc.push(record.clone())),
             add: Box::new(|acc: &mut Vec<T>, record| acc.push(record)),
             merge: Box::new(|acc: &mut Vec<T>, mut other| acc.append(&mut other)),
         };
         window_operator(self, fold, "aggregate", move |key, window, acc| {
             Ok(logic(window, key, &Records::new(acc)))
+        })
+    }
+
+    /// Turns each window of each key into one record from summaries of its records, kept as
+    /// they arrive, one state per key and window: no record is kept. The first closure picks
+    /// the summaries from [`Summaries`] (`count`, `sum`, `checked_sum`, `min`, `max`, `avg`,
+    /// `fold`, or a tuple of them); the second makes the row from their values:
+    ///
+    /// ```ignore
+    /// .summarize(
+    ///     |orders| (orders.count(), orders.sum(|&(_, amount)| amount)),
+    ///     |window, &customer_id, (orders, amount_cents)| CustomerMinute { .. },
+    /// )
+    /// ```
+    ///
+    /// A `sum` past the range of its type, or a `fold` whose closure panicked, makes the window
+    /// a dead letter that names it instead of a wrong row. A `fold` in `Session` windows needs
+    /// [`Folded::merged_by`](crate::summary::Folded::merged_by), to join two sessions that a
+    /// record connects; without it the run stops at start-up and says so.
+    pub fn summarize<S, R>(
+        self,
+        summaries: impl FnOnce(&Summaries<T>) -> S,
+        mut logic: impl FnMut(&Window, &K, S::Output) -> R + 'static,
+    ) -> Stream<'scope, R>
+    where
+        S: Summary<T>,
+        R: 'static,
+    {
+        let summary = Rc::new(summaries(&Summaries::new()));
+        if self.spec.is_session() && !summary.merges() {
+            self.keyed.shared.control.fail(crate::error::Error::Config(
+                "a `fold` in `Session` windows needs `.merged_by(|a, b| ..)`: a record that \
+                 falls between two sessions joins them into one, and their two values must \
+                 become one"
+                    .into(),
+            ));
+        }
+        let (add, add_shared, merge, finish) = (
+            Rc::clone(&summary),
+            Rc::clone(&summary),
+            Rc::clone(&summary),
+            Rc::clone(&summary),
+        );
+        let fold = Fold {
+            new: Box::new(move || summary.start()),
+            add_shared: Box::new(move |acc: &mut S::State, record: &T| {
+                add_shared.add(acc, record);
+            }),
+            add: Box::new(move |acc: &mut S::State, record: T| add.add(acc, &record)),
+            merge: Box::new(move |acc: &mut S::State, other| merge.merge(acc, other)),
+        };
+        window_operator(self, fold, "summarize", move |key, window, acc| {
+            Ok(logic(window, key, finish.finish(acc)?))
         })
     }
 
@@ -125,9 +185,13 @@ impl<'scope, K: Key, T: Exchanged + Clone> WindowedStream<'scope, K, T> {
             };
         };
         let add = combine.clone();
+        let add_shared = combine.clone();
         let merge = combine;
         let fold = Fold {
             new: Box::new(|| Reduced::Empty),
+            add_shared: Box::new(move |acc: &mut Reduced<T>, record: &T| {
+                add_shared(acc, record.clone());
+            }),
             add: Box::new(move |acc: &mut Reduced<T>, record| add(acc, record)),
             merge: Box::new(move |acc: &mut Reduced<T>, other: Reduced<T>| match other {
                 Reduced::Empty => {}

@@ -19,6 +19,7 @@ mod map;
 mod map_with_state;
 pub(crate) mod per_record;
 mod records;
+pub mod summary;
 mod window_book;
 mod window_operator;
 mod window_spec;
@@ -29,6 +30,7 @@ mod window_tests;
 pub use keyed::{Exchanged, Key, KeyedStream, WindowedStream};
 pub use lookup::{Lookup, OnMissing};
 pub use records::{Records, Summable};
+pub use summary::{Summaries, Summary};
 /// The last millisecond a window can hold: later event times are never windowed.
 pub(crate) use window_spec::MAX_MILLIS as MAX_EVENT_TIME_MILLIS;
 pub use window_spec::{Session, Sliding, Tumbling, Window, WindowSpec};

@@ -27,9 +27,15 @@ struct Slot<A> {
 /// Adds one more value to an accumulator.
 pub(crate) type Step<A, V> = Box<dyn FnMut(&mut A, V)>;
 
+/// Adds a value the accumulator only borrows.
+pub(crate) type SharedStep<A, V> = Box<dyn FnMut(&mut A, &V)>;
+
 /// How to start, grow and merge a window's accumulator.
 pub(crate) struct Fold<T, A> {
     pub new: Box<dyn Fn() -> A>,
+    /// Adds a record that the record's later windows (sliding) take too.
+    pub add_shared: SharedStep<A, T>,
+    /// Adds a record to its last window.
     pub add: Step<A, T>,
     pub merge: Step<A, A>,
 }
@@ -51,6 +57,18 @@ pub(crate) struct Fired<'a, A> {
     pub end: i64,
     pub acc: &'a A,
     pub origin: Origin,
+}
+
+/// Adds the record to one of its windows: a reference for all but its last window, which
+/// takes the record itself.
+fn add_to<T, A>(fold: &mut Fold<T, A>, acc: &mut A, record: &mut Option<T>, last: bool) {
+    if !last {
+        if let Some(value) = record.as_ref() {
+            (fold.add_shared)(acc, value);
+        }
+    } else if let Some(value) = record.take() {
+        (fold.add)(acc, value);
+    }
 }
 
 pub(crate) struct WindowBook<K, A> {
@@ -117,7 +135,7 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
     }
 
     /// Adds `record` (from `origin`, read in `epoch`) to the windows of its event time.
-    pub fn insert<T: Clone>(
+    pub fn insert<T>(
         &mut self,
         key: K,
         origin: Origin,
@@ -149,37 +167,31 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
         }
         let mut record = Some(record);
         for (i, &(start, end)) in open.iter().enumerate() {
-            let value = if i + 1 == open.len() {
-                record.take()
-            } else {
-                record.clone()
-            };
-            let Some(value) = value else { continue };
+            let last = i + 1 == open.len();
             let slots = self.slots.entry(key.clone()).or_default();
-            match slots.iter_mut().find(|s| s.start == start) {
-                Some(slot) => {
-                    // Due to fire again before the user's code runs, panic or not.
-                    if slot.fired {
-                        slot.fired = false;
-                        self.timers.entry(end).or_default().push(key.clone());
-                    }
-                    (fold.add)(&mut slot.acc, value);
-                }
-                None => {
-                    let mut acc = (fold.new)();
-                    (fold.add)(&mut acc, value);
-                    slots.push(Slot {
-                        start,
-                        end,
-                        acc,
-                        origin,
-                        epoch,
-                        fired: false,
-                    });
-                    self.hold(epoch);
+            if let Some(slot) = slots.iter_mut().find(|s| s.start == start) {
+                // Due to fire again before the user's code runs, panic or not.
+                if slot.fired {
+                    slot.fired = false;
                     self.timers.entry(end).or_default().push(key.clone());
                 }
+                add_to(fold, &mut slot.acc, &mut record, last);
+                continue;
             }
+            // A new window exists only once its first record is in: should the user's code
+            // panic on that record, there is no window left without records.
+            let mut acc = (fold.new)();
+            add_to(fold, &mut acc, &mut record, last);
+            slots.push(Slot {
+                start,
+                end,
+                acc,
+                origin,
+                epoch,
+                fired: false,
+            });
+            self.hold(epoch);
+            self.timers.entry(end).or_default().push(key.clone());
         }
         self.scratch = open;
         Placed::Added

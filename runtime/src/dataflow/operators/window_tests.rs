@@ -28,6 +28,7 @@ fn at(ts: i64) -> Origin {
 fn fold() -> Fold<i64, Vec<i64>> {
     Fold {
         new: Box::new(Vec::new),
+        add_shared: Box::new(|acc: &mut Vec<i64>, v: &i64| acc.push(*v)),
         add: Box::new(|acc: &mut Vec<i64>, v| acc.push(v)),
         merge: Box::new(|acc: &mut Vec<i64>, mut other| acc.append(&mut other)),
     }
@@ -411,6 +412,7 @@ fn panicking_fold() -> Fold<i64, Vec<i64>> {
     }
     Fold {
         new: Box::new(Vec::new),
+        add_shared: Box::new(|acc: &mut Vec<i64>, value: &i64| combine(acc, *value)),
         add: Box::new(combine),
         merge: Box::new(|acc: &mut Vec<i64>, other: Vec<i64>| {
             for value in other {
