@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::dataflow::lineage::Lineage;
 use crate::dataflow::stream::Stream;
@@ -18,6 +18,9 @@ use crate::run::control::RunControl;
 use crate::run::report::RunReport;
 use crate::sink::discard::discard_sink;
 use crate::source::memory::memory_source;
+
+/// The longest a worker sleeps without news; anything for it wakes it at once.
+const PARK: Duration = Duration::from_millis(20);
 
 /// How an in-memory run is cut into workers and epochs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +133,8 @@ where
             let records = memory_source(scope, generated, epoch_events, Rc::clone(&shared));
             discard_sink(build(Stream::new(records, shared, Lineage::default())));
         });
-        while !worker_control.failed() && worker.step() {}
+        // Parked while waiting for another worker's records, not spinning.
+        while !worker_control.failed() && worker.step_or_park(Some(PARK)) {}
     })?;
     join_all(guards, plan.cluster.is_some())?;
     match control.take_error() {

@@ -48,20 +48,18 @@ where
                     return;
                 };
                 let control = &shared.control;
-                let mut given = 0;
-                {
-                    let mut session = output.session(cap);
-                    while given < BATCH.min(epoch_events - in_epoch) {
-                        let Some((event_time, record)) = events.next() else {
-                            break;
-                        };
-                        watermark = watermark.max(event_time);
-                        let origin = Origin::read(partition, offset, event_time);
-                        session.give(Item::Record(origin, record));
-                        offset += 1;
-                        given += 1;
-                    }
+                let room = BATCH.min(epoch_events - in_epoch);
+                let mut batch = Vec::with_capacity(room);
+                for (event_time, record) in events.by_ref().take(room) {
+                    watermark = watermark.max(event_time);
+                    batch.push(Item::Record(
+                        Origin::read(partition, offset, event_time),
+                        record,
+                    ));
+                    offset += 1;
                 }
+                let given = batch.len();
+                output.session(cap).give_container(&mut batch);
                 in_epoch += given;
                 Metrics::add(&control.metrics.consumed, given as u64);
                 let finished = control.failed() || events.peek().is_none();

@@ -10,18 +10,23 @@ use timely::dataflow::operators::generic::InputHandleCore;
 use crate::dataflow::item::Item;
 use crate::delivery::Epoch;
 
+/// Each epoch's batches as they came: taken whole, not copied into one vector.
+pub(super) type Stash<T> = BTreeMap<Epoch, Vec<Vec<Item<T>>>>;
+
 /// Moves everything `input` holds into `stash`, by the epoch it came in.
 pub(super) fn stash_by_epoch<T, P>(
     input: &mut InputHandleCore<Epoch, Vec<Item<T>>, P>,
-    stash: &mut BTreeMap<Epoch, Vec<Item<T>>>,
+    stash: &mut Stash<T>,
 ) where
     P: Pull<Message<Epoch, Vec<Item<T>>>>,
 {
     input.for_each_stamp(|stamp, batches| {
         let Some(&epoch) = stamp.least() else { return };
-        let items = stash.entry(epoch).or_default();
+        let held = stash.entry(epoch).or_default();
         for batch in batches {
-            items.append(batch);
+            if !batch.is_empty() {
+                held.push(std::mem::take(batch));
+            }
         }
     });
 }

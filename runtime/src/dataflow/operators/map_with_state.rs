@@ -33,7 +33,7 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::ToStream;
 
-use super::epoch_stash::stash_by_epoch;
+use super::epoch_stash::{Stash, stash_by_epoch};
 use super::guard;
 use super::keyed::{Exchanged, Key, KeyedStream, exchange, route};
 use crate::dataflow::item::{Item, Origin};
@@ -146,7 +146,7 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
             name,
             move |initial, _info| {
                 let mut held: Option<Capability<Epoch>> = Some(initial);
-                let mut stash: BTreeMap<Epoch, Vec<Item<(K, T)>>> = BTreeMap::new();
+                let mut stash: Stash<(K, T)> = BTreeMap::new();
                 let mut states: HashMap<K, Kept<S>, foldhash::fast::RandomState> =
                     HashMap::default();
                 move |(records, records_frontier), (restored, restored_frontier), output| {
@@ -175,7 +175,12 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
                         .min(complete_before(restored_frontier.frontier()));
                     let ready: Vec<Epoch> = stash.range(..complete).map(|(e, _)| *e).collect();
                     for epoch in ready {
-                        let mut items = stash.remove(&epoch).unwrap_or_default();
+                        let mut items: Vec<_> = stash
+                            .remove(&epoch)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .flatten()
+                            .collect();
                         // Batches of one epoch arrive in any order: each partition's records
                         // are applied in offset order, so that a replayed epoch gives the same
                         // states and rows, and a key's applied offsets only grow.

@@ -1,6 +1,11 @@
 //! The records of one window and key, as an aggregate sees them.
 
-/// The records that fell into one window for one key, in arrival order.
+/// The records that fell into one window for one key, in arrival order, as
+/// [`WindowedStream::aggregate`](super::WindowedStream::aggregate) keeps them: every record of
+/// an open window stays in memory until the window is dropped. Its `count`, `sum`, `min`,
+/// `max`, `avg` and `fold` go over them when the window fires;
+/// [`WindowedStream::summarize`](super::WindowedStream::summarize) computes the same as the
+/// records arrive and keeps only that.
 #[derive(Debug)]
 pub struct Records<'a, T> {
     records: &'a [T],
@@ -65,7 +70,7 @@ impl<'a, T> Records<'a, T> {
         self.records.iter().fold(init, step)
     }
 
-    /// The records themselves.
+    /// The records themselves: what only `aggregate`, which keeps them, can give.
     pub fn iter(&self) -> std::slice::Iter<'a, T> {
         self.records.iter()
     }

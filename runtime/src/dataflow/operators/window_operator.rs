@@ -8,7 +8,7 @@ use serde::Serialize;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::operators::generic::Operator;
 
-use super::epoch_stash::stash_by_epoch;
+use super::epoch_stash::{Stash, stash_by_epoch};
 use super::guard;
 use super::keyed::{Exchanged, Key, KeyedStream, WindowedStream, exchange};
 use super::window_book::{Fold, Placed, WindowBook};
@@ -71,7 +71,7 @@ where
         name,
         move |initial, _info| {
             let mut held = Some(initial);
-            let mut stash: BTreeMap<Epoch, Vec<Item<(K, T)>>> = BTreeMap::new();
+            let mut stash: Stash<(K, T)> = BTreeMap::new();
             let mut book: WindowBook<K, A> = WindowBook::new(spec);
             let restored = worker.restored_watermark;
             book.resume_at(restored);
@@ -95,8 +95,9 @@ where
                 for epoch in ready {
                     applied = applied.max(epoch);
                     let (mut aggregated, mut rejected, mut replayed) = (0, 0, 0);
-                    let items = stash.remove(&epoch).unwrap_or_default();
-                    let panics = guard::each_item(items.into_iter(), |item| match item {
+                    let batches = stash.remove(&epoch).unwrap_or_default();
+                    let items = batches.into_iter().flatten();
+                    let panics = guard::each_item(items, |item| match item {
                         Item::Record(origin, (key, record)) => {
                             let letter = match book.insert(key, origin, epoch, record, &mut fold) {
                                 Placed::Added => {

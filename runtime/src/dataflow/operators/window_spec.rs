@@ -44,6 +44,7 @@ impl std::fmt::Display for Unwindowable {
 }
 
 /// The start of the `size`-long window, aligned on the Unix epoch, that holds `ts`.
+#[inline]
 fn aligned(ts: i64, size: i64) -> Result<i64, Unwindowable> {
     ts.checked_sub(ts.rem_euclid(size))
         .ok_or(Unwindowable { ts })
@@ -124,6 +125,7 @@ impl WindowSpec {
     /// An error, before any call to `each`, when a window would lie outside the dates a
     /// [`Window`] can hold (`i64::MIN`, no event time, included). Checked arithmetic
     /// throughout: no overflow and no long loop, whatever `ts`, size and slide.
+    #[inline]
     pub(crate) fn assign(
         &self,
         ts: i64,
