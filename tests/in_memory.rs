@@ -135,8 +135,7 @@ fn summed(spec: sluice::WindowSpec, summarize: bool) -> SummedWindows {
         })
     })
     .expect("run");
-    let windows = found.lock().expect("lock").clone();
-    windows
+    found.lock().expect("lock").clone()
 }
 
 #[test]
