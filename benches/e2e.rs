@@ -44,11 +44,17 @@ mod database;
 mod db_cpu;
 #[path = "e2e/debezium.rs"]
 mod debezium;
+#[path = "e2e/first_row.rs"]
+mod first_row;
 #[path = "e2e/handwritten.rs"]
 mod handwritten;
+#[path = "e2e/load_data.rs"]
+mod load_data;
 #[path = "../examples/shared/orders_topic.rs"]
 #[allow(dead_code)]
 mod orders_topic;
+#[path = "e2e/positions.rs"]
+mod positions;
 #[path = "../examples/shared/queue.rs"]
 #[allow(dead_code)]
 mod queue;
@@ -62,6 +68,8 @@ mod serde_order;
 mod table;
 #[path = "../examples/shared/table_copy.rs"]
 mod table_copy;
+#[path = "e2e/tx_insert.rs"]
+mod tx_insert;
 #[path = "../examples/shared/w1.rs"]
 mod w1;
 #[path = "../examples/shared/w2.rs"]

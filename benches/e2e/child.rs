@@ -3,20 +3,33 @@
 //! and its time counts from process start, as WORKLOADS.md measures W1.
 
 use std::hint::black_box;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use sluice_testkit::workload;
 
 use super::database::{self, BoxError};
 use super::{
-    avro, ceiling, connectors, debezium, handwritten, queue, rabbitmq, rss, table_copy, w1, w2, w3,
+    avro, ceiling, connectors, debezium, handwritten, load_data, queue, rabbitmq, rss, table_copy,
+    tx_insert, w1, w2, w3,
 };
 
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
 pub enum Run {
     Ceiling {
+        connections: usize,
+    },
+    /// `LOAD DATA LOCAL INFILE` per piece, autocommit.
+    LoadData {
+        connections: usize,
+    },
+    /// Per piece a transaction: multi-row `INSERT` and a position upsert (sqlx).
+    TxInsert {
+        connections: usize,
+    },
+    /// Per piece a transaction: `LOAD DATA LOCAL INFILE` and a position upsert.
+    TxLoadData {
         connections: usize,
     },
     SluiceW1 {
@@ -85,6 +98,8 @@ pub struct Outcome {
     pub seconds: f64,
     pub peak_rss_mib: Option<f64>,
     pub cpu_seconds: Option<f64>,
+    /// When the parent started the child process.
+    pub spawned: Instant,
 }
 
 const RESULT: &str = "sluice-bench-result";
@@ -93,6 +108,9 @@ impl Run {
     fn name(self) -> String {
         match self {
             Run::Ceiling { connections } => format!("ceiling:{connections}"),
+            Run::LoadData { connections } => format!("load-data:{connections}"),
+            Run::TxInsert { connections } => format!("tx-insert:{connections}"),
+            Run::TxLoadData { connections } => format!("tx-load-data:{connections}"),
             Run::SluiceW1 { workers } => format!("sluice-w1:{workers}"),
             Run::HandWritten { connections } => format!("hand:{connections}"),
             Run::ConsumeDecode => "consume-decode:1".into(),
@@ -117,6 +135,9 @@ impl Run {
         let n: usize = n.parse().ok()?;
         Some(match kind {
             "ceiling" => Run::Ceiling { connections: n },
+            "load-data" => Run::LoadData { connections: n },
+            "tx-insert" => Run::TxInsert { connections: n },
+            "tx-load-data" => Run::TxLoadData { connections: n },
             "sluice-w1" => Run::SluiceW1 { workers: n },
             "hand" => Run::HandWritten { connections: n },
             "consume-decode" => Run::ConsumeDecode,
@@ -139,8 +160,14 @@ impl Run {
 
     /// Runs this in a child process and reads what it reports.
     pub fn in_child(self, input: &Input) -> Result<Outcome, BoxError> {
+        self.spawn(input)?.wait_until(None)
+    }
+
+    /// Starts this in a child process.
+    pub fn spawn(self, input: &Input) -> Result<Started, BoxError> {
         let exe = std::env::current_exe()?;
-        let output = Command::new(exe)
+        let spawned = Instant::now();
+        let child = Command::new(exe)
             .args(["--child", &self.name()])
             .args(["--child-brokers", &input.brokers])
             .args(["--child-topic", &input.topic])
@@ -148,27 +175,13 @@ impl Run {
             .args(["--child-events", &input.events.to_string()])
             .args(["--child-pipeline", &input.pipeline_id])
             .args(["--child-hostfile", &input.hostfile])
-            .stderr(std::process::Stdio::inherit())
-            .output()?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            return Err(format!("{} failed ({}): {stdout}", self.name(), output.status).into());
-        }
-        let line = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(RESULT))
-            .ok_or_else(|| format!("{} reported nothing: {stdout}", self.name()))?;
-        let field = |key: &str| -> Option<f64> {
-            line.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-                .and_then(|v| v.parse().ok())
-        };
-        Ok(Outcome {
-            items: field("items").ok_or("no items")? as u64,
-            check: field("check").unwrap_or(0.0) as u64,
-            seconds: field("seconds").ok_or("no seconds")?,
-            peak_rss_mib: field("peak_rss_mib"),
-            cpu_seconds: field("cpu"),
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        Ok(Started {
+            run: self,
+            child: Some(child),
+            spawned,
         })
     }
 
@@ -192,6 +205,18 @@ impl Run {
         Ok(match self {
             Run::Ceiling { connections } => (
                 ceiling::insert_all(&runtime()?, input.orders, connections)?,
+                0,
+            ),
+            Run::LoadData { connections } => (
+                load_data::load_all(&runtime()?, input.orders, connections, false)?,
+                0,
+            ),
+            Run::TxInsert { connections } => (
+                tx_insert::insert_all(&runtime()?, input.orders, connections)?,
+                0,
+            ),
+            Run::TxLoadData { connections } => (
+                load_data::load_all(&runtime()?, input.orders, connections, true)?,
                 0,
             ),
             Run::SluiceW1 { workers } => (w1::ingest::run(config(workers))?.written, 0),
@@ -259,6 +284,65 @@ impl Run {
                 (debezium::debezium_ingest::run(config(workers))?.written, 0)
             }
         })
+    }
+}
+
+/// A run's child process; killed if dropped before it ended.
+pub struct Started {
+    run: Run,
+    child: Option<Child>,
+    spawned: Instant,
+}
+
+impl Started {
+    /// Waits for the child to end (and kills it at `deadline`), then reads what it reported.
+    pub fn wait_until(mut self, deadline: Option<Instant>) -> Result<Outcome, BoxError> {
+        let name = self.run.name();
+        let mut child = self
+            .child
+            .take()
+            .ok_or("the child was already waited for")?;
+        if let Some(deadline) = deadline {
+            while child.try_wait()?.is_none() {
+                if Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("{name} did not end in time: killed").into());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+        let output = child.wait_with_output()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            return Err(format!("{name} failed ({}): {stdout}", output.status).into());
+        }
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(RESULT))
+            .ok_or_else(|| format!("{name} reported nothing: {stdout}"))?;
+        let field = |key: &str| -> Option<f64> {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+                .and_then(|v| v.parse().ok())
+        };
+        Ok(Outcome {
+            items: field("items").ok_or("no items")? as u64,
+            check: field("check").unwrap_or(0.0) as u64,
+            seconds: field("seconds").ok_or("no seconds")?,
+            peak_rss_mib: field("peak_rss_mib"),
+            cpu_seconds: field("cpu"),
+            spawned: self.spawned,
+        })
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
