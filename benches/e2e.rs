@@ -17,7 +17,10 @@
 //! - `avro`: W1's orders as Avro records in Confluent's wire format into `orders`, against
 //!   W1's JSON pipeline over the same orders;
 //! - `debezium`: W1's orders as Debezium snapshot events (a table's capture starting) applied
-//!   to `orders`, against W1's JSON pipeline over the same orders.
+//!   to `orders`, against W1's JSON pipeline over the same orders;
+//! - `latency`: W1 orders produced at fixed rates, stamped with their production time, read by
+//!   an unbounded W1 job: each row's commit time minus its stamp, p50 / p99 / max per rate and
+//!   epoch length (`e2e/latency.rs`).
 //!
 //! ```text
 //! cargo bench --bench e2e                                   # embedded broker, 150,000 orders
@@ -48,6 +51,8 @@ mod debezium;
 mod first_row;
 #[path = "e2e/handwritten.rs"]
 mod handwritten;
+#[path = "e2e/latency.rs"]
+mod latency;
 #[path = "e2e/load_data.rs"]
 mod load_data;
 #[path = "../examples/shared/orders_topic.rs"]
@@ -102,7 +107,7 @@ fn run() -> Result<(), database::BoxError> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     let mut broker = None;
-    let on_orders_topic = ["w1", "w2", "k2k", "cluster", "avro", "debezium"];
+    let on_orders_topic = ["w1", "w2", "k2k", "cluster", "avro", "debezium", "latency"];
     if on_orders_topic.iter().any(|w| args.runs(w)) {
         let topic = workloads::orders_topic(&runtime, &args)?;
         broker = Some(topic.brokers.clone());
@@ -123,6 +128,9 @@ fn run() -> Result<(), database::BoxError> {
         }
         if args.runs("debezium") {
             results.extend(workloads::debezium(&runtime, &args, &topic)?);
+        }
+        if args.runs("latency") {
+            results.extend(latency::latency(&runtime, &args, &topic)?);
         }
     }
     if args.runs("scan") {

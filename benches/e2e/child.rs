@@ -10,8 +10,8 @@ use sluice_testkit::workload;
 
 use super::database::{self, BoxError};
 use super::{
-    avro, ceiling, connectors, debezium, handwritten, load_data, queue, rabbitmq, rss, table_copy,
-    tx_insert, w1, w2, w3,
+    avro, ceiling, connectors, debezium, handwritten, latency, load_data, queue, rabbitmq, rss,
+    table_copy, tx_insert, w1, w2, w3,
 };
 
 /// One measured run.
@@ -74,6 +74,15 @@ pub enum Run {
     SluiceDebezium {
         workers: usize,
     },
+    /// W1 unbounded (not `until_end`), stopping after `Input::orders` messages, with
+    /// `Input::epoch_ms`.
+    SluiceLatency {
+        workers: usize,
+    },
+    /// `Input::orders` orders produced at `rate` a second, stamped with the time.
+    ProduceAt {
+        rate: usize,
+    },
 }
 
 /// What a run works on.
@@ -87,6 +96,10 @@ pub struct Input {
     pub pipeline_id: String,
     /// The host file of a run as two processes; empty otherwise.
     pub hostfile: String,
+    /// Orders a second of the `latency` workload's producer.
+    pub rate: u64,
+    /// The epoch length of the `latency` workload's job; 0 for sluice's default.
+    pub epoch_ms: u64,
 }
 
 /// What the child reports.
@@ -127,6 +140,8 @@ impl Run {
             Run::SluiceQueue { workers } => format!("sluice-queue:{workers}"),
             Run::SluiceAvro { workers } => format!("sluice-avro:{workers}"),
             Run::SluiceDebezium { workers } => format!("sluice-debezium:{workers}"),
+            Run::SluiceLatency { workers } => format!("sluice-latency:{workers}"),
+            Run::ProduceAt { rate } => format!("produce-at:{rate}"),
         }
     }
 
@@ -154,6 +169,8 @@ impl Run {
             "sluice-queue" => Run::SluiceQueue { workers: n },
             "sluice-avro" => Run::SluiceAvro { workers: n },
             "sluice-debezium" => Run::SluiceDebezium { workers: n },
+            "sluice-latency" => Run::SluiceLatency { workers: n },
+            "produce-at" => Run::ProduceAt { rate: n },
             _ => return None,
         })
     }
@@ -175,6 +192,8 @@ impl Run {
             .args(["--child-events", &input.events.to_string()])
             .args(["--child-pipeline", &input.pipeline_id])
             .args(["--child-hostfile", &input.hostfile])
+            .args(["--child-rate", &input.rate.to_string()])
+            .args(["--child-epoch-ms", &input.epoch_ms.to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -283,6 +302,19 @@ impl Run {
             Run::SluiceDebezium { workers } => {
                 (debezium::debezium_ingest::run(config(workers))?.written, 0)
             }
+            Run::SluiceLatency { workers } => {
+                let mut config = config(workers);
+                config.until_end = false;
+                config.limit = Some(input.orders);
+                if input.epoch_ms > 0 {
+                    config.epoch = std::time::Duration::from_millis(input.epoch_ms);
+                }
+                (w1::ingest::run(config)?.written, 0)
+            }
+            Run::ProduceAt { rate } => (
+                latency::produce_at(&input.brokers, &input.topic, input.orders, rate as u64)?,
+                0,
+            ),
         })
     }
 }
@@ -364,6 +396,8 @@ pub fn child_main(args: &[String]) -> Result<(), BoxError> {
         events: value("--child-events")?.parse()?,
         pipeline_id: value("--child-pipeline")?,
         hostfile: value("--child-hostfile").unwrap_or_default(),
+        rate: value("--child-rate").map_or(Ok(0), |v| v.parse())?,
+        epoch_ms: value("--child-epoch-ms").map_or(Ok(0), |v| v.parse())?,
     };
     let cpu_before = super::db_cpu::own_seconds();
     let (items, check) = run.execute(&input)?;

@@ -25,6 +25,8 @@ pub struct Measured {
     pub spread: Option<(f64, f64)>,
     /// From the child's spawn to the first row committed, where watched (median of rounds).
     pub first_row: Option<Duration>,
+    /// Printed after the ratios.
+    pub notes: Vec<String>,
 }
 
 impl Measured {
@@ -139,6 +141,7 @@ pub fn measure_together(
         ratios: Vec::new(),
         spread: None,
         first_row: None,
+        notes: Vec::new(),
     };
     eprintln!(
         "{workload}: {} -> {:.0} {unit}/s",
@@ -183,6 +186,11 @@ pub fn print(results: &[Measured]) {
             .map(|(name, ratio)| format!("{ratio:.2}× {name}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let ratios = std::iter::once(ratios)
+            .chain(m.notes.iter().cloned())
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
         println!(
             "| {} | {} | {} | {:.2} | {:.0} {}/s | {} | {} | {} | {} | {} | {} |",
             m.workload,

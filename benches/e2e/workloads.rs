@@ -30,7 +30,7 @@ pub fn orders_topic(
 }
 
 /// What a run reads, under a pipeline name no earlier run stored offsets for.
-fn input(args: &Args, topic: Option<&OrdersTopic>) -> Input {
+pub fn input(args: &Args, topic: Option<&OrdersTopic>) -> Input {
     static RUNS: AtomicU64 = AtomicU64::new(0);
     let n = RUNS.fetch_add(1, Ordering::Relaxed);
     Input {
@@ -40,6 +40,8 @@ fn input(args: &Args, topic: Option<&OrdersTopic>) -> Input {
         events: args.events,
         pipeline_id: format!("bench_{}_{n}", std::process::id()),
         hostfile: String::new(),
+        rate: 0,
+        epoch_ms: 0,
     }
 }
 
