@@ -79,6 +79,8 @@ mod tx_insert;
 mod w1;
 #[path = "../examples/shared/w2.rs"]
 mod w2;
+#[path = "e2e/w2_wide.rs"]
+mod w2_wide;
 #[path = "e2e/w3.rs"]
 mod w3;
 #[path = "e2e/workloads.rs"]

@@ -10,6 +10,7 @@ use super::child::{Input, Run};
 use super::database::{self, BoxError};
 use super::orders_topic::{self, OrdersTopic};
 use super::table::{Measured, measure, measure_first_row, measure_together};
+use super::w2_wide;
 
 /// A fresh `orders` topic with `args.orders` orders, and the bench database's tables.
 pub fn orders_topic(
@@ -291,12 +292,21 @@ fn local_infile_allowed(runtime: &tokio::runtime::Runtime) -> Result<bool, BoxEr
     })
 }
 
-/// W2 in `args.repeat` rounds: consume + decode, then sluice.
+/// W2 in `args.repeat` rounds: consume + decode, then sluice, then sluice over a topic of
+/// the same orders with 10,000 customers instead of 1,000.
 pub fn w2(
     runtime: &tokio::runtime::Runtime,
     args: &Args,
     topic: &OrdersTopic,
 ) -> Result<Vec<Measured>, BoxError> {
+    let wide_topic = format!("{}_customers_{}", topic.topic, w2_wide::CUSTOMERS);
+    topic.create_topic(&wide_topic).map_err(|e| e.to_string())?;
+    eprintln!(
+        "W2: producing {} orders of {} customers ...",
+        args.orders,
+        w2_wide::CUSTOMERS
+    );
+    w2_wide::produce(&topic.brokers, &wide_topic, args.orders)?;
     let mut rounds = Vec::new();
     for _ in 0..args.repeat {
         let (reference, _) = measure(
@@ -306,35 +316,78 @@ pub fn w2(
             Run::ConsumeDecode,
             &input(args, Some(topic)),
         )?;
-        empty(runtime, "customer_minute")?;
-        let (sluice, _) = measure(
-            "W2",
+        let sluice = w2_run(
+            runtime,
+            args,
             format!("sluice, {} workers", args.workers),
-            "events",
-            Run::SluiceW2 {
-                workers: args.workers,
-            },
-            &input(args, Some(topic)),
+            input(args, Some(topic)),
+            1_000,
         )?;
-        let counted: Option<sqlx::types::Decimal> = runtime.block_on(async {
-            sqlx::query_scalar("SELECT SUM(orders) FROM customer_minute")
-                .fetch_one(&mut database::connect().await?)
-                .await
-                .map_err(BoxError::from)
-        })?;
-        if counted != Some(args.orders.into()) {
-            return Err(format!(
-                "W2: customer_minute counts {counted:?} orders, not {}",
-                args.orders
-            )
-            .into());
-        }
-        rounds.push(vec![reference, sluice]);
+        let mut on_wide = input(args, Some(topic));
+        on_wide.topic = wide_topic.clone();
+        let wide = w2_run(
+            runtime,
+            args,
+            format!(
+                "sluice, {} customers, {} workers",
+                w2_wide::CUSTOMERS,
+                args.workers
+            ),
+            on_wide,
+            w2_wide::CUSTOMERS,
+        )?;
+        rounds.push(vec![reference, sluice, wide]);
     }
     let mut runs = median_of(rounds);
-    let (reference, sluice) = runs.split_at_mut(1);
-    sluice[0].against("consume + decode", &reference[0]);
+    if let [reference, sluice, wide] = &mut runs[..] {
+        sluice.against("consume + decode", reference);
+        wide.against("consume + decode", reference);
+        wide.against("sluice, 1,000 customers", sluice);
+        if let (Some(wide_mib), Some(mib)) = (wide.peak_rss_mib, sluice.peak_rss_mib) {
+            wide.notes.push(format!(
+                "peak RSS {:.2}× 1,000 customers' (target < 200 MB)",
+                wide_mib / mib.max(f64::EPSILON)
+            ));
+        }
+    }
     Ok(runs)
+}
+
+/// Empties `customer_minute`, runs W2 on `on_topic`, and checks that `customer_minute` then
+/// counts every order, over `customers` customers (fewer when there are fewer orders).
+fn w2_run(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    what: String,
+    on_topic: Input,
+    customers: u64,
+) -> Result<Measured, BoxError> {
+    empty(runtime, "customer_minute")?;
+    let (sluice, _) = measure(
+        "W2",
+        what,
+        "events",
+        Run::SluiceW2 {
+            workers: args.workers,
+        },
+        &on_topic,
+    )?;
+    let (counted, keys): (Option<sqlx::types::Decimal>, i64) = runtime.block_on(async {
+        sqlx::query_as("SELECT SUM(orders), COUNT(DISTINCT customer_id) FROM customer_minute")
+            .fetch_one(&mut database::connect().await?)
+            .await
+            .map_err(BoxError::from)
+    })?;
+    let expected_keys = customers.min(args.orders) as i64;
+    if counted != Some(args.orders.into()) || keys != expected_keys {
+        return Err(format!(
+            "{}: customer_minute counts {counted:?} orders of {keys} customers, not {} of \
+             {expected_keys}",
+            sluice.what, args.orders
+        )
+        .into());
+    }
+    Ok(sluice)
 }
 
 /// W3 in `args.repeat` rounds: the HashMap loop, then sluice on 1 and 2 workers.
