@@ -1,10 +1,12 @@
 //! End-to-end benchmark of the workloads of `shared/bench/WORKLOADS.md`, each against its
 //! reference measured in the same run:
 //!
-//! - W1 (Kafka JSON orders into `orders`): sluice, the MySQL insert ceiling with the same
-//!   connections, and a hand-written rdkafka + sqlx consumer on 1 and N connections;
-//! - W2 (per-customer one-minute windows into `customer_minute`): sluice, and a plain
-//!   consume-and-decode loop over the same topic;
+//! - W1 (Kafka JSON orders into `orders`): sluice, the MySQL ceilings with the same
+//!   connections (multi-row `INSERT`, `LOAD DATA LOCAL INFILE`), the same rows in transactions
+//!   with a position upsert each (`INSERT` or `LOAD DATA`), and a hand-written rdkafka + sqlx
+//!   consumer on 1 and N connections; each with the time to its first committed row;
+//! - W2 (per-customer one-minute windows into `customer_minute`): sluice over 1,000 and over
+//!   10,000 customers, and a plain consume-and-decode loop over the same topic;
 //! - W3 (10,000,000 in-memory events, keyed one-minute window sums, discarded): sluice on 1
 //!   and 2 workers, and a single-threaded HashMap loop;
 //! - `scan` and `k2k`: a MySQL table copied by a table source against `INSERT ... SELECT`, and
