@@ -163,6 +163,11 @@ fn one_run(
             .cpu_seconds
             .map_or_else(|| "?".to_owned(), |s| format!("{s:.2} s"))
     ));
+    if achieved < 0.98 * rate as f64 {
+        measured
+            .notes
+            .push("the producer did not keep the rate".into());
+    }
     eprintln!("latency: {} -> {}", measured.what, measured.notes[0]);
     Ok((measured, figures))
 }
