@@ -1,10 +1,12 @@
 //! End-to-end benchmark of the workloads of `shared/bench/WORKLOADS.md`, each against its
 //! reference measured in the same run:
 //!
-//! - W1 (Kafka JSON orders into `orders`): sluice, the MySQL insert ceiling with the same
-//!   connections, and a hand-written rdkafka + sqlx consumer on 1 and N connections;
-//! - W2 (per-customer one-minute windows into `customer_minute`): sluice, and a plain
-//!   consume-and-decode loop over the same topic;
+//! - W1 (Kafka JSON orders into `orders`): sluice, the MySQL ceilings with the same
+//!   connections (multi-row `INSERT`, `LOAD DATA LOCAL INFILE`), the same rows in transactions
+//!   with a position upsert each (`INSERT` or `LOAD DATA`), and a hand-written rdkafka + sqlx
+//!   consumer on 1 and N connections; each with the time to its first committed row;
+//! - W2 (per-customer one-minute windows into `customer_minute`): sluice over 1,000 and over
+//!   10,000 customers, and a plain consume-and-decode loop over the same topic;
 //! - W3 (10,000,000 in-memory events, keyed one-minute window sums, discarded): sluice on 1
 //!   and 2 workers, and a single-threaded HashMap loop;
 //! - `scan` and `k2k`: a MySQL table copied by a table source against `INSERT ... SELECT`, and
@@ -17,7 +19,10 @@
 //! - `avro`: W1's orders as Avro records in Confluent's wire format into `orders`, against
 //!   W1's JSON pipeline over the same orders;
 //! - `debezium`: W1's orders as Debezium snapshot events (a table's capture starting) applied
-//!   to `orders`, against W1's JSON pipeline over the same orders.
+//!   to `orders`, against W1's JSON pipeline over the same orders;
+//! - `latency`: W1 orders produced at fixed rates, stamped with their production time, read by
+//!   an unbounded W1 job: each row's commit time minus its stamp, p50 / p99 / max per rate and
+//!   epoch length (`e2e/latency.rs`).
 //!
 //! ```text
 //! cargo bench --bench e2e                                   # embedded broker, 150,000 orders
@@ -44,11 +49,19 @@ mod database;
 mod db_cpu;
 #[path = "e2e/debezium.rs"]
 mod debezium;
+#[path = "e2e/first_row.rs"]
+mod first_row;
 #[path = "e2e/handwritten.rs"]
 mod handwritten;
+#[path = "e2e/latency.rs"]
+mod latency;
+#[path = "e2e/load_data.rs"]
+mod load_data;
 #[path = "../examples/shared/orders_topic.rs"]
 #[allow(dead_code)]
 mod orders_topic;
+#[path = "e2e/positions.rs"]
+mod positions;
 #[path = "../examples/shared/queue.rs"]
 #[allow(dead_code)]
 mod queue;
@@ -62,10 +75,14 @@ mod serde_order;
 mod table;
 #[path = "../examples/shared/table_copy.rs"]
 mod table_copy;
+#[path = "e2e/tx_insert.rs"]
+mod tx_insert;
 #[path = "../examples/shared/w1.rs"]
 mod w1;
 #[path = "../examples/shared/w2.rs"]
 mod w2;
+#[path = "e2e/w2_wide.rs"]
+mod w2_wide;
 #[path = "e2e/w3.rs"]
 mod w3;
 #[path = "e2e/workloads.rs"]
@@ -94,7 +111,7 @@ fn run() -> Result<(), database::BoxError> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     let mut broker = None;
-    let on_orders_topic = ["w1", "w2", "k2k", "cluster", "avro", "debezium"];
+    let on_orders_topic = ["w1", "w2", "k2k", "cluster", "avro", "debezium", "latency"];
     if on_orders_topic.iter().any(|w| args.runs(w)) {
         let topic = workloads::orders_topic(&runtime, &args)?;
         broker = Some(topic.brokers.clone());
@@ -115,6 +132,9 @@ fn run() -> Result<(), database::BoxError> {
         }
         if args.runs("debezium") {
             results.extend(workloads::debezium(&runtime, &args, &topic)?);
+        }
+        if args.runs("latency") {
+            results.extend(latency::latency(&runtime, &args, &topic)?);
         }
     }
     if args.runs("scan") {

@@ -58,7 +58,7 @@ async fn insert_share(orders: u64, c: u64, connections: u64) -> Result<u64, BoxE
     Ok(written)
 }
 
-fn statement(rows: u64) -> String {
+pub fn statement(rows: u64) -> String {
     let mut sql =
         String::from("INSERT INTO orders (id, customer_id, amount_cents, currency, ts) VALUES ");
     for i in 0..rows {

@@ -3,20 +3,33 @@
 //! and its time counts from process start, as WORKLOADS.md measures W1.
 
 use std::hint::black_box;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use sluice_testkit::workload;
 
 use super::database::{self, BoxError};
 use super::{
-    avro, ceiling, connectors, debezium, handwritten, queue, rabbitmq, rss, table_copy, w1, w2, w3,
+    avro, ceiling, connectors, debezium, handwritten, latency, load_data, queue, rabbitmq, rss,
+    table_copy, tx_insert, w1, w2, w3,
 };
 
 /// One measured run.
 #[derive(Debug, Clone, Copy)]
 pub enum Run {
     Ceiling {
+        connections: usize,
+    },
+    /// `LOAD DATA LOCAL INFILE` per piece, autocommit.
+    LoadData {
+        connections: usize,
+    },
+    /// Per piece a transaction: multi-row `INSERT` and a position upsert (sqlx).
+    TxInsert {
+        connections: usize,
+    },
+    /// Per piece a transaction: `LOAD DATA LOCAL INFILE` and a position upsert.
+    TxLoadData {
         connections: usize,
     },
     SluiceW1 {
@@ -61,6 +74,15 @@ pub enum Run {
     SluiceDebezium {
         workers: usize,
     },
+    /// W1 unbounded (not `until_end`), stopping after `Input::orders` messages, with
+    /// `Input::epoch_ms`.
+    SluiceLatency {
+        workers: usize,
+    },
+    /// `Input::orders` orders produced at `rate` a second, stamped with the time.
+    ProduceAt {
+        rate: usize,
+    },
 }
 
 /// What a run works on.
@@ -74,6 +96,10 @@ pub struct Input {
     pub pipeline_id: String,
     /// The host file of a run as two processes; empty otherwise.
     pub hostfile: String,
+    /// Orders a second of the `latency` workload's producer.
+    pub rate: u64,
+    /// The epoch length of the `latency` workload's job; 0 for sluice's default.
+    pub epoch_ms: u64,
 }
 
 /// What the child reports.
@@ -85,6 +111,8 @@ pub struct Outcome {
     pub seconds: f64,
     pub peak_rss_mib: Option<f64>,
     pub cpu_seconds: Option<f64>,
+    /// When the parent started the child process.
+    pub spawned: Instant,
 }
 
 const RESULT: &str = "sluice-bench-result";
@@ -93,6 +121,9 @@ impl Run {
     fn name(self) -> String {
         match self {
             Run::Ceiling { connections } => format!("ceiling:{connections}"),
+            Run::LoadData { connections } => format!("load-data:{connections}"),
+            Run::TxInsert { connections } => format!("tx-insert:{connections}"),
+            Run::TxLoadData { connections } => format!("tx-load-data:{connections}"),
             Run::SluiceW1 { workers } => format!("sluice-w1:{workers}"),
             Run::HandWritten { connections } => format!("hand:{connections}"),
             Run::ConsumeDecode => "consume-decode:1".into(),
@@ -109,6 +140,8 @@ impl Run {
             Run::SluiceQueue { workers } => format!("sluice-queue:{workers}"),
             Run::SluiceAvro { workers } => format!("sluice-avro:{workers}"),
             Run::SluiceDebezium { workers } => format!("sluice-debezium:{workers}"),
+            Run::SluiceLatency { workers } => format!("sluice-latency:{workers}"),
+            Run::ProduceAt { rate } => format!("produce-at:{rate}"),
         }
     }
 
@@ -117,6 +150,9 @@ impl Run {
         let n: usize = n.parse().ok()?;
         Some(match kind {
             "ceiling" => Run::Ceiling { connections: n },
+            "load-data" => Run::LoadData { connections: n },
+            "tx-insert" => Run::TxInsert { connections: n },
+            "tx-load-data" => Run::TxLoadData { connections: n },
             "sluice-w1" => Run::SluiceW1 { workers: n },
             "hand" => Run::HandWritten { connections: n },
             "consume-decode" => Run::ConsumeDecode,
@@ -133,14 +169,22 @@ impl Run {
             "sluice-queue" => Run::SluiceQueue { workers: n },
             "sluice-avro" => Run::SluiceAvro { workers: n },
             "sluice-debezium" => Run::SluiceDebezium { workers: n },
+            "sluice-latency" => Run::SluiceLatency { workers: n },
+            "produce-at" => Run::ProduceAt { rate: n },
             _ => return None,
         })
     }
 
     /// Runs this in a child process and reads what it reports.
     pub fn in_child(self, input: &Input) -> Result<Outcome, BoxError> {
+        self.spawn(input)?.wait_until(None)
+    }
+
+    /// Starts this in a child process.
+    pub fn spawn(self, input: &Input) -> Result<Started, BoxError> {
         let exe = std::env::current_exe()?;
-        let output = Command::new(exe)
+        let spawned = Instant::now();
+        let child = Command::new(exe)
             .args(["--child", &self.name()])
             .args(["--child-brokers", &input.brokers])
             .args(["--child-topic", &input.topic])
@@ -148,27 +192,15 @@ impl Run {
             .args(["--child-events", &input.events.to_string()])
             .args(["--child-pipeline", &input.pipeline_id])
             .args(["--child-hostfile", &input.hostfile])
-            .stderr(std::process::Stdio::inherit())
-            .output()?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            return Err(format!("{} failed ({}): {stdout}", self.name(), output.status).into());
-        }
-        let line = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(RESULT))
-            .ok_or_else(|| format!("{} reported nothing: {stdout}", self.name()))?;
-        let field = |key: &str| -> Option<f64> {
-            line.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-                .and_then(|v| v.parse().ok())
-        };
-        Ok(Outcome {
-            items: field("items").ok_or("no items")? as u64,
-            check: field("check").unwrap_or(0.0) as u64,
-            seconds: field("seconds").ok_or("no seconds")?,
-            peak_rss_mib: field("peak_rss_mib"),
-            cpu_seconds: field("cpu"),
+            .args(["--child-rate", &input.rate.to_string()])
+            .args(["--child-epoch-ms", &input.epoch_ms.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        Ok(Started {
+            run: self,
+            child: Some(child),
+            spawned,
         })
     }
 
@@ -192,6 +224,18 @@ impl Run {
         Ok(match self {
             Run::Ceiling { connections } => (
                 ceiling::insert_all(&runtime()?, input.orders, connections)?,
+                0,
+            ),
+            Run::LoadData { connections } => (
+                load_data::load_all(&runtime()?, input.orders, connections, false)?,
+                0,
+            ),
+            Run::TxInsert { connections } => (
+                tx_insert::insert_all(&runtime()?, input.orders, connections)?,
+                0,
+            ),
+            Run::TxLoadData { connections } => (
+                load_data::load_all(&runtime()?, input.orders, connections, true)?,
                 0,
             ),
             Run::SluiceW1 { workers } => (w1::ingest::run(config(workers))?.written, 0),
@@ -258,7 +302,79 @@ impl Run {
             Run::SluiceDebezium { workers } => {
                 (debezium::debezium_ingest::run(config(workers))?.written, 0)
             }
+            Run::SluiceLatency { workers } => {
+                let mut config = config(workers);
+                config.until_end = false;
+                config.limit = Some(input.orders);
+                if input.epoch_ms > 0 {
+                    config.epoch = std::time::Duration::from_millis(input.epoch_ms);
+                }
+                (w1::ingest::run(config)?.written, 0)
+            }
+            Run::ProduceAt { rate } => (
+                latency::produce_at(&input.brokers, &input.topic, input.orders, rate as u64)?,
+                0,
+            ),
         })
+    }
+}
+
+/// A run's child process; killed if dropped before it ended.
+pub struct Started {
+    run: Run,
+    child: Option<Child>,
+    spawned: Instant,
+}
+
+impl Started {
+    /// Waits for the child to end (and kills it at `deadline`), then reads what it reported.
+    pub fn wait_until(mut self, deadline: Option<Instant>) -> Result<Outcome, BoxError> {
+        let name = self.run.name();
+        let mut child = self
+            .child
+            .take()
+            .ok_or("the child was already waited for")?;
+        if let Some(deadline) = deadline {
+            while child.try_wait()?.is_none() {
+                if Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!("{name} did not end in time: killed").into());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+        let output = child.wait_with_output()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            return Err(format!("{name} failed ({}): {stdout}", output.status).into());
+        }
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(RESULT))
+            .ok_or_else(|| format!("{name} reported nothing: {stdout}"))?;
+        let field = |key: &str| -> Option<f64> {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+                .and_then(|v| v.parse().ok())
+        };
+        Ok(Outcome {
+            items: field("items").ok_or("no items")? as u64,
+            check: field("check").unwrap_or(0.0) as u64,
+            seconds: field("seconds").ok_or("no seconds")?,
+            peak_rss_mib: field("peak_rss_mib"),
+            cpu_seconds: field("cpu"),
+            spawned: self.spawned,
+        })
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -280,6 +396,8 @@ pub fn child_main(args: &[String]) -> Result<(), BoxError> {
         events: value("--child-events")?.parse()?,
         pipeline_id: value("--child-pipeline")?,
         hostfile: value("--child-hostfile").unwrap_or_default(),
+        rate: value("--child-rate").map_or(Ok(0), |v| v.parse())?,
+        epoch_ms: value("--child-epoch-ms").map_or(Ok(0), |v| v.parse())?,
     };
     let cpu_before = super::db_cpu::own_seconds();
     let (items, check) = run.execute(&input)?;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::child::{Input, Outcome, Run};
 use super::database::BoxError;
 use super::db_cpu;
+use super::first_row::FirstRowWatch;
 
 /// What one run measured.
 pub struct Measured {
@@ -22,6 +23,10 @@ pub struct Measured {
     pub ratios: Vec<(String, f64)>,
     /// The lowest and highest rate over the rounds this median was taken from.
     pub spread: Option<(f64, f64)>,
+    /// From the child's spawn to the first row committed, where watched (median of rounds).
+    pub first_row: Option<Duration>,
+    /// Printed after the ratios.
+    pub notes: Vec<String>,
 }
 
 impl Measured {
@@ -39,9 +44,12 @@ impl Measured {
             .iter()
             .filter_map(|m| m.peak_rss_mib)
             .reduce(f64::max);
+        let mut first_rows: Vec<Duration> = rounds.iter().filter_map(|m| m.first_row).collect();
+        first_rows.sort();
         let count = rounds.len();
         let mut median = rounds.swap_remove(count / 2);
         median.peak_rss_mib = peak;
+        median.first_row = first_rows.get(first_rows.len() / 2).copied();
         median.spread = (count > 1).then_some((lowest, highest));
         Some(median)
     }
@@ -65,6 +73,25 @@ pub fn measure(
 ) -> Result<(Measured, Outcome), BoxError> {
     let (measured, mut outcomes) = measure_together(workload, what, unit, &[run], input)?;
     let outcome = outcomes.pop().ok_or("the run reported nothing")?;
+    Ok((measured, outcome))
+}
+
+/// [`measure`], with the time from the child's spawn to the first row in `table`, which must
+/// be empty at the start.
+pub fn measure_first_row(
+    workload: &'static str,
+    what: impl Into<String>,
+    unit: &'static str,
+    run: Run,
+    input: &Input,
+    table: &'static str,
+) -> Result<(Measured, Outcome), BoxError> {
+    let watch = FirstRowWatch::start(table)?;
+    let (mut measured, outcome) = measure(workload, what, unit, run, input)?;
+    measured.first_row = watch.finish(outcome.spawned)?;
+    if measured.first_row.is_none() {
+        return Err(format!("{}: no row seen in `{table}`", measured.what).into());
+    }
     Ok((measured, outcome))
 }
 
@@ -113,6 +140,8 @@ pub fn measure_together(
         own_cpu_seconds: outcomes.iter().map(|o| o.cpu_seconds).sum(),
         ratios: Vec::new(),
         spread: None,
+        first_row: None,
+        notes: Vec::new(),
     };
     eprintln!(
         "{workload}: {} -> {:.0} {unit}/s",
@@ -126,9 +155,9 @@ pub fn measure_together(
 pub fn print(results: &[Measured]) {
     println!();
     println!(
-        "| workload | run | items | seconds | rate (median) | spread | peak RSS | CPU: run, MySQL | ratios |"
+        "| workload | run | items | seconds | rate (median) | spread | peak RSS | CPU: run, MySQL | CPU per M items: run, MySQL | first row | ratios |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for m in results {
         let rss = m
             .peak_rss_mib
@@ -139,6 +168,15 @@ pub fn print(results: &[Measured]) {
             seconds(m.own_cpu_seconds),
             seconds(m.db_cpu_seconds)
         );
+        let per_million = |s: Option<f64>| s.map(|s| s * 1e6 / m.items.max(1) as f64);
+        let cpu_per_million = format!(
+            "{}, {} s",
+            seconds(per_million(m.own_cpu_seconds)),
+            seconds(per_million(m.db_cpu_seconds))
+        );
+        let first_row = m.first_row.map_or_else(String::new, |d| {
+            format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+        });
         let spread = m.spread.map_or_else(String::new, |(low, high)| {
             format!("{:.0}–{:.0}k", low / 1000.0, high / 1000.0)
         });
@@ -148,8 +186,13 @@ pub fn print(results: &[Measured]) {
             .map(|(name, ratio)| format!("{ratio:.2}× {name}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let ratios = std::iter::once(ratios)
+            .chain(m.notes.iter().cloned())
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
         println!(
-            "| {} | {} | {} | {:.2} | {:.0} {}/s | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.2} | {:.0} {}/s | {} | {} | {} | {} | {} | {} |",
             m.workload,
             m.what,
             m.items,
@@ -159,6 +202,8 @@ pub fn print(results: &[Measured]) {
             spread,
             rss,
             cpu,
+            cpu_per_million,
+            first_row,
             ratios
         );
     }

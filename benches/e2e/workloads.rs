@@ -9,7 +9,8 @@ use super::args::Args;
 use super::child::{Input, Run};
 use super::database::{self, BoxError};
 use super::orders_topic::{self, OrdersTopic};
-use super::table::{Measured, measure, measure_together};
+use super::table::{Measured, measure, measure_first_row, measure_together};
+use super::w2_wide;
 
 /// A fresh `orders` topic with `args.orders` orders, and the bench database's tables.
 pub fn orders_topic(
@@ -19,6 +20,7 @@ pub fn orders_topic(
     runtime.block_on(database::prepare(&[
         ("orders", workload::ORDERS_DDL),
         ("customer_minute", workload::CUSTOMER_MINUTE_DDL),
+        ("bench_offsets", super::positions::POSITIONS_DDL),
     ]))?;
     let topic_args = orders_topic::Args {
         orders: args.orders,
@@ -29,7 +31,7 @@ pub fn orders_topic(
 }
 
 /// What a run reads, under a pipeline name no earlier run stored offsets for.
-fn input(args: &Args, topic: Option<&OrdersTopic>) -> Input {
+pub fn input(args: &Args, topic: Option<&OrdersTopic>) -> Input {
     static RUNS: AtomicU64 = AtomicU64::new(0);
     let n = RUNS.fetch_add(1, Ordering::Relaxed);
     Input {
@@ -39,6 +41,8 @@ fn input(args: &Args, topic: Option<&OrdersTopic>) -> Input {
         events: args.events,
         pipeline_id: format!("bench_{}_{n}", std::process::id()),
         hostfile: String::new(),
+        rate: 0,
+        epoch_ms: 0,
     }
 }
 
@@ -133,7 +137,8 @@ fn empty(runtime: &tokio::runtime::Runtime, table: &str) -> Result<(), BoxError>
     })
 }
 
-/// Empties `orders`, runs `run`, and checks that `orders` then holds exactly the W1 rows.
+/// Empties `orders`, runs `run` (timing its first row), and checks that `orders` then holds
+/// exactly the W1 rows.
 fn w1_run(
     runtime: &tokio::runtime::Runtime,
     args: &Args,
@@ -142,7 +147,8 @@ fn w1_run(
     run: Run,
 ) -> Result<Measured, BoxError> {
     empty(runtime, "orders")?;
-    let (measured, _) = measure("W1", what, "rows", run, &input(args, Some(topic)))?;
+    let on_topic = input(args, Some(topic));
+    let (measured, _) = measure_first_row("W1", what, "rows", run, &on_topic, "orders")?;
     check_w1(runtime, args, &measured)?;
     Ok(measured)
 }
@@ -174,7 +180,9 @@ fn check_orders(
     Ok(())
 }
 
-/// W1 in `args.repeat` rounds: ceiling, sluice, hand-written on 1 and N connections.
+/// W1 in `args.repeat` rounds: the ceilings and the transactional writes without Kafka,
+/// sluice, hand-written on 1 and N connections. The `LOAD DATA` rows only where the server
+/// allows `LOCAL INFILE`.
 pub fn w1(
     runtime: &tokio::runtime::Runtime,
     args: &Args,
@@ -183,54 +191,122 @@ pub fn w1(
     let n = args.workers;
     let mut connections = vec![1, n];
     connections.dedup();
+    let local_infile = local_infile_allowed(runtime)?;
+    if !local_infile {
+        eprintln!("W1: the server has local_infile OFF: no LOAD DATA rows");
+    }
     let mut rounds = Vec::new();
     for _ in 0..args.repeat {
-        let mut round = vec![
-            w1_run(
-                runtime,
-                args,
-                topic,
-                format!("MySQL ceiling: multi-row INSERT, {n} conn."),
-                Run::Ceiling { connections: n },
-            )?,
-            w1_run(
-                runtime,
-                args,
-                topic,
-                format!("sluice, {n} workers"),
-                Run::SluiceW1 { workers: n },
-            )?,
-        ];
+        let mut runs = vec![(
+            format!("MySQL ceiling: multi-row INSERT, {n} conn."),
+            Run::Ceiling { connections: n },
+        )];
+        if local_infile {
+            runs.push((
+                format!("MySQL ceiling: LOAD DATA LOCAL INFILE, {n} conn."),
+                Run::LoadData { connections: n },
+            ));
+        }
+        runs.push((
+            format!("transactional multi-row INSERT + position upsert, {n} conn."),
+            Run::TxInsert { connections: n },
+        ));
+        if local_infile {
+            runs.push((
+                format!("transactional LOAD DATA + position upsert, {n} conn."),
+                Run::TxLoadData { connections: n },
+            ));
+        }
+        runs.push((format!("sluice, {n} workers"), Run::SluiceW1 { workers: n }));
         for &c in &connections {
-            round.push(w1_run(
-                runtime,
-                args,
-                topic,
+            runs.push((
                 format!("hand-written rdkafka + sqlx, {c} conn."),
                 Run::HandWritten { connections: c },
-            )?);
+            ));
+        }
+        let mut round = Vec::new();
+        for (what, run) in runs {
+            if matches!(run, Run::TxInsert { .. } | Run::TxLoadData { .. }) {
+                empty(runtime, "bench_offsets")?;
+            }
+            round.push((run, w1_run(runtime, args, topic, what, run)?));
         }
         rounds.push(round);
     }
-    let mut runs = median_of(rounds);
-    let (ceiling, rest) = runs.split_at_mut(1);
-    let (sluice, hand) = rest.split_at_mut(1);
-    sluice[0].against("ceiling", &ceiling[0]);
-    if let Some(best) = hand.iter().max_by(|a, b| a.rate().total_cmp(&b.rate())) {
-        sluice[0].against("best hand-written", best);
-    }
-    for h in hand.iter_mut() {
-        h.against("ceiling", &ceiling[0]);
+    let kinds: Vec<Run> = rounds
+        .first()
+        .map(|round| round.iter().map(|(run, _)| *run).collect())
+        .unwrap_or_default();
+    let mut runs = median_of(
+        rounds
+            .into_iter()
+            .map(|round| round.into_iter().map(|(_, m)| m).collect())
+            .collect(),
+    );
+    let rate_of = |wanted: fn(&Run) -> bool| {
+        let index = kinds.iter().position(wanted)?;
+        runs.get(index).map(Measured::rate)
+    };
+    let ceiling = rate_of(|r| matches!(r, Run::Ceiling { .. }));
+    let tx_insert = rate_of(|r| matches!(r, Run::TxInsert { .. }));
+    let best_hand = kinds
+        .iter()
+        .zip(&runs)
+        .filter(|(run, _)| matches!(run, Run::HandWritten { .. }))
+        .map(|(_, m)| m.rate())
+        .reduce(f64::max);
+    for (run, measured) in kinds.iter().zip(runs.iter_mut()) {
+        let mut against = |name: &str, reference: Option<f64>| {
+            if let Some(rate) = reference {
+                let ratio = measured.rate() / rate.max(f64::EPSILON);
+                measured.ratios.push((name.to_owned(), ratio));
+            }
+        };
+        match run {
+            Run::LoadData { .. } | Run::TxInsert { .. } | Run::HandWritten { .. } => {
+                against("INSERT ceiling", ceiling)
+            }
+            Run::TxLoadData { .. } => {
+                against("INSERT ceiling", ceiling);
+                against("transactional INSERT", tx_insert);
+            }
+            Run::SluiceW1 { .. } => {
+                against("INSERT ceiling", ceiling);
+                against("transactional INSERT", tx_insert);
+                against("best hand-written", best_hand);
+            }
+            _ => {}
+        }
     }
     Ok(runs)
 }
 
-/// W2 in `args.repeat` rounds: consume + decode, then sluice.
+/// Whether the server accepts `LOAD DATA LOCAL INFILE` (`local_infile`).
+fn local_infile_allowed(runtime: &tokio::runtime::Runtime) -> Result<bool, BoxError> {
+    runtime.block_on(async {
+        let (_, value): (String, String) =
+            sqlx::query_as("SHOW GLOBAL VARIABLES LIKE 'local_infile'")
+                .fetch_one(&mut database::connect().await?)
+                .await?;
+        Ok(value.eq_ignore_ascii_case("ON") || value == "1")
+    })
+}
+
+/// W2 in `args.repeat` rounds: consume + decode, then sluice, then sluice over a topic of
+/// the same orders with 10,000 customers instead of 1,000.
 pub fn w2(
     runtime: &tokio::runtime::Runtime,
     args: &Args,
     topic: &OrdersTopic,
 ) -> Result<Vec<Measured>, BoxError> {
+    let wide_topic = format!("{}_customers_{}", topic.topic, w2_wide::CUSTOMERS);
+    topic.create_topic(&wide_topic).map_err(|e| e.to_string())?;
+    eprintln!(
+        "W2: producing {} orders of {} customers ...",
+        args.orders,
+        w2_wide::CUSTOMERS
+    );
+    w2_wide::produce(&topic.brokers, &wide_topic, args.orders)?;
     let mut rounds = Vec::new();
     for _ in 0..args.repeat {
         let (reference, _) = measure(
@@ -240,35 +316,78 @@ pub fn w2(
             Run::ConsumeDecode,
             &input(args, Some(topic)),
         )?;
-        empty(runtime, "customer_minute")?;
-        let (sluice, _) = measure(
-            "W2",
+        let sluice = w2_run(
+            runtime,
+            args,
             format!("sluice, {} workers", args.workers),
-            "events",
-            Run::SluiceW2 {
-                workers: args.workers,
-            },
-            &input(args, Some(topic)),
+            input(args, Some(topic)),
+            1_000,
         )?;
-        let counted: Option<sqlx::types::Decimal> = runtime.block_on(async {
-            sqlx::query_scalar("SELECT SUM(orders) FROM customer_minute")
-                .fetch_one(&mut database::connect().await?)
-                .await
-                .map_err(BoxError::from)
-        })?;
-        if counted != Some(args.orders.into()) {
-            return Err(format!(
-                "W2: customer_minute counts {counted:?} orders, not {}",
-                args.orders
-            )
-            .into());
-        }
-        rounds.push(vec![reference, sluice]);
+        let mut on_wide = input(args, Some(topic));
+        on_wide.topic = wide_topic.clone();
+        let wide = w2_run(
+            runtime,
+            args,
+            format!(
+                "sluice, {} customers, {} workers",
+                w2_wide::CUSTOMERS,
+                args.workers
+            ),
+            on_wide,
+            w2_wide::CUSTOMERS,
+        )?;
+        rounds.push(vec![reference, sluice, wide]);
     }
     let mut runs = median_of(rounds);
-    let (reference, sluice) = runs.split_at_mut(1);
-    sluice[0].against("consume + decode", &reference[0]);
+    if let [reference, sluice, wide] = &mut runs[..] {
+        sluice.against("consume + decode", reference);
+        wide.against("consume + decode", reference);
+        wide.against("sluice, 1,000 customers", sluice);
+        if let (Some(wide_mib), Some(mib)) = (wide.peak_rss_mib, sluice.peak_rss_mib) {
+            wide.notes.push(format!(
+                "peak RSS {:.2}× 1,000 customers' (target < 200 MB)",
+                wide_mib / mib.max(f64::EPSILON)
+            ));
+        }
+    }
     Ok(runs)
+}
+
+/// Empties `customer_minute`, runs W2 on `on_topic`, and checks that `customer_minute` then
+/// counts every order, over `customers` customers (fewer when there are fewer orders).
+fn w2_run(
+    runtime: &tokio::runtime::Runtime,
+    args: &Args,
+    what: String,
+    on_topic: Input,
+    customers: u64,
+) -> Result<Measured, BoxError> {
+    empty(runtime, "customer_minute")?;
+    let (sluice, _) = measure(
+        "W2",
+        what,
+        "events",
+        Run::SluiceW2 {
+            workers: args.workers,
+        },
+        &on_topic,
+    )?;
+    let (counted, keys): (Option<sqlx::types::Decimal>, i64) = runtime.block_on(async {
+        sqlx::query_as("SELECT SUM(orders), COUNT(DISTINCT customer_id) FROM customer_minute")
+            .fetch_one(&mut database::connect().await?)
+            .await
+            .map_err(BoxError::from)
+    })?;
+    let expected_keys = customers.min(args.orders) as i64;
+    if counted != Some(args.orders.into()) || keys != expected_keys {
+        return Err(format!(
+            "{}: customer_minute counts {counted:?} orders of {keys} customers, not {} of \
+             {expected_keys}",
+            sluice.what, args.orders
+        )
+        .into());
+    }
+    Ok(sluice)
 }
 
 /// W3 in `args.repeat` rounds: the HashMap loop, then sluice on 1 and 2 workers.
