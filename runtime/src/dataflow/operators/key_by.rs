@@ -20,10 +20,12 @@
 //! # Ok::<(), sluice::Error>(())
 //! ```
 
+use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::Operator;
 
-use super::keyed::{Exchanged, Key, KeyedStream};
-use super::per_record::per_record;
+use super::guard;
+use super::keyed::{Exchanged, Key, KeyedStream, worker_of};
 use crate::dataflow::item::{Item, Watermark};
 use crate::dataflow::stream::Stream;
 
@@ -42,19 +44,51 @@ impl<'scope, T: Exchanged> Stream<'scope, T> {
             shared,
             lineage,
         } = self;
-        let peers = u32::try_from(shared.peers).unwrap_or(u32::MAX);
-        let inner = per_record(
-            inner,
+        let peers = shared.peers.max(1);
+        let worker = std::rc::Rc::clone(&shared);
+        // Each batch is split by the worker its items go to, so that the exchange moves whole
+        // batches: a record is routed here, once.
+        let inner = inner.unary::<CapacityContainerBuilder<Vec<Item<(K, T)>>>, _, _, _>(
             Pipeline,
             "key_by",
-            &shared,
-            move |origin, record, out| {
-                let key = key(&record);
-                out.push(Item::Record(origin, (key, record)));
-            },
-            // Every worker must hear from every source.
-            move |mark, out| {
-                out.extend((0..peers).map(|to| Item::Watermark(Watermark { to, ..mark })));
+            move |_, _| {
+                let mut by_worker: Vec<Vec<Item<(K, T)>>> =
+                    (0..peers).map(|_| Vec::new()).collect();
+                move |input, output| {
+                    input.for_each_stamp(|time, batches| {
+                        let mut session = output.session(&time);
+                        for batch in batches {
+                            // Room for an even share and some, so that few pushes reallocate.
+                            let share = batch.len() / peers + batch.len() / (4 * peers) + 16;
+                            for out in &mut by_worker {
+                                out.reserve(share);
+                            }
+                            let panics = guard::each_item(batch.drain(..), |item| match item {
+                                Item::Record(origin, record) => {
+                                    let key = key(&record);
+                                    let to = if peers == 1 {
+                                        0
+                                    } else {
+                                        worker_of(&key, peers)
+                                    };
+                                    by_worker[to].push(Item::Record(origin, (key, record)));
+                                }
+                                // Every worker must hear from every source.
+                                Item::Watermark(mark) => {
+                                    for (to, out) in by_worker.iter_mut().enumerate() {
+                                        let to = u32::try_from(to).unwrap_or(u32::MAX);
+                                        out.push(Item::Watermark(Watermark { to, ..mark }));
+                                    }
+                                }
+                            });
+                            guard::dead_letter_panics(&worker, "key_by", panics);
+                            for out in by_worker.iter_mut().filter(|out| !out.is_empty()) {
+                                session.give_container(out);
+                                out.clear();
+                            }
+                        }
+                    });
+                }
             },
         );
         let lineage = shared.step(lineage, || "key_by".to_owned());

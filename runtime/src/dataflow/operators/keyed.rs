@@ -8,8 +8,12 @@ use std::rc::Rc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use timely::communication::Push;
 use timely::dataflow::StreamVec;
-use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::channels::Message;
+use timely::dataflow::channels::pact::DistributorPact;
+use timely::dataflow::channels::pushers::exchange::Distributor;
+use timely::progress::Stamp;
 
 use super::records::Records;
 use super::summary::{Summaries, Summary};
@@ -63,14 +67,49 @@ fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-/// Records to their key's worker, watermarks to the worker they are addressed to.
-pub(super) type ByKey<K, T> = Exchange<Item<(K, T)>, fn(&Item<(K, T)>) -> u64>;
+/// The worker of `peers` that processes `key`.
+pub(super) fn worker_of<K: Hash>(key: &K, peers: usize) -> usize {
+    let peers = u64::try_from(peers.max(1)).unwrap_or(u64::MAX);
+    usize::try_from(route(key) % peers).unwrap_or(0)
+}
 
-pub(super) fn exchange<K: Key, T: Exchanged>() -> ByKey<K, T> {
-    Exchange::new(|item: &Item<(K, T)>| match item {
-        Item::Record(_, (key, _)) => route(key),
-        Item::Watermark(w) => u64::from(w.to),
-    })
+/// Moves each batch `key_by` made whole to the worker all its items are for: `key_by` has
+/// already split its output by worker ([`worker_of`] for records, the addressee for
+/// watermarks), so nothing is looked at or copied item by item here.
+pub(super) struct ToWorker;
+
+impl<K: Hash, T> Distributor<Vec<Item<(K, T)>>> for ToWorker {
+    fn partition<E: Clone, P: Push<Message<E, Vec<Item<(K, T)>>>>>(
+        &mut self,
+        batch: &mut Vec<Item<(K, T)>>,
+        stamp: &Stamp<E>,
+        pushers: &mut [P],
+    ) {
+        let to = |item: &Item<(K, T)>| match item {
+            Item::Record(_, (key, _)) => worker_of(key, pushers.len()),
+            Item::Watermark(w) => usize::try_from(w.to).unwrap_or(0) % pushers.len().max(1),
+        };
+        let Some(first) = batch.first() else { return };
+        let worker = to(first);
+        debug_assert!(batch.iter().all(|item| to(item) == worker));
+        if let Some(pusher) = pushers.get_mut(worker) {
+            Message::push_at(batch, stamp.clone(), pusher);
+        }
+    }
+
+    fn flush<E: Clone, P: Push<Message<E, Vec<Item<(K, T)>>>>>(
+        &mut self,
+        _stamp: &Stamp<E>,
+        _pushers: &mut [P],
+    ) {
+    }
+}
+
+/// The exchange after `key_by`: its batches, whole, to their worker.
+pub(super) type ByKey = DistributorPact<fn(usize) -> ToWorker>;
+
+pub(super) fn exchange() -> ByKey {
+    DistributorPact(|_peers| ToWorker)
 }
 
 impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {

@@ -141,7 +141,7 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
         let name = "map_with_state";
         let inner = inner.binary_frontier::<_, CapacityContainerBuilder<Vec<Item<U>>>, _, _, _, _>(
             restored,
-            exchange::<K, T>(),
+            exchange(),
             by_key,
             name,
             move |initial, _info| {

@@ -1,5 +1,5 @@
 //! The per-record loop every record-at-a-time operator shares (`map`, `filter`, `flat_map`,
-//! `inspect`, `key_by`, `map_with_state`): each record goes through the operator's closure,
+//! `inspect`, `map_with_state`): each record goes through the operator's closure,
 //! watermarks pass on, a panic makes its record a dead letter, and records from messages that
 //! became none or several are counted so the run's summary reconciles.
 //!

@@ -83,6 +83,8 @@ pub(crate) struct WindowBook<K, A> {
     watermark: i64,
     /// The windows of the record being inserted; kept to spare an allocation per record.
     scratch: Vec<(i64, i64)>,
+    /// The last window a record was assigned to, when windows are tumbling.
+    last_tumbling: Option<(i64, i64)>,
 }
 
 impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
@@ -94,6 +96,7 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
             epochs: BTreeMap::new(),
             watermark: i64::MIN,
             scratch: Vec::new(),
+            last_tumbling: None,
         }
     }
 
@@ -147,11 +150,24 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
         // Should `fold.add` panic below, only this allocation is lost.
         let mut open = std::mem::take(&mut self.scratch);
         open.clear();
-        let assigned = self.spec.assign(origin.event_time, |start, end| {
-            if end.saturating_add(lateness) > watermark {
-                open.push((start, end));
+        let ts = origin.event_time;
+        let assigned = match self.last_tumbling {
+            // The tumbling window of the previous record holds this one too: no division.
+            Some((start, end)) if start <= ts && ts < end => {
+                if end.saturating_add(lateness) > watermark {
+                    open.push((start, end));
+                }
+                Ok(())
             }
-        });
+            _ => self.spec.assign(ts, |start, end| {
+                if self.spec.is_tumbling() {
+                    self.last_tumbling = Some((start, end));
+                }
+                if end.saturating_add(lateness) > watermark {
+                    open.push((start, end));
+                }
+            }),
+        };
         if let Err(unwindowable) = assigned {
             self.scratch = open;
             return Placed::Unwindowable(unwindowable);

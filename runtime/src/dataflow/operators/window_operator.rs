@@ -67,7 +67,7 @@ where
     let worker = Rc::clone(&shared);
     let source = u32::try_from(shared.index).unwrap_or(u32::MAX);
     let inner = inner.unary_frontier::<CapacityContainerBuilder<Vec<Item<R>>>, _, _, _>(
-        exchange::<K, T>(),
+        exchange(),
         name,
         move |initial, _info| {
             let mut held = Some(initial);

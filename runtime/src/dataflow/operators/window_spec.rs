@@ -173,6 +173,10 @@ impl WindowSpec {
         Ok(())
     }
 
+    pub(crate) fn is_tumbling(&self) -> bool {
+        matches!(self.kind, WindowKind::Tumbling { .. })
+    }
+
     pub(crate) fn is_session(&self) -> bool {
         matches!(self.kind, WindowKind::Session { .. })
     }
