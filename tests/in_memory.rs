@@ -172,3 +172,79 @@ fn a_fold_in_session_windows_without_a_merge_stops_at_start_up() {
     let text = error.to_string();
     assert!(text.contains("merged_by"), "{text}");
 }
+
+/// A sum whose closure panics on the value 7.
+fn sum_refusing_seven(
+    values: &sluice::Summaries<(u64, i64)>,
+) -> impl sluice::Summary<(u64, i64), Output = i64> + use<> {
+    values.sum(|&(_, v)| {
+        assert_ne!(v, 7, "seven");
+        v
+    })
+}
+
+#[test]
+fn a_summary_that_panics_makes_its_window_a_dead_letter_not_a_wrong_row() {
+    // Two keys, a record a second: key 1's first minute holds the 7.
+    let rows = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&rows);
+    let report = run_in_memory(
+        InMemory::workers(2),
+        |worker, peers| {
+            (worker as u64..240)
+                .step_by(peers)
+                .map(|i| ((i * 1_000) as i64, (i % 2, i as i64)))
+        },
+        move |events| {
+            let seen = Arc::clone(&seen);
+            events
+                .key_by(|&(key, _)| key)
+                .window(Tumbling::minutes(1))
+                .summarize(
+                    |values| (values.count(), sum_refusing_seven(values)),
+                    |window, key, (n, sum)| (*key, window.start.timestamp_millis(), n, sum),
+                )
+                .inspect(move |row| seen.lock().expect("lock").push(*row))
+        },
+    )
+    .expect("run");
+    let rows = rows.lock().expect("lock").clone();
+    assert!(
+        rows.iter()
+            .all(|&(key, start, _, _)| (key, start) != (1, 0)),
+        "{rows:?}"
+    );
+    // 2 keys x 4 minutes, but the one with the 7; the record and its window are dead letters.
+    assert_eq!(rows.len(), 7, "{rows:?}");
+    assert_eq!(report.dead_lettered, 2, "{}", report.summary());
+}
+
+#[test]
+fn a_session_whose_first_record_panics_is_not_written_empty() {
+    use sluice::Session;
+    use std::time::Duration;
+    // One key, a record every 20 s: each record is a session of its own.
+    let rows = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&rows);
+    let report = run_in_memory(
+        InMemory::workers(1),
+        |_, _| (0..10u64).map(|i| ((i * 20_000) as i64, (0, i as i64))),
+        move |events| {
+            let seen = Arc::clone(&seen);
+            events
+                .key_by(|&(key, _)| key)
+                .window(Session::gap(Duration::from_secs(10)))
+                .summarize(
+                    |values| (values.count(), sum_refusing_seven(values)),
+                    |_, _, counted| counted,
+                )
+                .inspect(move |row| seen.lock().expect("lock").push(*row))
+        },
+    )
+    .expect("run");
+    let mut rows = rows.lock().expect("lock").clone();
+    rows.sort_unstable();
+    let expected: Vec<(i64, i64)> = (0..10).filter(|v| *v != 7).map(|v| (1, v)).collect();
+    assert_eq!(rows, expected);
+    assert_eq!(report.dead_lettered, 1, "{}", report.summary());
+}

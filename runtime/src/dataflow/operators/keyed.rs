@@ -16,7 +16,7 @@ use timely::dataflow::channels::pushers::exchange::Distributor;
 use timely::progress::Stamp;
 
 use super::records::Records;
-use super::summary::{Summaries, Summary};
+use super::summary::{Summaries, Summary, finish_kept, summary_fold};
 use super::window_book::Fold;
 use super::window_operator::window_operator;
 use super::window_spec::{Window, WindowSpec};
@@ -29,6 +29,7 @@ use crate::delivery::Epoch;
 /// A stream whose records are grouped by a key: the same key always goes to the same worker.
 #[derive(Debug)]
 pub struct KeyedStream<'scope, K: 'static, T: 'static> {
+    /// Made by `key_by`, whose every batch holds items for one worker ([`ToWorker`]).
     pub(super) inner: StreamVec<'scope, Epoch, Item<(K, T)>>,
     pub(super) shared: Rc<WorkerShared>,
     pub(super) lineage: Lineage,
@@ -89,9 +90,25 @@ impl<K: Hash, T> Distributor<Vec<Item<(K, T)>>> for ToWorker {
             Item::Record(_, (key, _)) => worker_of(key, pushers.len()),
             Item::Watermark(w) => usize::try_from(w.to).unwrap_or(0) % pushers.len().max(1),
         };
-        let Some(first) = batch.first() else { return };
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return;
+        };
         let worker = to(first);
         debug_assert!(batch.iter().all(|item| to(item) == worker));
+        if to(last) != worker {
+            // Not a batch `key_by` made: routed item by item.
+            let mut split: Vec<Vec<Item<(K, T)>>> = pushers.iter().map(|_| Vec::new()).collect();
+            for item in batch.drain(..) {
+                let at = to(&item);
+                split[at].push(item);
+            }
+            for (part, pusher) in split.iter_mut().zip(pushers.iter_mut()) {
+                if !part.is_empty() {
+                    Message::push_at(part, stamp.clone(), pusher);
+                }
+            }
+            return;
+        }
         if let Some(pusher) = pushers.get_mut(worker) {
             Message::push_at(batch, stamp.clone(), pusher);
         }
@@ -116,6 +133,49 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
     /// Cuts each key's records into windows of event time (`Tumbling`, `Sliding`, `Session`).
     pub fn window(self, spec: WindowSpec) -> WindowedStream<'scope, K, T> {
         WindowedStream { keyed: self, spec }
+    }
+}
+
+impl<'scope, K: Key, T: Exchanged> WindowedStream<'scope, K, T> {
+    /// Turns each window of each key into one record from summaries of its records, kept as
+    /// they arrive, one state per key and window: no record is kept. The first closure picks
+    /// the summaries from [`Summaries`] (`count`, `sum`, `checked_sum`, `min`, `max`, `avg`,
+    /// `fold`, or a tuple of them); the second makes the row from their values:
+    ///
+    /// ```ignore
+    /// .summarize(
+    ///     |orders| (orders.count(), orders.sum(|&(_, amount)| amount)),
+    ///     |window, &customer_id, (orders, amount_cents)| CustomerMinute { .. },
+    /// )
+    /// ```
+    ///
+    /// A running `sum` past the range of its type, or a summary's closure that panics (the
+    /// record it panicked on is a dead letter of kind `panic`), makes the window a dead letter
+    /// that names it instead of a wrong row. A `fold` in `Session` windows needs
+    /// [`Folded::merged_by`](crate::summary::Folded::merged_by), to join two sessions that a
+    /// record connects; without it the run stops at start-up and says so.
+    pub fn summarize<S, R>(
+        self,
+        summaries: impl FnOnce(&Summaries<T>) -> S,
+        mut logic: impl FnMut(&Window, &K, S::Output) -> R + 'static,
+    ) -> Stream<'scope, R>
+    where
+        S: Summary<T>,
+        R: 'static,
+    {
+        let summary = Rc::new(summaries(&Summaries::new()));
+        if self.spec.is_session() && !summary.can_merge() {
+            self.keyed.shared.control.fail(crate::error::Error::Config(
+                "a `fold` in `Session` windows needs `.merged_by(|a, b| ..)`: a record that \
+                 falls between two sessions joins them into one, and their two values must \
+                 become one"
+                    .into(),
+            ));
+        }
+        let fold = summary_fold(Rc::clone(&summary));
+        window_operator(self, fold, "summarize", move |key, window, kept| {
+            Ok(logic(window, key, finish_kept(&*summary, kept)?))
+        })
     }
 }
 
@@ -151,59 +211,6 @@ impl<'scope, K: Key, T: Exchanged + Clone> WindowedStream<'scope, K, T> {
         };
         window_operator(self, fold, "aggregate", move |key, window, acc| {
             Ok(logic(window, key, &Records::new(acc)))
-        })
-    }
-
-    /// Turns each window of each key into one record from summaries of its records, kept as
-    /// they arrive, one state per key and window: no record is kept. The first closure picks
-    /// the summaries from [`Summaries`] (`count`, `sum`, `checked_sum`, `min`, `max`, `avg`,
-    /// `fold`, or a tuple of them); the second makes the row from their values:
-    ///
-    /// ```ignore
-    /// .summarize(
-    ///     |orders| (orders.count(), orders.sum(|&(_, amount)| amount)),
-    ///     |window, &customer_id, (orders, amount_cents)| CustomerMinute { .. },
-    /// )
-    /// ```
-    ///
-    /// A `sum` past the range of its type, or a `fold` whose closure panicked, makes the window
-    /// a dead letter that names it instead of a wrong row. A `fold` in `Session` windows needs
-    /// [`Folded::merged_by`](crate::summary::Folded::merged_by), to join two sessions that a
-    /// record connects; without it the run stops at start-up and says so.
-    pub fn summarize<S, R>(
-        self,
-        summaries: impl FnOnce(&Summaries<T>) -> S,
-        mut logic: impl FnMut(&Window, &K, S::Output) -> R + 'static,
-    ) -> Stream<'scope, R>
-    where
-        S: Summary<T>,
-        R: 'static,
-    {
-        let summary = Rc::new(summaries(&Summaries::new()));
-        if self.spec.is_session() && !summary.merges() {
-            self.keyed.shared.control.fail(crate::error::Error::Config(
-                "a `fold` in `Session` windows needs `.merged_by(|a, b| ..)`: a record that \
-                 falls between two sessions joins them into one, and their two values must \
-                 become one"
-                    .into(),
-            ));
-        }
-        let (add, add_shared, merge, finish) = (
-            Rc::clone(&summary),
-            Rc::clone(&summary),
-            Rc::clone(&summary),
-            Rc::clone(&summary),
-        );
-        let fold = Fold {
-            new: Box::new(move || summary.start()),
-            add_shared: Box::new(move |acc: &mut S::State, record: &T| {
-                add_shared.add(acc, record);
-            }),
-            add: Box::new(move |acc: &mut S::State, record: T| add.add(acc, &record)),
-            merge: Box::new(move |acc: &mut S::State, other| merge.merge(acc, other)),
-        };
-        window_operator(self, fold, "summarize", move |key, window, acc| {
-            Ok(logic(window, key, finish.finish(acc)?))
         })
     }
 

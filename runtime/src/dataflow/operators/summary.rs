@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 
 use super::records::Summable;
+use super::window_book::Fold;
 
 /// A value computed from a window's records as they arrive, keeping a fixed-size state per
 /// key and window instead of the records. A tuple of summaries (up to eight) is a summary of
@@ -27,12 +28,60 @@ pub trait Summary<T>: 'static {
     fn merge(&self, state: &mut Self::State, other: Self::State);
 
     /// Whether [`Summary::merge`] can be called: session windows need it.
-    fn merges(&self) -> bool {
+    fn can_merge(&self) -> bool {
         true
     }
 
     /// The window's value; an error makes the window a dead letter that quotes it.
     fn finish(&self, state: &Self::State) -> Result<Self::Output, String>;
+}
+
+/// Why a window has no values: a summary's closure panicked with its state in hand.
+const SUMMARY_LOST: &str = "a summary's closure panicked on one of the window's records (that \
+                            record's dead letter of kind `panic` says why), and the window's \
+                            values were lost with it";
+
+/// How the window book keeps `summary`'s state: taken out while the summary's closures run,
+/// so that one panicking leaves `None`, the window lost, never a state half updated (a tuple's
+/// first summaries with the record, the next ones without).
+pub(crate) fn summary_fold<T: 'static, S: Summary<T>>(summary: Rc<S>) -> Fold<T, Option<S::State>> {
+    let (start, add, add_shared, merge) = (
+        Rc::clone(&summary),
+        Rc::clone(&summary),
+        Rc::clone(&summary),
+        summary,
+    );
+    Fold {
+        new: Box::new(move || Some(start.start())),
+        add_shared: Box::new(move |kept: &mut Option<S::State>, record: &T| {
+            if let Some(mut state) = kept.take() {
+                add_shared.add(&mut state, record);
+                *kept = Some(state);
+            }
+        }),
+        add: Box::new(move |kept: &mut Option<S::State>, record: T| {
+            if let Some(mut state) = kept.take() {
+                add.add(&mut state, &record);
+                *kept = Some(state);
+            }
+        }),
+        merge: Box::new(
+            move |kept: &mut Option<S::State>, other: Option<S::State>| {
+                if let (Some(mut state), Some(other)) = (kept.take(), other) {
+                    merge.merge(&mut state, other);
+                    *kept = Some(state);
+                }
+            },
+        ),
+    }
+}
+
+/// The window's values from the state [`summary_fold`] kept.
+pub(crate) fn finish_kept<T, S: Summary<T>>(
+    summary: &S,
+    kept: &Option<S::State>,
+) -> Result<S::Output, String> {
+    summary.finish(kept.as_ref().ok_or_else(|| SUMMARY_LOST.to_owned())?)
 }
 
 /// The summaries a window of `T` records can keep, handed to the first closure of
@@ -297,7 +346,8 @@ macro_rules! extreme_summary {
 }
 
 extreme_summary!(Min, |new: &S, kept: &S| new < kept);
-extreme_summary!(Max, |new: &S, kept: &S| new > kept);
+// As `Iterator::min` and `max`: the first of equal smallest values, the last of equal largest.
+extreme_summary!(Max, |new: &S, kept: &S| new >= kept);
 
 /// [`Summaries::avg`].
 pub struct Avg<F>(F);
@@ -386,7 +436,7 @@ where
         };
     }
 
-    fn merges(&self) -> bool {
+    fn can_merge(&self) -> bool {
         self.merge.is_some()
     }
 
@@ -413,8 +463,8 @@ macro_rules! tuple_summary {
                 $(self.$i.merge(&mut state.$i, other.$i);)+
             }
 
-            fn merges(&self) -> bool {
-                $(self.$i.merges())&&+
+            fn can_merge(&self) -> bool {
+                $(self.$i.can_merge())&&+
             }
 
             fn finish(&self, state: &Self::State) -> Result<Self::Output, String> {
@@ -434,87 +484,5 @@ tuple_summary!(A 0, B 1, C 2, D 3, E 4, G 5, H 6);
 tuple_summary!(A 0, B 1, C 2, D 3, E 4, G 5, H 6, I 7);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dataflow::operators::records::Records;
-
-    /// Feeds `values` through `summary` split in two windows that are then merged, as a
-    /// session does, and whole; both must give the same.
-    fn both_ways<S: Summary<i64>>(summary: &S, values: &[i64]) -> [Result<S::Output, String>; 2] {
-        let mut whole = summary.start();
-        for v in values {
-            summary.add(&mut whole, v);
-        }
-        let (left, right) = values.split_at(values.len() / 2);
-        let mut first = summary.start();
-        left.iter().for_each(|v| summary.add(&mut first, v));
-        let mut second = summary.start();
-        right.iter().for_each(|v| summary.add(&mut second, v));
-        summary.merge(&mut first, second);
-        [summary.finish(&whole), summary.finish(&first)]
-    }
-
-    #[test]
-    fn each_summary_equals_the_records_aggregate_and_merges_alike() {
-        let all = Summaries::<i64>::new();
-        for values in [vec![], vec![7], vec![3, -5, 10, 10, i64::MIN / 2]] {
-            let records = Records::new(&values);
-            let summary = (
-                all.count(),
-                all.sum(|v| i128::from(*v)),
-                all.min(|v| *v),
-                all.max(|v| *v),
-                all.avg(|v| *v as f64),
-                all.fold(Vec::new(), |mut seen, v| {
-                    seen.push(*v);
-                    seen
-                })
-                .merged_by(|mut a, b| {
-                    a.extend(b);
-                    a
-                }),
-            );
-            let expected = (
-                records.count(),
-                records.sum(|v| i128::from(*v)),
-                records.min(|v| *v),
-                records.max(|v| *v),
-                records.avg(|v| *v as f64),
-                values.clone(),
-            );
-            for found in both_ways(&summary, &values) {
-                assert_eq!(found, Ok(expected.clone()), "{values:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn an_overflowing_sum_is_an_error_that_says_what_to_do_and_checked_sum_is_none() {
-        let all = Summaries::<i64>::new();
-        let values = [i64::MAX, 1];
-        for found in both_ways(&all.sum(|v| *v), &values) {
-            let error = found.expect_err("past i64");
-            assert!(error.contains("past the range of i64"), "{error}");
-            assert!(error.contains("checked_sum"), "{error}");
-        }
-        assert_eq!(
-            both_ways(&all.checked_sum(|v| *v), &values),
-            [Ok(None), Ok(None)]
-        );
-        let negative = [i64::MIN, -1];
-        assert!(both_ways(&all.sum(|v| *v), &negative)[0].is_err());
-    }
-
-    #[test]
-    fn a_fold_merges_only_with_a_merge_and_a_lost_value_is_an_error() {
-        let all = Summaries::<i64>::new();
-        let plain = all.fold(0, |a, v| a + v);
-        assert!(!plain.merges());
-        assert!(!(all.count(), plain).merges());
-        let merged = all.fold(0, |a, v| a + v).merged_by(|a, b| a + b);
-        assert!(merged.merges());
-        assert_eq!(both_ways(&merged, &[1, 2, 3]), [Ok(6), Ok(6)]);
-        let lost: Option<i64> = None;
-        assert!(merged.finish(&lost).is_err());
-    }
-}
+#[path = "summary_tests.rs"]
+mod tests;

@@ -1,9 +1,11 @@
 //! The open windows of one worker's keys: which window each record joins, when a window fires,
 //! when it is dropped, and which epochs its records came from. Pure state, no timely.
 //!
-//! User code runs inside it (a `reduce` closure, in `Fold::add` and `Fold::merge`) and may
-//! panic: every change to the bookkeeping (epochs held, timers) is made before that code runs,
-//! so a panic leaves the book consistent, the accumulator as the fold left it.
+//! User code runs inside it (a `reduce` closure or a summary's, in the `Fold`'s steps) and may
+//! panic. A new window or session is entered, with its epoch held and its timer, only once its
+//! first record is in; every other change to the bookkeeping is made before that code runs. So
+//! a panic leaves the book consistent, and the accumulator as the fold left it (the folds of
+//! `reduce` and `summarize` then mark it lost).
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
@@ -33,9 +35,9 @@ pub(crate) type SharedStep<A, V> = Box<dyn FnMut(&mut A, &V)>;
 /// How to start, grow and merge a window's accumulator.
 pub(crate) struct Fold<T, A> {
     pub new: Box<dyn Fn() -> A>,
-    /// Adds a record that the record's later windows (sliding) take too.
+    /// Adds a record, by reference, to all but the last of its windows (sliding windows).
     pub add_shared: SharedStep<A, T>,
-    /// Adds a record to its last window.
+    /// Adds a record to the last of its windows.
     pub add: Step<A, T>,
     pub merge: Step<A, A>,
 }
@@ -61,8 +63,8 @@ pub(crate) struct Fired<'a, A> {
 
 /// Adds the record to one of its windows: a reference for all but its last window, which
 /// takes the record itself.
-fn add_to<T, A>(fold: &mut Fold<T, A>, acc: &mut A, record: &mut Option<T>, last: bool) {
-    if !last {
+fn add_to<T, A>(fold: &mut Fold<T, A>, acc: &mut A, record: &mut Option<T>, is_last: bool) {
+    if !is_last {
         if let Some(value) = record.as_ref() {
             (fold.add_shared)(acc, value);
         }
@@ -183,22 +185,25 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
         }
         let mut record = Some(record);
         for (i, &(start, end)) in open.iter().enumerate() {
-            let last = i + 1 == open.len();
-            let slots = self.slots.entry(key.clone()).or_default();
-            if let Some(slot) = slots.iter_mut().find(|s| s.start == start) {
+            let is_last = i + 1 == open.len();
+            let existing = self
+                .slots
+                .get_mut(&key)
+                .and_then(|slots| slots.iter_mut().find(|s| s.start == start));
+            if let Some(slot) = existing {
                 // Due to fire again before the user's code runs, panic or not.
                 if slot.fired {
                     slot.fired = false;
                     self.timers.entry(end).or_default().push(key.clone());
                 }
-                add_to(fold, &mut slot.acc, &mut record, last);
+                add_to(fold, &mut slot.acc, &mut record, is_last);
                 continue;
             }
-            // A new window exists only once its first record is in: should the user's code
-            // panic on that record, there is no window left without records.
+            // A new window, and its key's entry, exist only once its first record is in:
+            // should the user's code panic on that record, nothing is left without records.
             let mut acc = (fold.new)();
-            add_to(fold, &mut acc, &mut record, last);
-            slots.push(Slot {
+            add_to(fold, &mut acc, &mut record, is_last);
+            self.slots.entry(key.clone()).or_default().push(Slot {
                 start,
                 end,
                 acc,
@@ -223,30 +228,51 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
         record: T,
         fold: &mut Fold<T, A>,
     ) {
-        let slots = self.slots.entry(key.clone()).or_default();
         let mut overlapped = Vec::new();
-        let mut i = 0;
-        while i < slots.len() {
-            if slots[i].start < end && start < slots[i].end {
-                let other = slots.swap_remove(i);
-                // A merged session is named by a record of a session it merges, never by the
-                // one being added: should `fold.merge` panic on that one, its dead letter and
-                // the session's stay apart.
-                if overlapped.is_empty() {
-                    origin = other.origin;
+        if let Some(slots) = self.slots.get_mut(&key) {
+            let mut i = 0;
+            while i < slots.len() {
+                if slots[i].start < end && start < slots[i].end {
+                    let other = slots.swap_remove(i);
+                    // A merged session is named by a record of a session it merges, never by
+                    // the one being added: should `fold.merge` panic on that one, its dead
+                    // letter and the session's stay apart.
+                    if overlapped.is_empty() {
+                        origin = other.origin;
+                    }
+                    start = start.min(other.start);
+                    end = end.max(other.end);
+                    epoch = epoch.min(other.epoch);
+                    overlapped.push(other);
+                } else {
+                    i += 1;
                 }
-                start = start.min(other.start);
-                end = end.max(other.end);
-                epoch = epoch.min(other.epoch);
-                overlapped.push(other);
-            } else {
-                i += 1;
             }
         }
+        let mut acc = (fold.new)();
+        if overlapped.is_empty() {
+            // A new session exists only once its first record is in, as a new window does.
+            (fold.add)(&mut acc, record);
+            self.slots.entry(key.clone()).or_default().push(Slot {
+                start,
+                end,
+                acc,
+                origin,
+                epoch,
+                fired: false,
+            });
+            self.hold(epoch);
+            self.timers.entry(end).or_default().push(key);
+            return;
+        }
+        // The sessions it joins are out of the book: the merged one is in place, with its
+        // bookkeeping, before the user's code runs, so a panic there loses their values into
+        // the merged session's accumulator (which the fold marks lost), not the epochs held.
+        let slots = self.slots.entry(key.clone()).or_default();
         slots.push(Slot {
             start,
             end,
-            acc: (fold.new)(),
+            acc,
             origin,
             epoch,
             fired: false,

@@ -1,4 +1,4 @@
-//! The window operator behind `aggregate` and `reduce`.
+//! The window operator behind `summarize`, `aggregate` and `reduce`.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -30,7 +30,7 @@ pub(super) fn window_operator<'scope, K, T, A, R>(
 ) -> Stream<'scope, R>
 where
     K: Key,
-    T: Exchanged + Clone,
+    T: Exchanged,
     A: 'static,
     R: 'static,
 {
