@@ -16,9 +16,22 @@ pub fn insert_all(
     orders: u64,
     connections: usize,
 ) -> Result<u64, BoxError> {
+    on_connections(runtime, connections, |c, n| insert_share(orders, c, n))
+}
+
+/// Runs `share(c, connections)` for every connection `c` at once; the rows they all wrote.
+pub fn on_connections<F, W>(
+    runtime: &tokio::runtime::Runtime,
+    connections: usize,
+    share: F,
+) -> Result<u64, BoxError>
+where
+    F: Fn(u64, u64) -> W,
+    W: std::future::Future<Output = Result<u64, BoxError>> + Send + 'static,
+{
     let connections = connections as u64;
     let writers: Vec<_> = (0..connections)
-        .map(|c| runtime.spawn(insert_share(orders, c, connections)))
+        .map(|c| runtime.spawn(share(c, connections)))
         .collect();
     let mut written = 0;
     for writer in writers {
@@ -35,27 +48,36 @@ async fn insert_share(orders: u64, c: u64, connections: u64) -> Result<u64, BoxE
     let mut first = c * ROWS_PER_STATEMENT;
     while first < orders {
         let last = (first + ROWS_PER_STATEMENT).min(orders);
-        let text = if last - first == ROWS_PER_STATEMENT {
-            full.clone()
-        } else {
-            statement(last - first)
-        };
-        let mut query = sqlx::query(AssertSqlSafe(text));
-        for i in first..last {
-            let order = W1Order::nth(i);
-            let ts = DateTime::from_timestamp_millis(order.ts_millis).ok_or("ts out of range")?;
-            query = query
-                .bind(order.id)
-                .bind(order.customer_id)
-                .bind(order.amount_cents)
-                .bind("EUR")
-                .bind(ts);
-        }
-        query.execute(&mut db).await?;
+        insert_of(first, last, &full)?.execute(&mut db).await?;
         written += last - first;
         first += connections * ROWS_PER_STATEMENT;
     }
     Ok(written)
+}
+
+/// The INSERT of orders `first..last`, bound; `full` is the text of a whole statement's.
+pub fn insert_of(
+    first: u64,
+    last: u64,
+    full: &str,
+) -> Result<sqlx::query::Query<'static, sqlx::MySql, sqlx::mysql::MySqlArguments>, BoxError> {
+    let text = if last - first == ROWS_PER_STATEMENT {
+        full.to_owned()
+    } else {
+        statement(last - first)
+    };
+    let mut query = sqlx::query(AssertSqlSafe(text));
+    for i in first..last {
+        let order = W1Order::nth(i);
+        let ts = DateTime::from_timestamp_millis(order.ts_millis).ok_or("ts out of range")?;
+        query = query
+            .bind(order.id)
+            .bind(order.customer_id)
+            .bind(order.amount_cents)
+            .bind("EUR")
+            .bind(ts);
+    }
+    Ok(query)
 }
 
 pub fn statement(rows: u64) -> String {

@@ -10,6 +10,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts};
 use sluice_testkit::workload::W1Order;
 
+use super::ceiling::on_connections;
 use super::database::{self, BoxError};
 use super::positions::{UPSERT_POSITION, pieces_of};
 
@@ -27,15 +28,9 @@ pub fn load_all(
     connections: usize,
     in_transaction: bool,
 ) -> Result<u64, BoxError> {
-    let connections = connections as u64;
-    let writers: Vec<_> = (0..connections)
-        .map(|c| runtime.spawn(load_share(orders, c, connections, in_transaction)))
-        .collect();
-    let mut written = 0;
-    for writer in writers {
-        written += runtime.block_on(writer)??;
-    }
-    Ok(written)
+    on_connections(runtime, connections, |c, n| {
+        load_share(orders, c, n, in_transaction)
+    })
 }
 
 async fn load_share(

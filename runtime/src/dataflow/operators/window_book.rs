@@ -203,19 +203,30 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
             // should the user's code panic on that record, nothing is left without records.
             let mut acc = (fold.new)();
             add_to(fold, &mut acc, &mut record, is_last);
-            self.slots.entry(key.clone()).or_default().push(Slot {
-                start,
-                end,
-                acc,
-                origin,
-                epoch,
-                fired: false,
-            });
-            self.hold(epoch);
-            self.timers.entry(end).or_default().push(key.clone());
+            self.enter(key.clone(), (start, end), acc, (origin, epoch));
         }
         self.scratch = open;
         Placed::Added
+    }
+
+    /// Enters a window that has its first record: it holds its epoch and fires at its end.
+    fn enter(
+        &mut self,
+        key: K,
+        (start, end): (i64, i64),
+        acc: A,
+        (origin, epoch): (Origin, Epoch),
+    ) {
+        self.slots.entry(key.clone()).or_default().push(Slot {
+            start,
+            end,
+            acc,
+            origin,
+            epoch,
+            fired: false,
+        });
+        self.hold(epoch);
+        self.timers.entry(end).or_default().push(key);
     }
 
     /// A session: `[ts, ts + gap)` merged with every session of the key it overlaps. The merged
@@ -253,37 +264,17 @@ impl<K: Hash + Eq + Clone, A> WindowBook<K, A> {
         if overlapped.is_empty() {
             // A new session exists only once its first record is in, as a new window does.
             (fold.add)(&mut acc, record);
-            self.slots.entry(key.clone()).or_default().push(Slot {
-                start,
-                end,
-                acc,
-                origin,
-                epoch,
-                fired: false,
-            });
-            self.hold(epoch);
-            self.timers.entry(end).or_default().push(key);
+            self.enter(key, (start, end), acc, (origin, epoch));
             return;
         }
         // The sessions it joins are out of the book: the merged one is in place, with its
         // bookkeeping, before the user's code runs, so a panic there loses their values into
         // the merged session's accumulator (which the fold marks lost), not the epochs held.
-        let slots = self.slots.entry(key.clone()).or_default();
-        slots.push(Slot {
-            start,
-            end,
-            acc,
-            origin,
-            epoch,
-            fired: false,
-        });
-        let merged = slots.len() - 1;
-        self.hold(epoch);
+        self.enter(key.clone(), (start, end), acc, (origin, epoch));
         for other in &overlapped {
             self.release(other.epoch);
         }
-        self.timers.entry(end).or_default().push(key.clone());
-        let Some(slot) = self.slots.get_mut(&key).and_then(|s| s.get_mut(merged)) else {
+        let Some(slot) = self.slots.get_mut(&key).and_then(|s| s.last_mut()) else {
             return;
         };
         (fold.add)(&mut slot.acc, record);
