@@ -128,6 +128,9 @@ fn one_run(
         .into());
     }
     let (latencies, span_ms) = runtime.block_on(read_latencies(orders, warm_up))?;
+    if latencies.is_empty() {
+        return Err(format!("{what}: no order after the warm-up (--duration 0?)").into());
+    }
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize] as f64 / 1e3;
     let figures = Figures {
         p50: at(0.5),
