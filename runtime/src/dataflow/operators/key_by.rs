@@ -66,11 +66,7 @@ impl<'scope, T: Exchanged> Stream<'scope, T> {
                             let panics = guard::each_item(batch.drain(..), |item| match item {
                                 Item::Record(origin, record) => {
                                     let key = key(&record);
-                                    let to = if peers == 1 {
-                                        0
-                                    } else {
-                                        worker_of(&key, peers)
-                                    };
+                                    let to = worker_of(&key, peers);
                                     by_worker[to].push(Item::Record(origin, (key, record)));
                                 }
                                 // Every worker must hear from every source.

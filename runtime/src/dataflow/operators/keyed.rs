@@ -70,7 +70,10 @@ fn mix(mut h: u64) -> u64 {
 
 /// The worker of `peers` that processes `key`.
 pub(super) fn worker_of<K: Hash>(key: &K, peers: usize) -> usize {
-    let peers = u64::try_from(peers.max(1)).unwrap_or(u64::MAX);
+    if peers <= 1 {
+        return 0;
+    }
+    let peers = u64::try_from(peers).unwrap_or(u64::MAX);
     usize::try_from(route(key) % peers).unwrap_or(0)
 }
 

@@ -54,25 +54,26 @@ pub(crate) fn summary_fold<T: 'static, S: Summary<T>>(summary: Rc<S>) -> Fold<T,
     Fold {
         new: Box::new(move || Some(start.start())),
         add_shared: Box::new(move |kept: &mut Option<S::State>, record: &T| {
-            if let Some(mut state) = kept.take() {
-                add_shared.add(&mut state, record);
-                *kept = Some(state);
-            }
+            while_held(kept, |state| add_shared.add(state, record));
         }),
         add: Box::new(move |kept: &mut Option<S::State>, record: T| {
-            if let Some(mut state) = kept.take() {
-                add.add(&mut state, &record);
-                *kept = Some(state);
-            }
+            while_held(kept, |state| add.add(state, &record));
         }),
         merge: Box::new(
-            move |kept: &mut Option<S::State>, other: Option<S::State>| {
-                if let (Some(mut state), Some(other)) = (kept.take(), other) {
-                    merge.merge(&mut state, other);
-                    *kept = Some(state);
-                }
+            move |kept: &mut Option<S::State>, other: Option<S::State>| match other {
+                Some(other) => while_held(kept, |state| merge.merge(state, other)),
+                None => *kept = None,
             },
         ),
+    }
+}
+
+/// Runs `change` on the state taken out of `kept`, and puts it back only if `change` returns:
+/// a panic leaves `None`.
+fn while_held<S>(kept: &mut Option<S>, change: impl FnOnce(&mut S)) {
+    if let Some(mut state) = kept.take() {
+        change(&mut state);
+        *kept = Some(state);
     }
 }
 
