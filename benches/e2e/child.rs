@@ -20,6 +20,10 @@ pub enum Run {
     Ceiling {
         connections: usize,
     },
+    /// The ceiling with the rows in the order the topic's partitions give them.
+    CeilingTopicOrder {
+        connections: usize,
+    },
     /// `LOAD DATA LOCAL INFILE` per piece, autocommit.
     LoadData {
         connections: usize,
@@ -121,6 +125,7 @@ impl Run {
     fn name(self) -> String {
         match self {
             Run::Ceiling { connections } => format!("ceiling:{connections}"),
+            Run::CeilingTopicOrder { connections } => format!("ceiling-topic-order:{connections}"),
             Run::LoadData { connections } => format!("load-data:{connections}"),
             Run::TxInsert { connections } => format!("tx-insert:{connections}"),
             Run::TxLoadData { connections } => format!("tx-load-data:{connections}"),
@@ -150,6 +155,7 @@ impl Run {
         let n: usize = n.parse().ok()?;
         Some(match kind {
             "ceiling" => Run::Ceiling { connections: n },
+            "ceiling-topic-order" => Run::CeilingTopicOrder { connections: n },
             "load-data" => Run::LoadData { connections: n },
             "tx-insert" => Run::TxInsert { connections: n },
             "tx-load-data" => Run::TxLoadData { connections: n },
@@ -205,10 +211,13 @@ impl Run {
     }
 
     /// The run itself, in this process: items handled and the count to check.
-    fn execute(self, input: &Input) -> Result<(u64, u64), BoxError> {
+    fn execute(self, input: &Input, clock: &mut Clock) -> Result<(u64, u64), BoxError> {
         let runtime = || tokio::runtime::Runtime::new();
+        // As a job started from the command line does, sluice's runs take `SLUICE_KAFKA_*`.
+        let kafka_options = sluice::cli::kafka_properties_outside_command_line(None)?;
         let config = |workers: usize| {
             let mut config = sluice::Config::default();
+            config.kafka_options = kafka_options.clone();
             config.brokers = input.brokers.clone();
             config.database_url = database::bench_url();
             config.topic = Some(input.topic.clone());
@@ -226,6 +235,11 @@ impl Run {
                 ceiling::insert_all(&runtime()?, input.orders, connections)?,
                 0,
             ),
+            Run::CeilingTopicOrder { connections } => {
+                let shares =
+                    clock.untimed(|| ceiling::shares_in_topic_order(input.orders, connections));
+                (ceiling::insert_shares(&runtime()?, shares)?, 0)
+            }
             Run::LoadData { connections } => (
                 load_data::load_all(&runtime()?, input.orders, connections, false)?,
                 0,
@@ -378,6 +392,31 @@ impl Drop for Started {
     }
 }
 
+/// Where the child's time and CPU count from: its start, moved on by what a run excludes.
+#[derive(Debug)]
+pub struct Clock {
+    started: Instant,
+    cpu_before: Option<f64>,
+}
+
+impl Clock {
+    /// Runs `prepare` without counting its time or CPU: work a ceiling does before what it
+    /// measures.
+    fn untimed<T>(&mut self, prepare: impl FnOnce() -> T) -> T {
+        let (at, cpu_at) = (Instant::now(), super::db_cpu::own_seconds());
+        let prepared = prepare();
+        self.started += at.elapsed();
+        if let (Some(before), Some(at), Some(now)) = (
+            self.cpu_before.as_mut(),
+            cpu_at,
+            super::db_cpu::own_seconds(),
+        ) {
+            *before += now - at;
+        }
+        prepared
+    }
+}
+
 /// The child's `main`, when the bench was started with `--child`.
 pub fn child_main(args: &[String]) -> Result<(), BoxError> {
     let started = Instant::now();
@@ -399,11 +438,14 @@ pub fn child_main(args: &[String]) -> Result<(), BoxError> {
         rate: value("--child-rate").map_or(Ok(0), |v| v.parse())?,
         epoch_ms: value("--child-epoch-ms").map_or(Ok(0), |v| v.parse())?,
     };
-    let cpu_before = super::db_cpu::own_seconds();
-    let (items, check) = run.execute(&input)?;
-    let seconds = started.elapsed().as_secs_f64();
+    let mut clock = Clock {
+        started,
+        cpu_before: super::db_cpu::own_seconds(),
+    };
+    let (items, check) = run.execute(&input, &mut clock)?;
+    let seconds = clock.started.elapsed().as_secs_f64();
     let cpu = super::db_cpu::own_seconds()
-        .zip(cpu_before)
+        .zip(clock.cpu_before)
         .map_or(String::new(), |(after, before)| {
             format!(" cpu={:.3}", after - before)
         });

@@ -22,7 +22,7 @@ async fn insert_share(orders: u64, c: u64, connections: u64) -> Result<u64, BoxE
     let full = statement(ROWS_PER_PIECE);
     let mut written = 0;
     for (first, last) in pieces_of(orders, c, connections) {
-        let query = insert_of(first, last, &full)?;
+        let query = insert_of(first..last, &full)?;
         let mut tx = db.begin().await?;
         written += query.execute(&mut *tx).await?.rows_affected();
         sqlx::query(UPSERT_POSITION)

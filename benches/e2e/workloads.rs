@@ -197,10 +197,16 @@ pub fn w1(
     }
     let mut rounds = Vec::new();
     for _ in 0..args.repeat {
-        let mut runs = vec![(
-            format!("MySQL ceiling: multi-row INSERT, {n} conn."),
-            Run::Ceiling { connections: n },
-        )];
+        let mut runs = vec![
+            (
+                format!("MySQL ceiling: multi-row INSERT, {n} conn."),
+                Run::Ceiling { connections: n },
+            ),
+            (
+                format!("MySQL ceiling: multi-row INSERT, rows in the topic's order, {n} conn."),
+                Run::CeilingTopicOrder { connections: n },
+            ),
+        ];
         if local_infile {
             runs.push((
                 format!("MySQL ceiling: LOAD DATA LOCAL INFILE, {n} conn."),
@@ -248,6 +254,7 @@ pub fn w1(
         runs.get(index).map(Measured::rate)
     };
     let ceiling = rate_of(|r| matches!(r, Run::Ceiling { .. }));
+    let topic_order = rate_of(|r| matches!(r, Run::CeilingTopicOrder { .. }));
     let tx_insert = rate_of(|r| matches!(r, Run::TxInsert { .. }));
     let best_hand = kinds
         .iter()
@@ -263,8 +270,12 @@ pub fn w1(
             }
         };
         match run {
-            Run::LoadData { .. } | Run::TxInsert { .. } | Run::HandWritten { .. } => {
+            Run::LoadData { .. } | Run::TxInsert { .. } | Run::CeilingTopicOrder { .. } => {
                 against("INSERT ceiling", ceiling)
+            }
+            Run::HandWritten { .. } => {
+                against("INSERT ceiling", ceiling);
+                against("INSERT ceiling in topic order", topic_order);
             }
             Run::TxLoadData { .. } => {
                 against("INSERT ceiling", ceiling);
@@ -272,6 +283,7 @@ pub fn w1(
             }
             Run::SluiceW1 { .. } => {
                 against("INSERT ceiling", ceiling);
+                against("INSERT ceiling in topic order", topic_order);
                 against("transactional INSERT", tx_insert);
                 against("best hand-written", best_hand);
             }
