@@ -420,6 +420,10 @@ impl Clock {
 /// The child's `main`, when the bench was started with `--child`.
 pub fn child_main(args: &[String]) -> Result<(), BoxError> {
     let started = Instant::now();
+    // A run's own log only when asked for: it would otherwise interleave with the table.
+    if std::env::var_os("RUST_LOG").is_some() {
+        sluice::cli::init_tracing();
+    }
     let value = |flag: &str| -> Result<String, BoxError> {
         args.iter()
             .position(|a| a == flag)

@@ -235,26 +235,26 @@ pub(crate) fn kafka_source<'scope, M: Message>(
             let mut watermark = i64::MIN;
             let source = u32::try_from(index).unwrap_or(u32::MAX);
             move |output| {
-                let (Some(cap), Some(reader)) = (capability.as_mut(), reader.as_mut()) else {
+                let (Some(cap), Some(open)) = (capability.as_mut(), reader.as_mut()) else {
                     return;
                 };
                 let control = &shared.control;
                 let mut ledger = shared.ledger.borrow_mut();
-                if let Err(error) = reader.adopt_new_partitions(plan.partitions.count()) {
+                if let Err(error) = open.adopt_new_partitions(plan.partitions.count()) {
                     control.fail(error);
                 }
 
                 let now = clock.now();
                 let finished = control.stop_requested()
                     || control.failed()
-                    || (plan.until_end && reader.all_at_end());
+                    || (plan.until_end && open.all_at_end());
                 if now > *cap.time() || finished {
                     // The epoch ends: its watermark, then its offsets. Input that ends
                     // closes every window; a shutdown leaves open windows to the next run.
                     let reached = if finished && !control.shutdown_requested() {
                         Some(i64::MAX)
                     } else {
-                        reader.watermark(plan.max_delay, plan.idle_timeout, plan.until_end)
+                        open.watermark(plan.max_delay, plan.idle_timeout, plan.until_end)
                     };
                     if let Some(reached) = reached.filter(|w| *w > watermark) {
                         watermark = reached;
@@ -264,12 +264,15 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                             millis: watermark,
                         }));
                     }
-                    ledger.close(*cap.time(), reader.take_changed());
+                    ledger.close(*cap.time(), open.take_changed());
                     if let Err(error) = control.dead_letters.check(&control.metrics) {
                         control.fail(error);
                     }
                     if finished {
                         capability = None;
+                        if let Some(done) = reader.take() {
+                            done.close_in_background();
+                        }
                         return;
                     }
                     cap.downgrade(&now);
@@ -287,7 +290,7 @@ pub(crate) fn kafka_source<'scope, M: Message>(
                 let polled = {
                     let mut session = output.session(cap);
                     let give = |record| session.give(record);
-                    reader.read_batch::<M>(give, room, &mut ledger, control)
+                    open.read_batch::<M>(give, room, &mut ledger, control)
                 };
                 match polled {
                     Polled::Busy => activator.activate(),

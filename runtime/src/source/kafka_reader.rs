@@ -93,6 +93,16 @@ pub(crate) struct Reader {
 const STATISTICS_EVERY_MS: &str = "1000";
 
 impl Reader {
+    /// Lets the consumer go without holding up the worker: closing a librdkafka client waits
+    /// for its threads to notice (about 100 ms here), and the worker would move nothing
+    /// meanwhile. Nothing is committed through the consumer, so nothing waits for the close.
+    pub fn close_in_background(self) {
+        // When no thread can be started, the closure and the reader in it are dropped here.
+        let _ = std::thread::Builder::new()
+            .name("sluice-close".into())
+            .spawn(move || drop(self));
+    }
+
     pub fn open(
         plan: &KafkaSourcePlan,
         (index, peers): (usize, usize),
