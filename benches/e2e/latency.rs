@@ -38,9 +38,9 @@ pub fn latency(
     args: &Args,
     topic: &OrdersTopic,
 ) -> Result<Vec<Measured>, BoxError> {
-    runtime.block_on(recreate_orders(ORDERS_WITH_WRITTEN_AT_DDL))?;
+    runtime.block_on(database::prepare(&[("orders", ORDERS_WITH_WRITTEN_AT_DDL)]))?;
     let measured = all_runs(runtime, args, topic);
-    runtime.block_on(recreate_orders(workload::ORDERS_DDL))?;
+    runtime.block_on(database::prepare(&[("orders", workload::ORDERS_DDL)]))?;
     measured
 }
 
@@ -183,16 +183,6 @@ fn epoch_name(epoch_ms: u64) -> String {
     } else {
         format!("{epoch_ms} ms")
     }
-}
-
-async fn recreate_orders(ddl: &'static str) -> Result<(), BoxError> {
-    database::prepare(&[]).await?;
-    let mut db = database::connect().await?;
-    sqlx::query("DROP TABLE IF EXISTS orders")
-        .execute(&mut db)
-        .await?;
-    sqlx::query(ddl).execute(&mut db).await?;
-    Ok(())
 }
 
 /// Checks that `orders` holds ids `0..orders`, each once, and returns the latencies of the
