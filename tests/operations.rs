@@ -58,9 +58,10 @@ fn dead_letters_past_the_ceiling_stop_the_run_and_below_it_a_warning_says_where_
         stderr.contains("messages are dead letters, more than --max-dead-letter-ratio 0.05"),
         "{stderr}"
     );
-    // The epochs committed before the ceiling was crossed are whole (every message in them a
-    // row or a dead letter), and nothing after them is: the run stopped within its first
-    // 1,000 messages plus one epoch, far from the 2,000 of the topic.
+    // The positions stored before the ceiling was crossed are those of whole epochs (every
+    // message in them a row or a dead letter), and the run stopped before the end of the
+    // 2,000 messages. Keyed rows of the epochs after them may be written already: the next
+    // run reads those messages again and rewrites the same rows.
     let committed = count(
         &database,
         "SELECT CAST(COALESCE(SUM(next_offset), 0) AS SIGNED) FROM sluice_offsets",
@@ -69,7 +70,10 @@ fn dead_letters_past_the_ceiling_stop_the_run_and_below_it_a_warning_says_where_
         &database,
         "SELECT (SELECT COUNT(*) FROM orders) + (SELECT COUNT(*) FROM sluice_dead_letters)",
     );
-    assert_eq!(accounted, committed);
+    assert!(
+        committed <= accounted,
+        "{committed} committed, {accounted} accounted for"
+    );
     assert!(committed < 2_000, "{committed} messages committed");
 
     let tolerated = run_ingest(

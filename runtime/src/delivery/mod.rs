@@ -52,8 +52,8 @@ pub(crate) fn complete_before(
 /// epochs stay aligned and no worker holds the others' progress back for long.
 ///
 /// The first epochs are short (1/8, 1/8, 1/4 and 1/2 of `length`), then each lasts `length`:
-/// the sink writes only complete epochs, and it should not idle for a whole epoch before its
-/// first transaction.
+/// positions, and an append-only table's rows, are written only once their epoch is complete,
+/// and the first should not wait a whole epoch.
 #[derive(Debug, Clone)]
 pub(crate) struct EpochClock {
     /// Set when a worker first asks for the epoch, once the dataflow runs: in a cluster, after

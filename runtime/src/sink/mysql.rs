@@ -1,4 +1,5 @@
-//! The MySQL sink: per-epoch transactions that carry rows, dead letters and source offsets.
+//! The MySQL sink: transactions that carry rows, dead letters and the source offsets of
+//! complete epochs.
 //! This file builds the operator and makes the final commit; `mysql_state.rs` holds what the
 //! operator keeps between activations and its steps, `mysql_transaction.rs` the writer task.
 //!
@@ -156,8 +157,8 @@ async fn check_sink_table<R: Row>(pool: &Pool<MySql>, migrate: bool) -> Result<(
 /// durability frontier.
 ///
 /// When it is the only output and records stay on their worker, a worker's rows come from its
-/// own partitions only, and its offsets go in the same transaction as the rows of the same
-/// epochs. Otherwise (`key_by`, several outputs) an epoch's offsets are committed only once
+/// own partitions only, and an epoch's offsets go in the transaction that holds the last of
+/// its rows. Otherwise (`key_by`, several outputs) an epoch's offsets are committed only once
 /// the frontier of every output of every worker has passed it.
 fn mysql_sink<'scope, R: Row>(
     stream: Stream<'scope, R>,

@@ -35,8 +35,11 @@ struct InFlight {
 pub(super) struct SinkState<R: Row> {
     plan: Arc<SinkPlan>,
     shared: Rc<WorkerShared>,
-    /// Rows come from every worker's partitions (see `Lineage::exchanged`).
-    exchanged: bool,
+    /// Rows are written as soon as no transaction is in flight, whether their epoch is complete
+    /// or not; their epochs' positions follow once complete. True for a keyed table, which a
+    /// replay rewrites with the same rows, and after an exchange (where only keyed tables are
+    /// allowed). An append-only table's rows go only in their epoch's transaction.
+    writes_at_once: bool,
     role: SinkRole,
     /// Positions wait for every output of every worker (see [`SinkRole::waits_for_others`]).
     waits_for_others: bool,
@@ -69,7 +72,7 @@ impl<R: Row> SinkState<R> {
         SinkState {
             plan,
             shared,
-            exchanged: lineage.exchanged,
+            writes_at_once: lineage.exchanged || !R::SCHEMA.shape.append_only,
             waits_for_others: role.waits_for_others(lineage.exchanged),
             role,
             held: Some(capability),
@@ -166,11 +169,11 @@ impl<R: Row> SinkState<R> {
             return;
         }
         let (offsets_upto, watermark) = self.commit_point(complete);
-        // After an exchange, an open window holds the frontier back for as long as it is open;
-        // rows that are here are written at once (they are upserts, and the offsets wait for
-        // the probe), not when their epoch completes.
+        // Rows written at once wait neither for their epoch to end (after an exchange, an open
+        // window would hold it back for as long as it is open) nor behind the next epochs: a
+        // row's latency is then the transaction in flight and its own.
         let ready = !self.pending.is_empty()
-            && (self.exchanged || self.pending.keys().next().is_some_and(|e| *e < complete));
+            && (self.writes_at_once || self.pending.keys().next().is_some_and(|e| *e < complete));
         let newer_watermark = watermark.is_some_and(|w| w.millis > self.stored_watermark);
         let unreported_mark = self.window_marks.merged() > self.written_mark;
         let due = ready
@@ -182,7 +185,7 @@ impl<R: Row> SinkState<R> {
         if !due {
             return;
         }
-        let later = if self.exchanged {
+        let later = if self.writes_at_once {
             BTreeMap::new()
         } else {
             self.pending.split_off(&complete)

@@ -94,7 +94,7 @@ impl<'scope, K: Key, T: Exchanged> KeyedStream<'scope, K, T> {
     /// same transaction as the rows it led to, and a restart starts from it, whatever the
     /// number of workers or processes then (a state goes to the worker its key goes to).
     /// Records read again after a restart that the state already holds are skipped: their
-    /// rows were committed with it. Its records must then reach only the first MySQL output,
+    /// rows were committed with it or before it. Its records must then reach only the first MySQL output,
     /// with no `key_by` in between; the run refuses to start otherwise.
     ///
     /// When `logic` panics, the record is a dead letter of kind `panic` and the state stays as
