@@ -93,9 +93,10 @@ pub struct Cli {
     #[arg(long, env = "SLUICE_LIMIT")]
     pub limit: Option<u64>,
 
-    /// Epoch length (250ms, 1s; a bare number is milliseconds): the unit of progress,
-    /// transactions and offset commits. Shorter epochs mean lower latency and smaller
-    /// transactions, longer ones fewer commits per second.
+    /// Epoch length (250ms, 1s; a bare number is milliseconds): the unit of progress and of
+    /// stored positions. Keyed rows are written as they come whatever the epoch; an
+    /// append-only table's rows wait for theirs. Shorter epochs store positions more often
+    /// (less to read again after a crash), longer ones commit them less.
     #[arg(long, visible_alias = "epoch-ms", value_name = "DURATION", env = "SLUICE_EPOCH",
           value_parser = parse_duration, default_value = "200ms")]
     pub epoch: Duration,

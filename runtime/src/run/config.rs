@@ -84,7 +84,8 @@ pub struct Config {
     pub until_end: bool,
     /// Stops after this many messages in total (all partitions, all workers of this process).
     pub limit: Option<u64>,
-    /// Length of an epoch: the unit of progress, transactions and offset commits.
+    /// Length of an epoch: the unit of progress and of stored positions (and of an append-only
+    /// table's transactions).
     pub epoch: Duration,
     /// A worker's source pauses while its sink holds rows of this many epochs not yet
     /// written.
