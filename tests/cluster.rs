@@ -387,11 +387,7 @@ fn a_signal_to_one_process_stops_both_gracefully_and_a_restart_is_exact() {
     let hostfile = Hostfile::for_two("cluster_sigterm");
     let children = spawn_both("customer_minute", target, &hostfile, &[]);
     wait_for_progress(&database, "SELECT COUNT(*) FROM sluice_watermarks");
-    let sent = Command::new("kill")
-        .args(["-TERM", &children[1].id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(sent.success());
+    send_sigterm(&children[1]);
     let mut first = 0;
     for (process, child) in children.into_iter().enumerate() {
         let output = child.wait_with_output().expect("a process");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -144,11 +144,7 @@ fn clean_run(job: &Job, test: &str, n: u64) -> Vec<String> {
 fn terminate(job: &Job, brokers: &str, database: &str, progress: &str, extra: &[&str]) -> u64 {
     let child = spawn(job, brokers, database, false, extra);
     wait_for_progress(database, progress);
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(sent.success());
+    send_sigterm(&child);
     let output = child.wait_with_output().expect("wait for the job");
     assert!(output.status.success(), "after SIGTERM: {}", output.status);
     consumed_in(&output.stdout)

@@ -5,7 +5,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -52,14 +52,6 @@ fn sample(body: &str, series: &str) -> Option<f64> {
     (!values.is_empty()).then(|| values.iter().sum())
 }
 
-fn terminate(child: &Child) {
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(sent.success());
-}
-
 #[test]
 fn the_metrics_endpoint_counts_what_the_job_wrote() {
     let topic = "orders_metrics";
@@ -94,7 +86,7 @@ fn the_metrics_endpoint_counts_what_the_job_wrote() {
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    terminate(&child);
+    send_sigterm(&child);
     let output = child.wait_with_output().expect("wait");
     assert!(output.status.success(), "{output:?}");
 
@@ -153,7 +145,7 @@ fn piped_for_five_seconds(database: &str, brokers: &str, topic: &str, extra: &[&
         .spawn()
         .expect("start examples/ingest");
     std::thread::sleep(Duration::from_secs(5));
-    terminate(&child);
+    send_sigterm(&child);
     let output = child.wait_with_output().expect("wait");
     assert!(output.status.success(), "{output:?}");
     output

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -69,11 +69,7 @@ impl StopOnDrop {
     /// SIGTERM, then the job's output once it has exited.
     fn terminate(mut self) -> Output {
         let child = self.0.take().expect("a running job");
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill -TERM");
-        assert!(sent.success());
+        send_sigterm(&child);
         child.wait_with_output().expect("wait")
     }
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -174,11 +174,7 @@ fn keyed_rows_are_committed_before_their_epoch_ends() {
         "no epoch has ended, so no position is stored yet"
     );
 
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(sent.success());
+    send_sigterm(&child);
     let output = child.wait_with_output().expect("wait for the job");
     assert!(output.status.success(), "{output:?}");
     assert_eq!(w1_checksum(&database), W1Checksum::expected(N));

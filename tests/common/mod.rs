@@ -592,6 +592,15 @@ pub fn kill_while_producing(
     printed
 }
 
+/// Sends `child` SIGTERM, as an operator stopping the job would.
+pub fn send_sigterm(child: &Child) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(sent.success(), "kill -TERM {}", child.id());
+}
+
 /// `customer_minute` as sorted text lines, to compare whole tables.
 pub fn customer_minute_lines(database: &str) -> Vec<String> {
     query_strings(
