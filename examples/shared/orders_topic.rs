@@ -117,6 +117,9 @@ impl OrdersTopic {
         config.brokers = self.brokers.clone();
         config.database_url = database_url.to_owned();
         config.topic = Some(self.topic.clone());
+        // The topic is new each run; so is the pipeline reading it. Under one id, a second run
+        // would be refused: sluice keeps an id's offsets for the topic it first read.
+        config.pipeline_id = Some(self.topic.clone());
         config.until_end = true;
         if let Some(workers) = args.workers {
             config.workers = workers;
